@@ -1,0 +1,71 @@
+"""Errors that say who is at fault.
+
+``RemoteProtocolError`` means the data came from someone else (a peer, a file, a
+member's input) and is wrong; it carries a stable machine-readable ``code`` that other
+implementations and clients match on. ``LocalProtocolError`` means our own code called
+the protocol layer wrongly; it is a bug, never a peer's fault.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Stable rejection codes. Values are part of the public protocol (PROTOCOL.md §9)."""
+
+    # Size, depth and the canonical JSON subset (checked first, before any signature).
+    TOO_LARGE = "json.too_large"
+    TOO_DEEP = "json.too_deep"
+    SYNTAX = "json.syntax"
+    INVALID_UTF8 = "json.invalid_utf8"
+    LONE_SURROGATE = "json.lone_surrogate"
+    DUPLICATE_KEY = "json.duplicate_key"
+    FLOAT = "json.float"
+    NON_FINITE = "json.non_finite"
+    INT_RANGE = "json.int_range"
+    NON_ASCII_KEY = "json.non_ascii_key"
+
+    # Envelope structure.
+    NOT_OBJECT = "envelope.not_object"
+    MISSING_FIELD = "envelope.missing_field"
+    UNKNOWN_FIELD = "envelope.unknown_field"
+    BAD_FIELD = "envelope.bad_field"
+    UNSUPPORTED_VERSION = "envelope.unsupported_version"
+    UNKNOWN_KIND = "envelope.unknown_kind"
+    BAD_NODE_ID = "envelope.bad_node_id"
+    WEAK_KEY = "envelope.weak_key"
+    BAD_HASH = "envelope.bad_hash"
+    BAD_ACTOR = "envelope.bad_actor"
+    BAD_SCOPE = "envelope.bad_scope"
+    BAD_TIMESTAMP = "envelope.bad_timestamp"
+    BAD_SEQ = "envelope.bad_seq"
+    BAD_REFS = "envelope.bad_refs"
+
+    # Body schema of the kind.
+    BODY_MISSING_FIELD = "schema.missing_field"
+    BODY_UNKNOWN_FIELD = "schema.unknown_field"
+    BODY_INVALID = "schema.invalid"
+
+    # Integrity and signature.
+    BODY_HASH_MISMATCH = "sig.body_hash_mismatch"
+    BAD_SIGNATURE = "sig.invalid"
+
+    # Feed continuity.
+    FEED_GAP = "feed.gap"
+    FEED_BAD_PREV = "feed.bad_prev"
+    FEED_EQUIVOCATION = "feed.equivocation"
+    FEED_FROZEN = "feed.frozen"
+
+
+class RemoteProtocolError(Exception):
+    """Input from outside broke a protocol rule; ``code`` says which, stably."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class LocalProtocolError(Exception):
+    """Our own code misused the protocol API (a bug on this side, not a peer's fault)."""

@@ -1,0 +1,379 @@
+"""Body schemas of every envelope kind in protocol v1, and the one entry point that checks them.
+
+Each kind's body is a msgspec Struct: unknown fields are refused, types are strict (no
+int for a string, no bool for an int), strings are bounded. Kinds whose body carries
+several operations use a tagged union on ``op`` (or ``object`` for campaigns).
+``validate_body`` is the only function the rest of the code calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Final, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+from protocol.errors import ErrorCode, RemoteProtocolError
+from protocol.ids import ACTOR_PATTERN, CIRCLE_ID_PATTERN, HASH_PATTERN, NODE_ID_PATTERN
+
+Id = Annotated[str, Meta(pattern=f"^{HASH_PATTERN}$", description="an envelope id")]
+NodeId = Annotated[str, Meta(pattern=f"^{NODE_ID_PATTERN}$", description="a node id")]
+Actor = Annotated[str, Meta(pattern=f"^{ACTOR_PATTERN}$", description="handle@<node id>")]
+Member = Annotated[
+    str,
+    Meta(pattern=f"^(?:{ACTOR_PATTERN}|{NODE_ID_PATTERN})$", description="a member or a node"),
+]
+CircleId = Annotated[str, Meta(pattern=f"^{CIRCLE_ID_PATTERN}$", description="a circle id")]
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Text = Annotated[str, Meta(max_length=20000)]
+Short = Annotated[str, Meta(max_length=500)]
+Sig = Annotated[str, Meta(pattern="^[A-Za-z0-9_-]{86}$", description="base64url signature")]
+Date = dt.date
+Time = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$")]
+Role = Literal["leader", "delegate", "facilitator", "secretary"]
+StanceValue = Literal["consent", "concern", "object"]
+
+
+class Body(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of every body schema."""
+
+
+def _unique(items: list[Any], what: str) -> None:
+    if len(set(items)) != len(items):
+        raise ValueError(f"{what} must not repeat")
+
+
+# --- circles and membership -------------------------------------------------------------
+
+
+class CircleBody(Body):
+    """A circle's charter; a later ``circle`` envelope by the home node replaces it."""
+
+    name: Name
+    aim: Text
+    domain: Text = ""
+    parent: CircleId | None = None
+    federated: bool = False
+    silence: Literal["absent", "consent", "object"] = "absent"
+    round_hours: Annotated[int, Meta(ge=1, le=2160)] = 72
+
+
+class MembershipBody(Body):
+    """A member (person or node) joins, changes roles in, or leaves the circle."""
+
+    member: Member
+    status: Literal["active", "removed"]
+    roles: list[Role] = []
+    term_end: Date | None = None
+
+    def __post_init__(self) -> None:
+        _unique(self.roles, "roles")
+        if self.member.startswith("ed25519:") and self.roles:
+            raise ValueError("a node holds no roles; its delegates do")
+
+
+# --- the consent process ---------------------------------------------------------------
+
+
+class ProposalBody(Body):
+    """One version of a proposal: the first (``root`` null) or an amendment of ``root``."""
+
+    title: Name
+    text: Text
+    root: Id | None = None
+    version: Annotated[int, Meta(ge=1, le=10000)] = 1
+    changes: Text = ""
+    review_date: Date | None = None
+    measures: list[Short] = []
+
+    def __post_init__(self) -> None:
+        if (self.root is None) != (self.version == 1):
+            raise ValueError("version 1 has no root; every later version names its root")
+
+
+Phase = Literal[
+    "presented", "questions", "reactions", "consent", "integrating", "withdrawn", "referred"
+]
+
+
+class PhaseBody(Body):
+    """A facilitator's transition of a proposal (named by its root id)."""
+
+    proposal: Id
+    phase: Phase
+    deadline: Time | None = None
+    note: Text = ""
+
+
+class StanceBody(Body):
+    """A member's stance on one exact proposal version."""
+
+    proposal: Id
+    stance: StanceValue
+    reason: Text = ""
+
+    def __post_init__(self) -> None:
+        if self.stance != "consent" and not self.reason.strip():
+            raise ValueError(f"a stance of {self.stance!r} needs a reason")
+
+
+class Resolution(Struct, forbid_unknown_fields=True, kw_only=True):
+    objection: Id
+    how: Text
+    version: Id
+
+
+class DecisionBody(Body):
+    """The outcome of a proposal, with everything needed to re-check it offline."""
+
+    proposal: Id
+    outcome: Literal["adopted", "withdrawn", "referred"]
+    stances: list[Id] = []
+    resolutions: list[Resolution] = []
+    silent: list[Actor] = []
+    review_date: Date | None = None
+    measures: list[Short] = []
+
+    def __post_init__(self) -> None:
+        _unique(self.stances, "stances")
+        _unique(self.silent, "silent")
+
+
+# --- selection (election by consent) ---------------------------------------------------
+
+
+class SelectionOpen(Body, tag_field="op", tag="open", kw_only=True):
+    role: Role | Name
+    description: Text
+    term_months: Annotated[int, Meta(ge=1, le=120)]
+
+
+class SelectionNominate(Body, tag_field="op", tag="nominate", kw_only=True):
+    """A sealed nomination: sha256 over canonical {nominee, salt}; revealed later."""
+
+    selection: Id
+    commitment: Id
+
+
+class SelectionReveal(Body, tag_field="op", tag="reveal", kw_only=True):
+    selection: Id
+    nomination: Id
+    nominee: Actor
+    salt: Annotated[str, Meta(pattern="^[A-Za-z0-9_-]{22,86}$")]
+    reason: Text = ""
+
+
+class SelectionPhase(Body, tag_field="op", tag="phase", kw_only=True):
+    selection: Id
+    phase: Literal["nominations", "nomination_round", "change_round", "consent", "cancelled"]
+    candidate: Actor | None = None
+    deadline: Time | None = None
+
+
+class SelectionStance(Body, tag_field="op", tag="stance", kw_only=True):
+    selection: Id
+    candidate: Actor
+    stance: StanceValue
+    reason: Text = ""
+
+    def __post_init__(self) -> None:
+        if self.stance != "consent" and not self.reason.strip():
+            raise ValueError(f"a stance of {self.stance!r} needs a reason")
+
+
+class SelectionResult(Body, tag_field="op", tag="result", kw_only=True):
+    selection: Id
+    candidate: Actor
+    term_start: Date
+    term_end: Date
+    stances: list[Id] = []
+
+    def __post_init__(self) -> None:
+        if self.term_end <= self.term_start:
+            raise ValueError("a term ends after it starts")
+
+
+SelectionBody = (
+    SelectionOpen
+    | SelectionNominate
+    | SelectionReveal
+    | SelectionPhase
+    | SelectionStance
+    | SelectionResult
+)
+
+
+# --- meetings ------------------------------------------------------------------------------
+
+
+class AgendaItem(Struct, forbid_unknown_fields=True, kw_only=True):
+    title: Name
+    type: Literal["report", "explore", "decide"]
+    proposal: Id | None = None
+    notes: Text = ""
+    decision: Id | None = None
+
+
+class MeetingSchedule(Body, tag_field="op", tag="schedule", kw_only=True):
+    title: Name
+    starts: Time
+    agenda: list[AgendaItem] = []
+
+
+class MeetingMinutes(Body, tag_field="op", tag="minutes", kw_only=True):
+    meeting: Id
+    attendance: list[Actor]
+    opening: Text = ""
+    agenda_consented: bool
+    items: list[AgendaItem] = []
+    closing: Text = ""
+
+    def __post_init__(self) -> None:
+        _unique(self.attendance, "attendance")
+
+
+MeetingBody = MeetingSchedule | MeetingMinutes
+
+
+# --- messages ----------------------------------------------------------------------------------
+
+
+class MessageBody(Body):
+    """A message: plain ``text`` in a circle, a sealed ``box`` in a direct scope."""
+
+    text: Text | None = None
+    box: Annotated[str, Meta(pattern="^[A-Za-z0-9_-]{1,40000}$")] | None = None
+    thread: Id | None = None
+    purpose: Literal["chat", "question", "answer", "reaction"] = "chat"
+
+    def __post_init__(self) -> None:
+        if (self.text is None) == (self.box is None):
+            raise ValueError("a message has either text or box, not both or neither")
+
+
+# --- campaigns ----------------------------------------------------------------------------------
+
+
+class CampaignObject(Body):
+    """Fields shared by campaign objects; ``ref`` names the object an update replaces."""
+
+    ref: Id | None = None
+
+
+class Campaign(CampaignObject, tag_field="object", tag="campaign", kw_only=True):
+    name: Name
+    goal: Text
+    status: Literal["active", "won", "lost", "paused"] = "active"
+
+
+class Target(CampaignObject, tag_field="object", tag="target", kw_only=True):
+    campaign: Id
+    name: Name
+    office: Name
+    jurisdiction: Name
+    term_end: Date | None = None
+    contacts: list[Short] = []
+    notes: Text = ""
+
+
+class Demand(CampaignObject, tag_field="object", tag="demand", kw_only=True):
+    campaign: Id
+    text: Text
+    target: Id | None = None
+    office_type: Name | None = None
+    status: Literal["open", "met", "partly_met", "refused", "dropped"] = "open"
+
+
+class Action(CampaignObject, tag_field="object", tag="action", kw_only=True):
+    campaign: Id
+    type: Literal["call", "email", "letter", "petition", "meeting", "testimony"]
+    title: Name
+    target: Id | None = None
+    due: Date | None = None
+    details: Text = ""
+
+
+class Commitment(CampaignObject, tag_field="object", tag="commitment", kw_only=True):
+    action: Id
+    member: Actor
+    note: Short = ""
+
+
+class Contact(CampaignObject, tag_field="object", tag="contact", kw_only=True):
+    campaign: Id
+    target: Id
+    when: Time
+    channel: Literal["call", "email", "letter", "petition", "meeting", "testimony"]
+    summary: Text
+    response: Text = ""
+
+
+CampaignBody = Campaign | Target | Demand | Action | Commitment | Contact
+
+
+# --- node-level ---------------------------------------------------------------------------------
+
+
+class KeyRotateBody(Body):
+    """The old key names its successor; ``proof`` is the new key's signature over the
+    canonical bytes of {"new": new_key, "old": <author>}."""
+
+    new_key: NodeId
+    proof: Sig
+    reason: Short = ""
+
+
+class RetractBody(Body):
+    """Withdraw an envelope's content: peers drop its body and keep its header."""
+
+    target: Id
+    reason: Short = ""
+    decision: Id | None = None
+
+
+SCHEMAS: Final[dict[str, Any]] = {
+    "circle": CircleBody,
+    "membership": MembershipBody,
+    "proposal": ProposalBody,
+    "phase": PhaseBody,
+    "stance": StanceBody,
+    "decision": DecisionBody,
+    "selection": SelectionBody,
+    "meeting": MeetingBody,
+    "message": MessageBody,
+    "campaign": CampaignBody,
+    "key.rotate": KeyRotateBody,
+    "retract": RetractBody,
+}
+
+_UNKNOWN = "Object contains unknown field"
+_MISSING = "Object missing required field"
+
+
+def validate_body(kind: str, body: Any) -> Any:
+    """Check ``body`` against the schema of ``kind``; return it as a typed Struct."""
+    schema = SCHEMAS.get(kind)
+    if schema is None:
+        raise RemoteProtocolError(ErrorCode.UNKNOWN_KIND, f"unknown kind {kind!r}")
+    try:
+        return msgspec.convert(body, schema)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        if text.startswith(_UNKNOWN):
+            code = ErrorCode.BODY_UNKNOWN_FIELD
+        elif text.startswith(_MISSING):
+            code = ErrorCode.BODY_MISSING_FIELD
+        else:
+            code = ErrorCode.BODY_INVALID
+        raise RemoteProtocolError(code, f"{kind} body: {text}") from None
+
+
+def json_schemas() -> dict[str, Any]:
+    """JSON Schema (2020-12) of every kind's body, for PROTOCOL.md and other languages."""
+    names = list(SCHEMAS)
+    schemas, components = msgspec.json.schema_components([SCHEMAS[k] for k in names])
+    return {
+        "kinds": dict(zip(names, schemas, strict=True)),
+        "$defs": components,
+    }
