@@ -8,18 +8,24 @@ its id, its signature and its place in the feed.
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey
 
 from protocol import canonical
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from protocol.ids import (
-    b64decode,
+    B64_64,
+    CIRCLE_LOCAL_PATTERN,
+    HANDLE_PATTERN,
+    HASH_PATTERN,
+    NODE_ID_PATTERN,
     b64encode,
     check_hash,
     node_id_of,
@@ -29,7 +35,7 @@ from protocol.ids import (
     verify_key_of,
 )
 from protocol.schemas import validate_body
-from protocol.versions import CURRENT, version
+from protocol.versions import CURRENT, SUPPORTED, version
 
 HEADER_FIELDS = ("v", "kind", "author", "actor", "scope", "seq", "prev", "refs", "ts")
 SIGNED_FIELDS = (*HEADER_FIELDS, "body_hash")
@@ -37,14 +43,48 @@ ALL_FIELDS = frozenset((*SIGNED_FIELDS, "sig", "body"))
 REQUIRED_FIELDS = frozenset((*SIGNED_FIELDS, "sig"))
 
 _TS_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
-_SIG_RE = re.compile(r"[A-Za-z0-9_-]{86}")
+_SIG_RE = re.compile(B64_64)
 # `,"sig":"<86 chars>"` and `,"body":` around the signed header in the full envelope.
 _SIG_MEMBER_BYTES = 95
 _BODY_MEMBER_BYTES = 8
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
+def _header_regex() -> re.Pattern[bytes]:
+    """One pattern for the canonical bytes of a well-formed signed header (sorted keys).
+
+    Matching it proves every header field's type and format in one C call; anything it
+    does not match goes through the field-by-field checks, which name the broken rule.
+    """
+    kinds = "|".join(
+        re.escape(k) for k in sorted(set().union(*(v.kinds for v in SUPPORTED.values())))
+    )
+    versions = "|".join(str(n) for n in SUPPORTED)
+    hash_ = f'"{HASH_PATTERN}"'
+    parts = [
+        re.escape('{"actor":') + f'(?:null|"{HANDLE_PATTERN}@({NODE_ID_PATTERN})")',
+        re.escape(',"author":') + f'"({NODE_ID_PATTERN})"',
+        re.escape(',"body_hash":') + hash_,
+        re.escape(',"kind":') + f'"({kinds})"',
+        re.escape(',"prev":') + f"(null|{hash_})",
+        re.escape(',"refs":') + rf"\[(?:{hash_}(?:,{hash_})*)?\]",
+        re.escape(',"scope":') + f'"(?:circle:{CIRCLE_LOCAL_PATTERN}@|direct:){NODE_ID_PATTERN}"',
+        re.escape(',"seq":') + "([1-9][0-9]{0,15})",
+        re.escape(',"ts":') + r'"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z"',
+        re.escape(',"v":') + f"(?:{versions})" + re.escape("}"),
+    ]
+    return re.compile("".join(parts).encode())
+
+
+_HEADER_RE = _header_regex()
+_TS_MEMBER = b',"ts":"'
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
+class _Slow(Exception):
+    """The fast checks are unsure; the field-by-field checks decide and explain."""
+
+
+class Envelope(msgspec.Struct, frozen=True, gc=False):
     """A signed envelope. Build one with ``sign`` or ``decode_envelope``; treat as read-only."""
 
     v: int
@@ -59,9 +99,18 @@ class Envelope:
     body: dict[str, Any] | None
     body_hash: str
     sig: str
-    # Canonical bytes computed once when the envelope is decoded or signed.
-    signed_bytes: bytes = field(default=b"", compare=False, repr=False)
-    body_bytes: bytes | None = field(default=None, compare=False, repr=False)
+    # Canonical bytes computed once when the envelope is decoded or signed; not part of
+    # the envelope's value.
+    signed_bytes: bytes = b""
+    body_bytes: bytes | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Envelope):
+            return NotImplemented
+        return self.header() == other.header() and self.body == other.body
+
+    def __hash__(self) -> int:
+        return hash((self.author, self.scope, self.seq, self.sig))
 
     def header(self) -> dict[str, Any]:
         """The envelope without its body (what the id is computed over)."""
@@ -82,7 +131,7 @@ class Envelope:
 
     def without_body(self) -> Envelope:
         """The same envelope with its content dropped (after a retraction)."""
-        return Envelope(**{**self._fields(), "body": None, "body_bytes": None})
+        return msgspec.structs.replace(self, body=None, body_bytes=None)
 
     def _signed_fields(self) -> dict[str, Any]:
         return {
@@ -97,9 +146,6 @@ class Envelope:
             "ts": self.ts,
             "body_hash": self.body_hash,
         }
-
-    def _fields(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +173,72 @@ def decode_envelope(obj: Any) -> Envelope:
     ``obj`` is a parsed JSON value already inside the canonical subset (see
     ``canonical.loads``). Checks run in the order of PROTOCOL.md §6 up to the schema.
     """
+    try:
+        return _decode_fast(obj)
+    except _Slow:
+        return _decode_strict(obj)
+
+
+def _decode_fast(obj: Any) -> Envelope:
+    if type(obj) is not dict:
+        raise _Slow
+    has_body = "body" in obj
+    try:
+        if len(obj) != 11 + has_body:
+            raise _Slow
+        signed = obj.copy()
+        sig = signed.pop("sig")
+        signed.pop("body", None)
+        signed_bytes = canonical.encode(signed)
+    except (KeyError, TypeError):
+        raise _Slow from None
+    m = _HEADER_RE.fullmatch(signed_bytes)
+    if m is None or type(sig) is not str or _SIG_RE.fullmatch(sig) is None:
+        raise _Slow
+    actor_node, author, kind, prev, seq = m.groups()
+    ver = SUPPORTED[obj["v"]]
+    refs = obj["refs"]
+    if (
+        (actor_node is not None and actor_node != author)
+        or (seq == b"1") != (prev == b"null")
+        or kind.decode() not in ver.kinds
+        or len(refs) > ver.max_refs
+        or len(set(refs)) != len(refs)
+        or not _valid_time(obj["ts"])
+    ):
+        raise _Slow
+    verify_key_of(obj["author"])
+    body = obj.get("body")
+    body_bytes = None
+    size = len(signed_bytes) + _SIG_MEMBER_BYTES
+    if has_body:
+        if type(body) is not dict:
+            raise _Slow
+        body_bytes = canonical.encode(body)
+        size += _BODY_MEMBER_BYTES + len(body_bytes)
+    if size > ver.max_envelope_bytes:
+        raise _Slow
+    if body is not None:
+        validate_body(obj["kind"], body)
+    return Envelope(
+        ver.number,
+        obj["kind"],
+        obj["author"],
+        obj["actor"],
+        obj["scope"],
+        obj["seq"],
+        obj["prev"],
+        tuple(refs),
+        obj["ts"],
+        body,
+        obj["body_hash"],
+        sig,
+        signed_bytes,
+        body_bytes,
+    )
+
+
+def _decode_strict(obj: Any) -> Envelope:
     if type(obj) is not dict:
         raise _bad(ErrorCode.NOT_OBJECT, "an envelope is a JSON object")
     keys = obj.keys()
@@ -224,14 +336,22 @@ def verify(env: Envelope) -> None:
             raise _bad(ErrorCode.BODY_HASH_MISMATCH, "body does not match body_hash")
     signed = env.signed_bytes or canonical.encode(env._signed_fields())
     try:
-        verify_key_of(env.author).verify(signed, b64decode(env.sig))
+        # The sig's spelling was checked canonical when the envelope was decoded.
+        raw_sig = binascii.a2b_base64(env.sig.encode().translate(_FROM_URLSAFE) + b"==")
+        verify_key_of(env.author).verify(signed, raw_sig)
     except (BadSignatureError, ValueError):
         raise _bad(ErrorCode.BAD_SIGNATURE, f"signature does not verify for {env.author}") from None
 
 
 def envelope_id(env: Envelope) -> str:
     """``sha256:`` + base64url SHA-256 of the canonical header (``sig`` in, ``body`` out)."""
-    return sha256_id(canonical.encode(env.header()))
+    signed = env.signed_bytes
+    if not signed:
+        return sha256_id(canonical.encode(env.header()))
+    # "sig" sorts just before "ts"; no field before ts can hold a quote, so the first
+    # ',"ts":"' is the member boundary.
+    at = signed.index(_TS_MEMBER)
+    return sha256_id(b"".join((signed[:at], b',"sig":"', env.sig.encode(), b'"', signed[at:])))
 
 
 def open_envelope(obj: Any) -> tuple[Envelope, str]:

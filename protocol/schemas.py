@@ -15,7 +15,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from protocol.errors import ErrorCode, RemoteProtocolError
-from protocol.ids import ACTOR_PATTERN, CIRCLE_ID_PATTERN, HASH_PATTERN, NODE_ID_PATTERN
+from protocol.ids import ACTOR_PATTERN, B64_64, CIRCLE_ID_PATTERN, HASH_PATTERN, NODE_ID_PATTERN
 
 Id = Annotated[str, Meta(pattern=f"^{HASH_PATTERN}$", description="an envelope id")]
 NodeId = Annotated[str, Meta(pattern=f"^{NODE_ID_PATTERN}$", description="a node id")]
@@ -28,7 +28,7 @@ CircleId = Annotated[str, Meta(pattern=f"^{CIRCLE_ID_PATTERN}$", description="a 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=20000)]
 Short = Annotated[str, Meta(max_length=500)]
-Sig = Annotated[str, Meta(pattern="^[A-Za-z0-9_-]{86}$", description="base64url signature")]
+Sig = Annotated[str, Meta(pattern=f"^{B64_64}$", description="base64url signature")]
 Date = dt.date
 Time = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$")]
 Role = Literal["leader", "delegate", "facilitator", "secretary"]
