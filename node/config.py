@@ -1,0 +1,166 @@
+"""Node configuration: one TOML file in the data directory, with NST_* overrides.
+
+The data directory comes from ``--data-dir``, else ``NST_DATA_DIR``, else
+``$XDG_DATA_HOME/nst`` (``~/.local/share/nst``). It holds ``config.toml``,
+``node.key`` (mode 0600), ``nst.sqlite3`` and ``backups/``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+
+CONFIG_NAME = "config.toml"
+KEY_NAME = "node.key"
+DB_NAME = "nst.sqlite3"
+DEFAULT_PORT = 8470
+
+
+class ConfigError(Exception):
+    """The configuration is missing or wrong; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    data_dir: Path
+    name: str = "Our organization"
+    listen_host: str = "127.0.0.1"
+    listen_port: int = DEFAULT_PORT
+    public_url: str = ""
+    dev_mode: bool = False
+    log_format: Literal["console", "json"] = "console"
+    synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    metrics_public: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key_path(self) -> Path:
+        return self.data_dir / KEY_NAME
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / DB_NAME
+
+    @property
+    def config_path(self) -> Path:
+        return self.data_dir / CONFIG_NAME
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.data_dir / "backups"
+
+    @property
+    def url(self) -> str:
+        """The address peers and members reach this node at."""
+        return self.public_url or f"http://{self.listen_host}:{self.listen_port}"
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    if env.get("NST_DATA_DIR"):
+        return Path(env["NST_DATA_DIR"])
+    xdg = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "nst"
+
+
+def resolve_data_dir(data_dir: str | Path | None, env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    return Path(data_dir) if data_dir else default_data_dir(env)
+
+
+_BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
+def load_config(
+    data_dir: str | Path | None = None,
+    config_path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """Read config.toml and apply NST_* environment overrides."""
+    env = os.environ if env is None else env
+    base = resolve_data_dir(data_dir, env)
+    path = Path(config_path) if config_path else base / CONFIG_NAME
+    try:
+        doc = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"no node at {base}: run `nst init --data-dir {base}` first") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    node = doc.get("node", {})
+    server = doc.get("server", {})
+    storage = doc.get("storage", {})
+    logging = doc.get("logging", {})
+    cfg = Config(
+        data_dir=Path(node.get("data_dir", base)),
+        name=node.get("name", "Our organization"),
+        listen_host=server.get("host", "127.0.0.1"),
+        listen_port=int(server.get("port", DEFAULT_PORT)),
+        public_url=server.get("public_url", ""),
+        dev_mode=bool(server.get("dev_mode", False)),
+        metrics_public=bool(server.get("metrics_public", False)),
+        log_format=logging.get("format", "console"),
+        synchronous=storage.get("synchronous", "NORMAL"),
+        extra=doc,
+    )
+    return apply_env(cfg, env)
+
+
+def apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
+    """NST_LISTEN=host:port, NST_PUBLIC_URL, NST_DEV_MODE, NST_LOG_FORMAT, NST_NAME."""
+    changes: dict[str, Any] = {}
+    if env.get("NST_LISTEN"):
+        host, _, port = env["NST_LISTEN"].rpartition(":")
+        changes["listen_host"], changes["listen_port"] = host or cfg.listen_host, int(port)
+    if env.get("NST_PUBLIC_URL"):
+        changes["public_url"] = env["NST_PUBLIC_URL"]
+    if env.get("NST_DEV_MODE"):
+        changes["dev_mode"] = _BOOL.get(env["NST_DEV_MODE"].lower(), False)
+    if env.get("NST_LOG_FORMAT") in ("console", "json"):
+        changes["log_format"] = env["NST_LOG_FORMAT"]
+    if env.get("NST_NAME"):
+        changes["name"] = env["NST_NAME"]
+    cfg = replace(cfg, **changes)
+    if cfg.synchronous not in ("NORMAL", "FULL"):
+        raise ConfigError(f"storage.synchronous must be NORMAL or FULL, not {cfg.synchronous!r}")
+    if cfg.log_format not in ("console", "json"):
+        raise ConfigError(f"logging.format must be console or json, not {cfg.log_format!r}")
+    return cfg
+
+
+def _toml(value: Any) -> str:
+    return tomli_w.dumps({"v": value}).split("=", 1)[1].strip()
+
+
+def render_config(cfg: Config) -> str:
+    """The commented config.toml that ``nst init`` writes."""
+    return f"""# Next Step Together node configuration.
+# Every value can be overridden by an environment variable (shown beside it).
+
+[node]
+# The organization this node belongs to, shown to members and linked nodes. (NST_NAME)
+name = {_toml(cfg.name)}
+
+[server]
+# Where `nst run` listens. Put a reverse proxy with TLS in front of it. (NST_LISTEN=host:port)
+host = {_toml(cfg.listen_host)}
+port = {cfg.listen_port}
+# The https:// address other organizations reach this node at. (NST_PUBLIC_URL)
+public_url = {_toml(cfg.public_url)}
+# Development mode allows plain HTTP and loopback peers. Never in production. (NST_DEV_MODE)
+dev_mode = {_toml(cfg.dev_mode)}
+# Serve /metrics to anyone, not only to loopback clients.
+metrics_public = {_toml(cfg.metrics_public)}
+
+[storage]
+# NORMAL survives a crash of the process; FULL also survives a power cut, at some speed.
+synchronous = {_toml(cfg.synchronous)}
+
+[logging]
+# console (readable) or json (one object per line). (NST_LOG_FORMAT)
+format = {_toml(cfg.log_format)}
+"""

@@ -1,0 +1,120 @@
+"""Circles: aim, domain, parent, members and roles, with the double-link invariants.
+
+- at most one leader, one facilitator and one secretary per circle;
+- nobody is both leader and delegate of the same circle;
+- a circle's leader and delegates are active members of its parent circle, and stay
+  so: removing them from the parent first needs their role in the child changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from node.domain.errors import DomainError
+
+ROLES = ("leader", "delegate", "facilitator", "secretary")
+SINGLE_HOLDER = ("leader", "facilitator", "secretary")
+LINK_ROLES = ("leader", "delegate")
+
+
+@dataclass(frozen=True, slots=True)
+class CircleMember:
+    member: str
+    status: str
+    roles: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+@dataclass(frozen=True, slots=True)
+class CircleState:
+    id: str
+    home: str
+    name: str
+    aim: str
+    domain: str = ""
+    parent: str | None = None
+    federated: bool = False
+    members: dict[str, CircleMember] = field(default_factory=dict)
+
+    def holders(self, role: str) -> list[str]:
+        return [m.member for m in self.members.values() if m.active and role in m.roles]
+
+    def is_active(self, member: str) -> bool:
+        m = self.members.get(member)
+        return m is not None and m.active
+
+
+def circle_body(
+    name: str, aim: str, domain: str, parent: CircleState | None, federated: bool
+) -> dict[str, Any]:
+    """The body of a new circle's charter."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise DomainError("circle.bad_name", "a circle's name is 1-200 characters")
+    if not aim.strip():
+        raise DomainError("circle.no_aim", "a circle needs an aim")
+    body: dict[str, Any] = {"name": name, "aim": aim.strip(), "federated": federated}
+    if domain.strip():
+        body["domain"] = domain.strip()
+    if parent is not None:
+        body["parent"] = parent.id
+    return body
+
+
+def membership_body(
+    circle: CircleState,
+    parent: CircleState | None,
+    children: Sequence[CircleState],
+    member: str,
+    roles: Sequence[str],
+    status: str = "active",
+) -> dict[str, Any]:
+    """Decide a membership change; return the body of the ``membership`` envelope."""
+    if status not in ("active", "removed"):
+        raise DomainError("circle.bad_status", f"status must be active or removed, not {status}")
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise DomainError("circle.bad_role", f"unknown role(s) {unknown}; roles are {ROLES}")
+    roles = list(dict.fromkeys(roles))
+    if status == "removed":
+        roles = []
+    if "leader" in roles and "delegate" in roles:
+        raise DomainError(
+            "circle.leader_is_delegate", "the leader and the delegate must be different people"
+        )
+    for role in SINGLE_HOLDER:
+        others = [h for h in circle.holders(role) if h != member]
+        if role in roles and others:
+            raise DomainError(
+                "circle.role_taken", f"{others[0]} is the {role} of {circle.name} already"
+            )
+    for role in LINK_ROLES:
+        if role not in roles:
+            continue
+        if role == "leader" and member in circle.holders("delegate"):
+            raise DomainError(
+                "circle.leader_is_delegate", f"{member} is a delegate of {circle.name}"
+            )
+        if role == "delegate" and member in circle.holders("leader"):
+            raise DomainError("circle.leader_is_delegate", f"{member} leads {circle.name}")
+        if parent is not None and not parent.is_active(member):
+            raise DomainError(
+                "circle.not_in_parent",
+                f"a {role} of {circle.name} must be a member of its parent {parent.name} first",
+            )
+    if status == "removed":
+        if not circle.is_active(member):
+            raise DomainError("circle.not_member", f"{member} is not a member of {circle.name}")
+        for child in children:
+            held = [r for r in LINK_ROLES if member in child.holders(r)]
+            if held:
+                raise DomainError(
+                    "circle.double_link",
+                    f"{member} is {held[0]} of {child.name}, a sub-circle; change that first",
+                )
+    return {"member": member, "status": status, "roles": roles}

@@ -1,0 +1,11 @@
+"""Storage: the event log, feed heads, local accounts and projections.
+
+``SQLiteStore`` is the embedded default. Only ``node`` code uses this package; the web
+UI and federation reach data through the Node service.
+"""
+
+from node.store.log import AppendResult, LocalDraft
+from node.store.migrate import SchemaTooNewError
+from node.store.sqlite import SQLiteStore
+
+__all__ = ["AppendResult", "LocalDraft", "SQLiteStore", "SchemaTooNewError"]

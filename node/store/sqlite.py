@@ -1,0 +1,194 @@
+"""The SQLite store: WAL, foreign keys, busy_timeout, migrations; one writer thread with
+group commit for every change, and a separate aiosqlite connection for reads so reads
+never queue behind writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+import orjson
+from nacl.signing import SigningKey
+
+from node.store.codec import envelope_from_row, envelope_json_from_row
+from node.store.log import AppendResult, LocalDraft, append_local, append_remote
+from node.store.migrate import migrate
+from node.store.projection import rebuild
+from node.store.writer import GroupWriter
+from protocol import Envelope
+
+T = TypeVar("T")
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _configure(conn: sqlite3.Connection, synchronous: str) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+class SQLiteStore:
+    """Everything the node keeps, in one SQLite file."""
+
+    def __init__(self, path: Path, *, backup_dir: Path, synchronous: str = "NORMAL") -> None:
+        self.path = path
+        self.backup_dir = backup_dir
+        self.synchronous = synchronous
+        self.schema_version = 0
+        self._writer = GroupWriter(self._connect_writer)
+        self._reader: aiosqlite.Connection | None = None
+
+    def _connect_writer(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            _configure(conn, self.synchronous)
+            self.schema_version = migrate(conn, self.path, self.backup_dir)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    async def open(self) -> None:
+        await self._writer.start()
+        self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await self._reader.execute("PRAGMA foreign_keys = ON")
+        await self._reader.execute("PRAGMA query_only = ON")
+
+    async def close(self) -> None:
+        """Drain every submitted write, then close."""
+        await self._writer.close()
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
+
+    async def __aenter__(self) -> SQLiteStore:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- writes -------------------------------------------------------------------------
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` atomically in the next group commit (nothing half-applied)."""
+        return await self._writer.submit(fn)
+
+    async def append_local(
+        self, draft: LocalDraft, key: SigningKey, now: dt.datetime
+    ) -> AppendResult:
+        return await self._writer.submit(lambda c: append_local(c, draft, key, now))
+
+    async def append_remote(
+        self, items: Sequence[tuple[Envelope, str]], now: dt.datetime
+    ) -> list[AppendResult]:
+        """Append verified envelopes in one transaction, in order."""
+        return await self._writer.submit(
+            lambda c: [append_remote(c, env, env_id, now) for env, env_id in items]
+        )
+
+    async def rebuild_projections(self) -> int:
+        return await self._writer.submit(rebuild)
+
+    async def backup(self, target: Path) -> None:
+        """An online, consistent copy of the database (SQLite's backup API)."""
+
+        def run(conn: sqlite3.Connection) -> None:
+            dest = sqlite3.connect(target)
+            try:
+                conn.backup(dest)
+            finally:
+                dest.close()
+
+        await self._writer.run_sync(run)
+
+    @property
+    def commit_stats(self) -> tuple[int, int]:
+        """(batches committed, writes committed) since open."""
+        return self._writer.batches, self._writer.writes
+
+    # --- reads --------------------------------------------------------------------------
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        assert self._reader is not None, "store is not open"
+        async with self._reader.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def get_envelope(self, env_id: str) -> Envelope | None:
+        row = await self.fetchone("SELECT header, body FROM envelopes WHERE id = ?", (env_id,))
+        return envelope_from_row(row[0], row[1]) if row else None
+
+    async def feed(
+        self, scope: str, author: str, after: int = 0, limit: int = 500
+    ) -> list[Envelope]:
+        rows = await self.fetchall(
+            "SELECT header, body FROM envelopes WHERE author = ? AND scope = ? AND seq > ?"
+            " ORDER BY seq LIMIT ?",
+            (author, scope, after, limit),
+        )
+        return [envelope_from_row(h, b) for h, b in rows]
+
+    async def heads(self, scope: str) -> dict[str, int]:
+        rows = await self.fetchall("SELECT author, head_seq FROM feeds WHERE scope = ?", (scope,))
+        return {a: s for a, s in rows}
+
+    async def export_lines(self, batch: int = 1000) -> AsyncIterator[bytes]:
+        """Every envelope held, in arrival order, as canonical JSON bytes."""
+        last = 0
+        while True:
+            rows = await self.fetchall(
+                "SELECT rowid, header, body FROM envelopes WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (last, batch),
+            )
+            if not rows:
+                return
+            for rowid, header, body in rows:
+                last = rowid
+                yield envelope_json_from_row(header, body)
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.fetchall("SELECT kind, n FROM kind_counts ORDER BY kind")
+        return {k: n for k, n in rows}
+
+    async def equivocations(self) -> list[dict[str, Any]]:
+        rows = await self.fetchall(
+            "SELECT id, held_id, author, scope, seq, detected_at FROM equivocations"
+            " ORDER BY detected_at"
+        )
+        keys = ("id", "held_id", "author", "scope", "seq", "detected_at")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    async def circle_rows(self) -> list[dict[str, Any]]:
+        rows = await self.fetchall(
+            "SELECT id, home, name, aim, domain, parent, federated, silence, round_hours"
+            " FROM circles ORDER BY name"
+        )
+        keys = ("id", "home", "name", "aim", "domain", "parent", "federated", "silence")
+        out = []
+        for r in rows:
+            d = dict(zip(keys, r[:8], strict=True))
+            d["federated"] = bool(d["federated"])
+            d["round_hours"] = r[8]
+            out.append(d)
+        return out
+
+    async def circle_member_rows(self, circle_id: str) -> list[dict[str, Any]]:
+        rows = await self.fetchall(
+            "SELECT member, status, roles, term_end FROM circle_members WHERE circle_id = ?"
+            " ORDER BY member",
+            (circle_id,),
+        )
+        return [
+            {"member": m, "status": s, "roles": orjson.loads(r), "term_end": t}
+            for m, s, r, t in rows
+        ]

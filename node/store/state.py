@@ -1,0 +1,39 @@
+"""Domain state read inside a write transaction, so a command's check and its write
+are one atomic step (synchronous sqlite3, used on the writer thread)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import orjson
+
+from node.domain.circles import CircleMember, CircleState
+from node.domain.members import Member
+
+
+def load_member(conn: sqlite3.Connection, handle: str) -> Member | None:
+    row = conn.execute(
+        "SELECT handle, display_name, role, disabled FROM members WHERE handle = ?", (handle,)
+    ).fetchone()
+    return Member(row[0], row[1], row[2], bool(row[3])) if row else None
+
+
+def load_circle(conn: sqlite3.Connection, circle_id: str) -> CircleState | None:
+    row = conn.execute(
+        "SELECT id, home, name, aim, domain, parent, federated FROM circles WHERE id = ?",
+        (circle_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    members = {
+        m: CircleMember(m, s, tuple(orjson.loads(r)))
+        for m, s, r in conn.execute(
+            "SELECT member, status, roles FROM circle_members WHERE circle_id = ?", (circle_id,)
+        )
+    }
+    return CircleState(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), members)
+
+
+def load_children(conn: sqlite3.Connection, circle_id: str) -> list[CircleState]:
+    ids = [r[0] for r in conn.execute("SELECT id FROM circles WHERE parent = ?", (circle_id,))]
+    return [c for c in (load_circle(conn, i) for i in ids) if c is not None]
