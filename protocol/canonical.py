@@ -71,7 +71,8 @@ def check(value: Any, *, max_depth: int = MAX_DEPTH) -> None:
     """Raise RemoteProtocolError unless an already-parsed value lies inside the subset."""
     try:
         _walk(value, max_depth)
-    except _Outside:
+        encode(value)  # the walk does not look inside strings; orjson refuses lone surrogates
+    except (_Outside, TypeError):
         _strict_walk(value, max_depth, 0)
         raise RemoteProtocolError(ErrorCode.SYNTAX, "value is outside the subset") from None
 
@@ -169,6 +170,8 @@ def _strict_walk(value: Any, max_depth: int, depth: int) -> None:
             _reject(ErrorCode.TOO_DEEP, f"nesting deeper than {max_depth}")
         if t is dict:
             for key, item in value.items():
+                if type(key) is not str:
+                    _reject(ErrorCode.SYNTAX, f"object key {key!r} is not a string")
                 _strict_walk(key, max_depth, depth)
                 if not key.isascii():
                     _reject(ErrorCode.NON_ASCII_KEY, f"object key {key!r} is not ASCII")

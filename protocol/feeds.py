@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from protocol.envelope import Envelope
-from protocol.errors import ErrorCode, RemoteProtocolError
+from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ def place(env: Envelope, env_id: str, head: FeedHead | None, held_at_seq: str | 
     if env.seq <= head_seq:
         # The caller holds every seq up to the head, so this cannot happen for a
         # contiguous feed; treat a hole as the caller's bug rather than the peer's.
-        raise ValueError(f"feed has no envelope at seq {env.seq} below its head {head_seq}")
+        raise LocalProtocolError(f"feed has no envelope at seq {env.seq} below its head {head_seq}")
     expected_prev = head.id if head is not None else None
     if env.prev != expected_prev:
         raise RemoteProtocolError(

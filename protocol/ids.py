@@ -74,13 +74,18 @@ def node_id_of(key: VerifyKey | SigningKey) -> str:
     return NODE_PREFIX + b64encode(bytes(verify_key))
 
 
-@lru_cache(maxsize=16384)
 def verify_key_of(node_id: str) -> VerifyKey:
-    """The public key named by a node id; malformed ids and weak keys are refused.
+    """The public key named by a node id; malformed ids and weak keys are refused."""
+    if type(node_id) is not str:
+        # Checked before the cache, which would raise TypeError on an unhashable value.
+        raise RemoteProtocolError(ErrorCode.BAD_NODE_ID, f"{node_id!r} is not an ed25519: id")
+    return _verify_key_of(node_id)
 
-    Cached: peers are few, and the small-order check is a scalar multiplication.
-    """
-    if type(node_id) is not str or not node_id.startswith(NODE_PREFIX):
+
+@lru_cache(maxsize=16384)
+def _verify_key_of(node_id: str) -> VerifyKey:
+    # Cached: peers are few, and the small-order check is a scalar multiplication.
+    if not node_id.startswith(NODE_PREFIX):
         raise RemoteProtocolError(ErrorCode.BAD_NODE_ID, f"{node_id!r} is not an ed25519: id")
     try:
         raw = b64decode(node_id[len(NODE_PREFIX) :])

@@ -17,20 +17,24 @@ from msgspec import Meta, Struct
 from protocol.errors import ErrorCode, RemoteProtocolError
 from protocol.ids import ACTOR_PATTERN, B64_64, CIRCLE_ID_PATTERN, HASH_PATTERN, NODE_ID_PATTERN
 
-Id = Annotated[str, Meta(pattern=f"^{HASH_PATTERN}$", description="an envelope id")]
-NodeId = Annotated[str, Meta(pattern=f"^{NODE_ID_PATTERN}$", description="a node id")]
-Actor = Annotated[str, Meta(pattern=f"^{ACTOR_PATTERN}$", description="handle@<node id>")]
+# Patterns end with END, not a dollar sign: msgspec matches with re.search, where that
+# also matches before a final line feed. END means "end of string" in Python and in JSON
+# Schema alike.
+END = r"(?![\s\S])"
+Id = Annotated[str, Meta(pattern=f"^{HASH_PATTERN}{END}", description="an envelope id")]
+NodeId = Annotated[str, Meta(pattern=f"^{NODE_ID_PATTERN}{END}", description="a node id")]
+Actor = Annotated[str, Meta(pattern=f"^{ACTOR_PATTERN}{END}", description="handle@<node id>")]
 Member = Annotated[
     str,
-    Meta(pattern=f"^(?:{ACTOR_PATTERN}|{NODE_ID_PATTERN})$", description="a member or a node"),
+    Meta(pattern=f"^(?:{ACTOR_PATTERN}|{NODE_ID_PATTERN}){END}", description="a member or a node"),
 ]
-CircleId = Annotated[str, Meta(pattern=f"^{CIRCLE_ID_PATTERN}$", description="a circle id")]
+CircleId = Annotated[str, Meta(pattern=f"^{CIRCLE_ID_PATTERN}{END}", description="a circle id")]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=20000)]
 Short = Annotated[str, Meta(max_length=500)]
-Sig = Annotated[str, Meta(pattern=f"^{B64_64}$", description="base64url signature")]
+Sig = Annotated[str, Meta(pattern=f"^{B64_64}{END}", description="base64url signature")]
 Date = dt.date
-Time = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$")]
+Time = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z" + END)]
 Role = Literal["leader", "delegate", "facilitator", "secretary"]
 StanceValue = Literal["consent", "concern", "object"]
 
@@ -160,7 +164,7 @@ class SelectionReveal(Body, tag_field="op", tag="reveal", kw_only=True):
     selection: Id
     nomination: Id
     nominee: Actor
-    salt: Annotated[str, Meta(pattern="^[A-Za-z0-9_-]{22,86}$")]
+    salt: Annotated[str, Meta(pattern="^[A-Za-z0-9_-]{22,86}" + END)]
     reason: Text = ""
 
 
@@ -243,7 +247,7 @@ class MessageBody(Body):
     """A message: plain ``text`` in a circle, a sealed ``box`` in a direct scope."""
 
     text: Text | None = None
-    box: Annotated[str, Meta(pattern="^[A-Za-z0-9_-]{1,40000}$")] | None = None
+    box: Annotated[str, Meta(pattern="^[A-Za-z0-9_-]{1,40000}" + END)] | None = None
     thread: Id | None = None
     purpose: Literal["chat", "question", "answer", "reaction"] = "chat"
 
