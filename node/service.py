@@ -26,6 +26,7 @@ from node.store import AppendResult, LocalDraft, SQLiteStore
 from node.store.log import append_local
 from node.store.state import load_children, load_circle, load_member
 from protocol import RemoteProtocolError, new_circle_id, node_id_of
+from protocol.ids import NODE_PREFIX
 
 _HASHER = PasswordHasher()
 
@@ -157,9 +158,10 @@ class Node:
     async def set_membership(
         self, circle_id: str, member: str, roles: Sequence[str] = (), status: str = "active"
     ) -> CircleState:
-        """Add a member to a circle, change their roles, or remove them (double-link
-        invariants checked against the state inside the same transaction)."""
-        if "@" not in member:
+        """Add a member (a local handle, ``handle@<node id>`` or a node id) to a circle,
+        change their roles, or remove them (double-link invariants checked against the
+        state inside the same transaction)."""
+        if "@" not in member and not member.startswith(NODE_PREFIX):
             member = self.actor_of(member)
         now = self.clock.now()
 

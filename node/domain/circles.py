@@ -93,15 +93,11 @@ def membership_body(
             raise DomainError(
                 "circle.role_taken", f"{others[0]} is the {role} of {circle.name} already"
             )
+    # The new roles replace the member's old ones, so leader and delegate in ``roles``
+    # (checked above) is the only way to hold both.
     for role in LINK_ROLES:
         if role not in roles:
             continue
-        if role == "leader" and member in circle.holders("delegate"):
-            raise DomainError(
-                "circle.leader_is_delegate", f"{member} is a delegate of {circle.name}"
-            )
-        if role == "delegate" and member in circle.holders("leader"):
-            raise DomainError("circle.leader_is_delegate", f"{member} leads {circle.name}")
         if parent is not None and not parent.is_active(member):
             raise DomainError(
                 "circle.not_in_parent",

@@ -36,15 +36,26 @@ def latest_version() -> int:
     return len(migrations())
 
 
-def migrate(conn: sqlite3.Connection, db_path: Path, backup_dir: Path) -> int:
-    """Bring the schema up to date; returns the version now in force."""
+def refuse_newer(conn: sqlite3.Connection, db_path: Path) -> int:
+    """The schema version of ``conn``; raises SchemaTooNewError if this code is older.
+
+    Call it before any pragma that writes (journal_mode = WAL rewrites the file header),
+    so a refused database is left exactly as it was.
+    """
     current: int = conn.execute("PRAGMA user_version").fetchone()[0]
-    steps = migrations()
-    if current > len(steps):
+    known = latest_version()
+    if current > known:
         raise SchemaTooNewError(
             f"{db_path} has schema version {current}, but this NST knows only up to "
-            f"{len(steps)}: install a newer NST (nothing was changed)"
+            f"{known}: install a newer NST (nothing was changed)"
         )
+    return current
+
+
+def migrate(conn: sqlite3.Connection, db_path: Path, backup_dir: Path) -> int:
+    """Bring the schema up to date; returns the version now in force."""
+    current = refuse_newer(conn, db_path)
+    steps = migrations()
     pending = [(v, sql) for v, sql in steps if v > current]
     if pending and current > 0:
         backup_dir.mkdir(parents=True, exist_ok=True)

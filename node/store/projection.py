@@ -59,8 +59,11 @@ def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
             ),
         )
     elif env.kind == "retract":
+        # Charters and memberships are the circle's state that every projection is
+        # rebuilt from; dropping them would break rebuild (and the foreign keys).
         conn.execute(
-            "UPDATE envelopes SET body = NULL WHERE id = ? AND author = ?",
+            "UPDATE envelopes SET body = NULL WHERE id = ? AND author = ?"
+            " AND kind NOT IN ('circle', 'membership')",
             (body["target"], env.author),
         )
 

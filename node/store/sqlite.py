@@ -16,7 +16,7 @@ from nacl.signing import SigningKey
 
 from node.store.codec import envelope_from_row, envelope_json_from_row
 from node.store.log import AppendResult, LocalDraft, append_local, append_remote
-from node.store.migrate import migrate
+from node.store.migrate import migrate, refuse_newer
 from node.store.projection import rebuild
 from node.store.writer import GroupWriter
 from protocol import Envelope
@@ -46,6 +46,8 @@ class SQLiteStore:
     def _connect_writer(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            refuse_newer(conn, self.path)
             _configure(conn, self.synchronous)
             self.schema_version = migrate(conn, self.path, self.backup_dir)
         except BaseException:

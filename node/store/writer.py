@@ -49,13 +49,14 @@ class GroupWriter:
         return await fut
 
     async def close(self) -> None:
-        """Finish every write already submitted, then stop."""
+        """Finish every write already submitted, then stop (a second call does nothing)."""
         self._closing = True
         if self._task is not None:
             self._queue.put_nowait(None)
             await self._task
+            self._task = None
         if self._conn is not None:
-            conn = self._conn
+            conn, self._conn = self._conn, None
             await asyncio.get_running_loop().run_in_executor(self._executor, conn.close)
         self._executor.shutdown(wait=True)
 

@@ -1,0 +1,262 @@
+"""``nst admin``: members, circles and maintenance of a node, through the Node service.
+
+Works on a stopped node or beside a running one (SQLite in WAL mode lets both write,
+one transaction at a time).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from node.cli_node import Sub, common_options, node_of, opened, print_json, run_async, secret_line
+from node.domain import DomainError
+from node.domain.circles import ROLES, CircleState
+from node.service import Node
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    if getattr(args, "no_password", False):
+        return None
+    return secret_line("Password: ", confirm=True)
+
+
+# --- members ------------------------------------------------------------------------------
+
+
+def _member_add(args: argparse.Namespace) -> int:
+    node = node_of(args)
+    password = _password(args)
+
+    async def go() -> None:
+        async with opened(node.store):
+            role = "admin" if args.admin else "member"
+            member = await node.add_member(args.handle, args.name or args.handle, role, password)
+        print(f"added {member.handle} ({member.role}) as {node.actor_of(member.handle)}")
+
+    run_async(go())
+    return 0
+
+
+def _member_list(args: argparse.Namespace) -> int:
+    node = node_of(args)
+
+    async def go() -> None:
+        async with opened(node.store):
+            members = await node.members()
+        if args.json:
+            print_json([asdict(m) for m in members])
+            return
+        for m in members:
+            flag = " disabled" if m.disabled else ""
+            print(f"{m.handle:<20} {m.role:<7}{flag:<9} {m.display_name}")
+
+    run_async(go())
+    return 0
+
+
+def _member_disabled(disabled: bool) -> Callable[[argparse.Namespace], int]:
+    def command(args: argparse.Namespace) -> int:
+        node = node_of(args)
+
+        async def go() -> None:
+            async with opened(node.store):
+                member = await node.set_disabled(args.handle, disabled)
+            print(f"{member.handle} {'disabled' if disabled else 'enabled'}")
+
+        run_async(go())
+        return 0
+
+    return command
+
+
+def _member_passwd(args: argparse.Namespace) -> int:
+    node = node_of(args)
+    password = secret_line("New password: ", confirm=True)
+
+    async def go() -> None:
+        async with opened(node.store):
+            await node.set_password(args.handle, password)
+        print(f"password of {args.handle} changed")
+
+    run_async(go())
+    return 0
+
+
+# --- circles ------------------------------------------------------------------------------
+
+
+def circle_json(circle: CircleState) -> dict[str, Any]:
+    return {
+        "id": circle.id,
+        "home": circle.home,
+        "name": circle.name,
+        "aim": circle.aim,
+        "domain": circle.domain,
+        "parent": circle.parent,
+        "federated": circle.federated,
+        "members": [
+            {"member": m.member, "status": m.status, "roles": list(m.roles)}
+            for m in sorted(circle.members.values(), key=lambda m: m.member)
+        ],
+    }
+
+
+async def _require_circle(node: Node, circle_id: str) -> CircleState:
+    circle = await node.circle(circle_id)
+    if circle is None:
+        raise DomainError("circle.unknown", f"no circle {circle_id}")
+    return circle
+
+
+def _circle_create(args: argparse.Namespace) -> int:
+    node = node_of(args)
+
+    async def go() -> None:
+        async with opened(node.store):
+            circle = await node.create_circle(
+                args.name,
+                args.aim,
+                domain=args.domain or "",
+                parent=args.parent,
+                federated=args.federated,
+            )
+        print(circle.id)
+
+    run_async(go())
+    return 0
+
+
+def _circle_list(args: argparse.Namespace) -> int:
+    node = node_of(args)
+
+    async def go() -> None:
+        async with opened(node.store):
+            circles = await node.circles()
+        if args.json:
+            print_json(circles)
+            return
+        for c in circles:
+            scope = "federated" if c["federated"] else "local"
+            print(f"{c['id']}  {scope:<9}  {c['name']}")
+
+    run_async(go())
+    return 0
+
+
+def _circle_show(args: argparse.Namespace) -> int:
+    node = node_of(args)
+
+    async def go() -> None:
+        async with opened(node.store):
+            circle = await _require_circle(node, args.circle_id)
+        doc = circle_json(circle)
+        if args.json:
+            print_json(doc)
+            return
+        for label in ("id", "name", "aim", "domain", "parent", "home", "federated"):
+            value = doc[label]
+            shown = ("yes" if value else "no") if isinstance(value, bool) else value or "-"
+            print(f"{label:<10} {shown}")
+        print("members")
+        for m in doc["members"]:
+            print(f"  {m['member']:<40} {m['status']:<8} {', '.join(m['roles']) or '-'}")
+
+    run_async(go())
+    return 0
+
+
+def _circle_member(args: argparse.Namespace) -> int:
+    node = node_of(args)
+
+    async def go() -> None:
+        async with opened(node.store):
+            status = "removed" if args.remove else "active"
+            circle = await node.set_membership(args.circle_id, args.handle, args.role, status)
+        actor = args.handle if "@" in args.handle else node.actor_of(args.handle)
+        held = circle.members[actor]
+        roles = ", ".join(held.roles) or "no role"
+        print(f"{actor} in {circle.name}: {held.status}, {roles}")
+
+    run_async(go())
+    return 0
+
+
+# --- maintenance --------------------------------------------------------------------------
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    node = node_of(args)
+
+    async def go() -> None:
+        async with opened(node.store):
+            n = await node.store.rebuild_projections()
+            circles = await node.circles()
+            memberships = [m for c in circles for m in await node.store.circle_member_rows(c["id"])]
+        print(f"replayed {n} envelopes: {len(circles)} circles, {len(memberships)} memberships")
+
+    run_async(go())
+    return 0
+
+
+def add_parser(sub: Sub) -> None:
+    common = common_options(passphrase=True)
+    admin = sub.add_parser("admin", help="members, circles and maintenance")
+    asub = admin.add_subparsers(dest="admin_cmd", required=True, metavar="COMMAND")
+
+    member = asub.add_parser("member", help="this node's member accounts")
+    msub = member.add_subparsers(dest="member_cmd", required=True, metavar="COMMAND")
+    p = msub.add_parser(
+        "add", parents=[common], help="add a member (password from a prompt or stdin)"
+    )
+    p.add_argument("handle")
+    p.add_argument("--name", help="display name (default: the handle)")
+    p.add_argument("--admin", action="store_true", help="may administer the node")
+    p.add_argument("--no-password", action="store_true", help="no login until passwd")
+    p.set_defaults(run=_member_add)
+    p = msub.add_parser("list", parents=[common], help="list members")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_member_list)
+    for name, disabled in (("disable", True), ("enable", False)):
+        p = msub.add_parser(name, parents=[common], help=f"{name} a member's login")
+        p.add_argument("handle")
+        p.set_defaults(run=_member_disabled(disabled))
+    p = msub.add_parser("passwd", parents=[common], help="set a member's password")
+    p.add_argument("handle")
+    p.set_defaults(run=_member_passwd)
+
+    circle = asub.add_parser("circle", help="circles, their members and roles")
+    csub = circle.add_subparsers(dest="circle_cmd", required=True, metavar="COMMAND")
+    p = csub.add_parser("create", parents=[common], help="create a circle; print its id")
+    p.add_argument("name")
+    p.add_argument("--aim", required=True, help="what the circle is for")
+    p.add_argument("--domain", help="what it decides on")
+    p.add_argument("--parent", metavar="CIRCLE_ID", help="the circle it belongs to")
+    p.add_argument("--federated", action="store_true", help="shared with other nodes")
+    p.set_defaults(run=_circle_create)
+    p = csub.add_parser("list", parents=[common], help="list circles")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_circle_list)
+    p = csub.add_parser("show", parents=[common], help="a circle with its members and roles")
+    p.add_argument("circle_id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_circle_show)
+    p = csub.add_parser("member", parents=[common], help="add, change or remove a member")
+    p.add_argument("circle_id")
+    p.add_argument("handle", help="a handle of this node, or handle@node for another")
+    p.add_argument(
+        "--role",
+        action="extend",
+        nargs="+",
+        default=[],
+        choices=ROLES,
+        metavar="ROLE",
+        help=f"roles held: {', '.join(ROLES)}",
+    )
+    p.add_argument("--remove", action="store_true", help="remove from the circle")
+    p.set_defaults(run=_circle_member)
+
+    p = asub.add_parser("rebuild", parents=[common], help="recompute read tables from the log")
+    p.set_defaults(run=_rebuild)

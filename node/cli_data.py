@@ -1,0 +1,179 @@
+"""``nst backup``, ``nst export`` and ``nst import``: the node's data out and back in.
+
+A backup is a consistent copy of the database, taken online. An export is every
+envelope as canonical JSON lines, each verifiable on its own (``nst proto verify``).
+An import verifies every line before it stores any, then stores all of them in one
+transaction, so a node never holds half an import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sqlite3
+import sys
+from pathlib import Path
+from typing import BinaryIO
+
+from node.cli_node import Sub, common_options, config_of, opened, run_async, store_of
+from node.cli_proto import CliError
+from node.store import SQLiteStore
+from node.store.log import append_remote
+from protocol import Envelope, RemoteProtocolError, loads, open_envelope
+
+
+def _create_private(path: Path) -> int:
+    """A new file only its owner reads (backups hold password hashes)."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise CliError("io.exists", f"{path} exists; choose another --out") from None
+    except OSError as exc:
+        raise CliError("io", f"cannot create {path}: {exc.strerror}") from None
+
+
+def _backup(args: argparse.Namespace) -> int:
+    cfg = config_of(args)
+    if args.out:
+        out = Path(args.out)
+    else:
+        cfg.backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = cfg.backup_dir / f"nst-{stamp}.sqlite3"
+    os.close(_create_private(out))
+
+    async def go() -> None:
+        async with opened(store_of(cfg)) as store:
+            await store.backup(out)
+
+    try:
+        run_async(go())
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    print(out)
+    return 0
+
+
+async def _write_lines(store: SQLiteStore, sink: BinaryIO) -> int:
+    n = 0
+    async for line in store.export_lines():
+        sink.write(line + b"\n")
+        n += 1
+    sink.flush()
+    return n
+
+
+def _export(args: argparse.Namespace) -> int:
+    cfg = config_of(args)
+    to_stdout = args.out in (None, "-")
+    out = Path(args.out or "-")
+    partial = out.with_name(f".{out.name}.partial")
+    if not to_stdout:
+        partial.unlink(missing_ok=True)  # left by an interrupted export
+
+    async def go() -> int:
+        async with opened(store_of(cfg)) as store:
+            if to_stdout:
+                return await _write_lines(store, sys.stdout.buffer)
+            with os.fdopen(_create_private(partial), "wb") as sink:
+                n = await _write_lines(store, sink)
+                sink.flush()
+                os.fsync(sink.fileno())
+                return n
+
+    try:
+        n = run_async(go())
+    except BaseException:
+        if not to_stdout:
+            partial.unlink(missing_ok=True)
+        raise
+    if not to_stdout:
+        os.replace(partial, out)
+        print(f"exported {n} envelopes to {out}", file=sys.stderr)
+    return 0
+
+
+class ImportLinesError(Exception):
+    """Lines of an import that do not verify, each as ``line N: <code>: <message>``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} bad lines")
+        self.problems = problems
+
+
+def parse_lines(data: bytes) -> list[tuple[int, Envelope, str]]:
+    """Decode and verify every line (retracted bodies allowed): (line number, envelope,
+    id). Every bad line is reported together, so one run shows all that is wrong."""
+    good: list[tuple[int, Envelope, str]] = []
+    bad: list[str] = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line:
+            continue
+        try:
+            env, env_id = open_envelope(loads(line))
+        except RemoteProtocolError as exc:
+            bad.append(f"line {number}: {exc.code}: {exc.message}")
+            continue
+        good.append((number, env, env_id))
+    if bad:
+        raise ImportLinesError(bad)
+    return good
+
+
+_NOT_EMPTY = "this node holds envelopes already; import needs a fresh node (nst init)"
+
+
+def _import(args: argparse.Namespace) -> int:
+    cfg = config_of(args)
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        raise CliError("io", f"cannot read {args.file}: {exc.strerror}") from None
+    now = dt.datetime.now(dt.UTC)
+
+    def store_all(items: list[tuple[int, Envelope, str]], conn: sqlite3.Connection) -> int:
+        if conn.execute("SELECT 1 FROM envelopes LIMIT 1").fetchone():
+            raise CliError("import.not_empty", _NOT_EMPTY)
+        for number, env, env_id in items:
+            try:
+                result = append_remote(conn, env, env_id, now)
+            except sqlite3.IntegrityError as exc:  # e.g. a membership of a circle not held
+                raise CliError(
+                    "import.rejected", f"line {number}: {exc}; nothing was imported"
+                ) from None
+            if result.status != "accepted":
+                # Raising rolls the whole import back: nothing is half-imported.
+                why = f"{result.code}: {result.message}" if result.code else result.status
+                raise CliError("import.rejected", f"line {number}: {why}; nothing was imported")
+        return len(items)
+
+    async def go() -> int:
+        async with opened(store_of(cfg)) as store:
+            if sum((await store.counts()).values()):
+                raise CliError("import.not_empty", _NOT_EMPTY)
+            items = parse_lines(data)
+            return await store.write(lambda conn: store_all(items, conn))
+
+    try:
+        n = run_async(go())
+    except ImportLinesError as exc:
+        for problem in exc.problems:
+            print(f"error: import.bad_line: {problem}", file=sys.stderr)
+        return 1
+    print(f"imported {n} envelopes")
+    return 0
+
+
+def add_parsers(sub: Sub) -> None:
+    common = common_options(passphrase=False)
+    p = sub.add_parser("backup", parents=[common], help="an online, consistent database copy")
+    p.add_argument("--out", help="file to create (default: DATA_DIR/backups/nst-STAMP.sqlite3)")
+    p.set_defaults(run=_backup)
+    p = sub.add_parser("export", parents=[common], help="every envelope as JSON lines")
+    p.add_argument("--out", help="file to write, or - for stdout (the default)")
+    p.set_defaults(run=_export)
+    p = sub.add_parser("import", parents=[common], help="verify and load an export")
+    p.add_argument("file", help="an export from `nst export`, or - for stdin")
+    p.set_defaults(run=_import)
