@@ -13,6 +13,7 @@ from protocol.envelope import (
     envelope_id,
     format_ts,
     open_envelope,
+    parse_envelope,
     sign,
     verify,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "node_id_of",
     "open_envelope",
     "parse_actor",
+    "parse_envelope",
     "place",
     "scope_owner",
     "sha256_id",

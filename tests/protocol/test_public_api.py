@@ -38,6 +38,7 @@ PUBLIC = [
     "node_id_of",
     "open_envelope",
     "parse_actor",
+    "parse_envelope",
     "place",
     "scope_owner",
     "sha256_id",

@@ -276,3 +276,40 @@ def test_json_schemas_cover_every_kind() -> None:
     assert all(schemas["kinds"][kind] for kind in SCHEMAS)
     assert schemas["$defs"]
     assert msgspec.json.decode(msgspec.json.encode(schemas)) == schemas
+
+
+def _leaf_types(t: object, seen: set[int]) -> list[object]:
+    """Every leaf type reachable from a msgspec type, with its constraints."""
+    import msgspec.inspect as mi
+
+    if id(t) in seen:
+        return []
+    seen.add(id(t))
+    if isinstance(t, mi.Metadata):
+        return _leaf_types(t.type, seen)
+    if isinstance(t, mi.StructType):
+        return [leaf for f in t.fields for leaf in _leaf_types(f.type, seen)]
+    if isinstance(t, mi.UnionType):
+        return [leaf for x in t.types for leaf in _leaf_types(x, seen)]
+    if isinstance(t, mi.ListType):
+        return _leaf_types(t.item_type, seen)
+    return [t]
+
+
+@pytest.mark.parametrize("kind", sorted(SCHEMAS))
+def test_every_body_field_lies_inside_the_canonical_subset(kind: str) -> None:
+    """parse_envelope's fast path skips the subset walk of bodies because their schemas
+    admit nothing outside it: no Any, no floats, no dicts of free keys, bounded ints."""
+    import msgspec.inspect as mi
+
+    from protocol.canonical import MAX_INT
+
+    allowed = (mi.StrType, mi.BoolType, mi.NoneType, mi.LiteralType, mi.DateType)
+    for leaf in _leaf_types(mi.type_info(SCHEMAS[kind]), set()):
+        if isinstance(leaf, mi.IntType):
+            assert leaf.ge is not None, f"{kind}: int without a lower bound"
+            assert leaf.le is not None, f"{kind}: int without an upper bound"
+            assert leaf.ge >= -MAX_INT, f"{kind}: int below -(2^53-1)"
+            assert leaf.le <= MAX_INT, f"{kind}: int beyond 2^53-1"
+        else:
+            assert isinstance(leaf, allowed), f"{kind}: {leaf!r} may lie outside the subset"
