@@ -513,9 +513,10 @@ def sign_json(draft: dict[str, Any], key: SigningKey) -> Envelope:
     unknown = draft.keys() - ALL_FIELDS
     if unknown:
         raise _bad(ErrorCode.UNKNOWN_FIELD, f"unknown field(s) {sorted(unknown)}")
-    decode_envelope(unsigned)  # every structural and schema rule, before signing
-    sig = b64encode(key.sign(canonical.encode(signed)).signature)
-    return decode_envelope({**signed, "sig": sig, "body": body})
+    # Every structural and schema rule, before signing. The sig is not among the signed
+    # bytes, so the checked envelope only needs its placeholder replaced.
+    env = decode_envelope(unsigned)
+    return msgspec.structs.replace(env, sig=b64encode(key.sign(env.signed_bytes).signature))
 
 
 def format_ts(when: dt.datetime) -> str:

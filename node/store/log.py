@@ -93,6 +93,7 @@ def append_local(
 ) -> AppendResult:
     """Sign ``draft`` as the next envelope of our feed in its scope and store it."""
     author = node_id_of(key)
+    ts = format_ts(now)
     head, _ = _head(conn, author, draft.scope)
     env = sign_json(
         {
@@ -103,13 +104,13 @@ def append_local(
             "seq": head.seq + 1 if head else 1,
             "prev": head.id if head else None,
             "refs": list(draft.refs),
-            "ts": format_ts(now),
+            "ts": ts,
             "body": draft.body,
         },
         key,
     )
     env_id = envelope_id(env)
-    _store(conn, env, env_id, format_ts(now))
+    _store(conn, env, env_id, ts)
     return AppendResult("accepted", env_id, env)
 
 
