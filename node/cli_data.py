@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from node.cli_node import Sub, common_options, config_of, opened, run_async, store_of
 from node.cli_proto import CliError
-from node.store import SQLiteStore
+from node.store import Store
 from node.store.log import append_remote
 from protocol import Envelope, RemoteProtocolError, loads, open_envelope
 
@@ -56,7 +56,7 @@ def _backup(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _write_lines(store: SQLiteStore, sink: BinaryIO) -> int:
+async def _write_lines(store: Store, sink: BinaryIO) -> int:
     n = 0
     async for line in store.export_lines():
         sink.write(line + b"\n")

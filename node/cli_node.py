@@ -35,7 +35,7 @@ from node.config import (
 )
 from node.keyfile import read_key, write_key
 from node.service import Node
-from node.store import SQLiteStore
+from node.store import SQLiteStore, Store
 from protocol import node_id_of
 
 T = TypeVar("T")
@@ -102,7 +102,7 @@ def config_of(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def store_of(cfg: Config) -> SQLiteStore:
+def store_of(cfg: Config) -> Store:
     return SQLiteStore(cfg.db_path, backup_dir=cfg.backup_dir, synchronous=cfg.synchronous)
 
 
@@ -113,7 +113,7 @@ def node_of(args: argparse.Namespace) -> Node:
 
 
 @asynccontextmanager
-async def opened(store: SQLiteStore) -> AsyncIterator[SQLiteStore]:
+async def opened(store: Store) -> AsyncIterator[Store]:
     await store.open()
     try:
         yield store

@@ -19,10 +19,10 @@ from nacl.signing import SigningKey
 
 from node.clock import Clock
 from node.config import Config
-from node.domain.circles import CircleState, circle_body, membership_body
+from node.domain.circles import CircleMember, CircleState, circle_body, membership_body
 from node.domain.errors import DomainError
 from node.domain.members import Member, check_password, new_member, require
-from node.store import AppendResult, LocalDraft, SQLiteStore
+from node.store import AppendResult, LocalDraft, Store
 from node.store.log import append_local
 from node.store.state import load_children, load_circle, load_member
 from protocol import RemoteProtocolError, new_circle_id, node_id_of
@@ -32,7 +32,7 @@ _HASHER = PasswordHasher()
 
 
 class Node:
-    def __init__(self, config: Config, store: SQLiteStore, key: SigningKey, clock: Clock) -> None:
+    def __init__(self, config: Config, store: Store, key: SigningKey, clock: Clock) -> None:
         self.config = config
         self.store = store
         self.key = key
@@ -195,7 +195,24 @@ class Node:
         return await self.store.circle_rows()
 
     async def circle(self, circle_id: str) -> CircleState | None:
-        return await self.store.write(lambda conn: load_circle(conn, circle_id))
+        rows = await self.store.circle_rows(circle_id)
+        if not rows:
+            return None
+        row = rows[0]
+        members = {
+            m["member"]: CircleMember(m["member"], m["status"], tuple(m["roles"]))
+            for m in await self.store.circle_member_rows(circle_id)
+        }
+        return CircleState(
+            row["id"],
+            row["home"],
+            row["name"],
+            row["aim"],
+            row["domain"],
+            row["parent"],
+            row["federated"],
+            members,
+        )
 
     # --- operations ---------------------------------------------------------------------
 

@@ -4,8 +4,9 @@
 UI and federation reach data through the Node service.
 """
 
+from node.store.base import Store
 from node.store.log import AppendResult, LocalDraft
 from node.store.migrate import SchemaTooNewError
 from node.store.sqlite import SQLiteStore
 
-__all__ = ["AppendResult", "LocalDraft", "SQLiteStore", "SchemaTooNewError"]
+__all__ = ["AppendResult", "LocalDraft", "SQLiteStore", "SchemaTooNewError", "Store"]

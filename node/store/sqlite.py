@@ -170,11 +170,14 @@ class SQLiteStore:
         keys = ("id", "held_id", "author", "scope", "seq", "detected_at")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
-    async def circle_rows(self) -> list[dict[str, Any]]:
-        rows = await self.fetchall(
+    async def circle_rows(self, circle_id: str | None = None) -> list[dict[str, Any]]:
+        """Every circle by name, or only ``circle_id``."""
+        where, params = ("WHERE id = ?", (circle_id,)) if circle_id else ("", ())
+        sql = (
             "SELECT id, home, name, aim, domain, parent, federated, silence, round_hours"
-            " FROM circles ORDER BY name"
+            f" FROM circles {where} ORDER BY name"
         )
+        rows = await self.fetchall(sql, params)  # noqa: S608 - ``where`` is fixed text
         keys = ("id", "home", "name", "aim", "domain", "parent", "federated", "silence")
         out = []
         for r in rows:
