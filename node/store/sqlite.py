@@ -23,6 +23,9 @@ from protocol import Envelope
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
+_CIRCLE_SELECT = (
+    "SELECT id, home, name, aim, domain, parent, federated, silence, round_hours FROM circles"
+)
 
 
 def _configure(conn: sqlite3.Connection, synchronous: str) -> None:
@@ -172,12 +175,10 @@ class SQLiteStore:
 
     async def circle_rows(self, circle_id: str | None = None) -> list[dict[str, Any]]:
         """Every circle by name, or only ``circle_id``."""
-        where, params = ("WHERE id = ?", (circle_id,)) if circle_id else ("", ())
-        sql = (
-            "SELECT id, home, name, aim, domain, parent, federated, silence, round_hours"
-            f" FROM circles {where} ORDER BY name"
-        )
-        rows = await self.fetchall(sql, params)  # noqa: S608 - ``where`` is fixed text
+        if circle_id is None:
+            rows = await self.fetchall(_CIRCLE_SELECT + " ORDER BY name")
+        else:
+            rows = await self.fetchall(_CIRCLE_SELECT + " WHERE id = ?", (circle_id,))
         keys = ("id", "home", "name", "aim", "domain", "parent", "federated", "silence")
         out = []
         for r in rows:
