@@ -57,6 +57,31 @@ class ErrorCode(StrEnum):
     FEED_EQUIVOCATION = "feed.equivocation"
     FEED_FROZEN = "feed.frozen"
 
+    # Authority: may this author write this kind in this scope, given its state?
+    UNKNOWN_SCOPE = "authority.unknown_scope"
+    NOT_MEMBER = "authority.not_member"
+    NOT_HOME = "authority.not_home"
+    NOT_RECIPIENT = "authority.not_recipient"
+
+    # Federation requests (checked before any envelope inside is looked at).
+    AUTH_MISSING = "auth.missing"
+    AUTH_BAD_SIGNATURE = "auth.bad_signature"
+    AUTH_NOT_LINKED = "auth.not_linked"
+    AUTH_DENIED = "auth.denied"
+    AUTH_WRONG_DESTINATION = "auth.wrong_destination"
+    AUTH_STALE = "auth.stale"
+    AUTH_REPLAY = "auth.replay"
+    AUTH_DIGEST_MISMATCH = "auth.digest_mismatch"
+    AUTH_RATE_LIMITED = "auth.rate_limited"
+    REQUEST_TOO_LARGE = "request.too_large"
+    REQUEST_MALFORMED = "request.malformed"
+
+    # Linking.
+    INVITE_INVALID = "link.invite_invalid"
+    INVITE_EXPIRED = "link.invite_expired"
+    INVITE_USED = "link.invite_used"
+    LINK_WRONG_NODE = "link.wrong_node"
+
 
 class RemoteProtocolError(Exception):
     """Input from outside broke a protocol rule; ``code`` says which, stably."""

@@ -32,7 +32,12 @@ class Store(Protocol):
         self, draft: LocalDraft, key: SigningKey, now: dt.datetime
     ) -> AppendResult: ...
     async def append_remote(
-        self, items: Sequence[tuple[Envelope, str]], now: dt.datetime
+        self,
+        items: Sequence[tuple[Envelope, str]],
+        now: dt.datetime,
+        *,
+        self_id: str | None = None,
+        sender: str | None = None,
     ) -> list[AppendResult]: ...
     async def rebuild_projections(self) -> int: ...
     async def backup(self, target: Path) -> None: ...

@@ -13,7 +13,9 @@ from typing import Any, Literal
 
 from nacl.signing import SigningKey
 
+from node.domain.authority import check_authority, member_nodes
 from node.store.projection import project
+from node.store.state import load_circle
 from protocol import (
     Envelope,
     ErrorCode,
@@ -24,9 +26,11 @@ from protocol import (
     format_ts,
     node_id_of,
     place,
+    scope_owner,
 )
 from protocol.canonical import encode
 from protocol.envelope import sign_json
+from protocol.ids import NODE_PREFIX, is_direct
 
 Status = Literal["accepted", "duplicate", "gap", "equivocation", "rejected"]
 
@@ -61,7 +65,14 @@ def _head(conn: sqlite3.Connection, author: str, scope: str) -> tuple[FeedHead |
     return FeedHead(row[0], row[1]), bool(row[2])
 
 
-def _store(conn: sqlite3.Connection, env: Envelope, env_id: str, now: str) -> None:
+def _store(
+    conn: sqlite3.Connection,
+    env: Envelope,
+    env_id: str,
+    now: str,
+    self_id: str | None,
+    sender: str | None = None,
+) -> None:
     header = env.header()
     conn.execute(
         "INSERT INTO envelopes (id, author, scope, seq, kind, actor, ts, header, body,"
@@ -86,6 +97,8 @@ def _store(conn: sqlite3.Connection, env: Envelope, env_id: str, now: str) -> No
         (env.author, env.scope, env.seq, env_id),
     )
     project(conn, env, env_id)
+    if self_id is not None:
+        enqueue_deliveries(conn, env, env_id, self_id, sender)
 
 
 def append_local(
@@ -110,14 +123,25 @@ def append_local(
         key,
     )
     env_id = envelope_id(env)
-    _store(conn, env, env_id, ts)
+    _store(conn, env, env_id, ts, author)
     return AppendResult("accepted", env_id, env)
 
 
 def append_remote(
-    conn: sqlite3.Connection, env: Envelope, env_id: str, now: dt.datetime
+    conn: sqlite3.Connection,
+    env: Envelope,
+    env_id: str,
+    now: dt.datetime,
+    *,
+    self_id: str | None = None,
+    sender: str | None = None,
 ) -> AppendResult:
-    """Place a verified envelope from elsewhere in its feed; store it if it is next."""
+    """Place a verified envelope from elsewhere in its feed; store it if it is next.
+
+    With ``self_id`` (the federation inbox and sync), the authority rules are checked
+    and deliveries onward are queued; without it the input is trusted as to authority
+    (a restore of the node's own export).
+    """
     head, frozen = _head(conn, env.author, env.scope)
     if frozen:
         return AppendResult(
@@ -150,5 +174,50 @@ def append_remote(
             code=ErrorCode.FEED_EQUIVOCATION,
             message=f"seq {env.seq} already holds {row[0]}",
         )
-    _store(conn, env, env_id, format_ts(now))
+    if self_id is not None:
+        try:
+            circle = None if is_direct(env.scope) else load_circle(conn, env.scope)
+            check_authority(env, circle, self_id)
+        except RemoteProtocolError as exc:
+            return AppendResult("rejected", env_id, code=exc.code, message=exc.message)
+    _store(conn, env, env_id, format_ts(now), self_id, sender)
     return AppendResult("accepted", env_id, env)
+
+
+def enqueue_deliveries(
+    conn: sqlite3.Connection, env: Envelope, env_id: str, self_id: str, sender: str | None
+) -> None:
+    """Queue ``env`` for the linked nodes that should receive it from us.
+
+    Our own envelopes go to every member node of a federated circle (or to the
+    recipient of a direct scope); the home node also relays what members send, so
+    members that are not linked with each other still hear each other. A node that
+    joins a circle gets the circle's whole history.
+    """
+    if is_direct(env.scope):
+        targets = {scope_owner(env.scope)} if env.author == self_id else set()
+    else:
+        circle = load_circle(conn, env.scope)
+        if circle is None or not circle.federated:
+            return
+        if env.author != self_id and circle.home != self_id:
+            return
+        targets = member_nodes(circle) - {self_id, env.author, sender}
+        if (
+            env.kind == "membership"
+            and circle.home == self_id
+            and env.body is not None
+            and env.body["member"].startswith(NODE_PREFIX)
+            and env.body["status"] == "active"
+        ):
+            conn.execute(
+                "INSERT OR IGNORE INTO outbox (peer, envelope_id) SELECT ?, id FROM envelopes"
+                " WHERE scope = ? ORDER BY rowid",
+                (env.body["member"], env.scope),
+            )
+    for peer in sorted(t for t in targets if t is not None):
+        conn.execute(
+            "INSERT OR IGNORE INTO outbox (peer, envelope_id) SELECT ?, ?"
+            " WHERE EXISTS (SELECT 1 FROM peers WHERE node_id = ? AND state = 'linked')",
+            (peer, env_id, peer),
+        )

@@ -91,11 +91,19 @@ class SQLiteStore:
         return await self._writer.submit(lambda c: append_local(c, draft, key, now))
 
     async def append_remote(
-        self, items: Sequence[tuple[Envelope, str]], now: dt.datetime
+        self,
+        items: Sequence[tuple[Envelope, str]],
+        now: dt.datetime,
+        *,
+        self_id: str | None = None,
+        sender: str | None = None,
     ) -> list[AppendResult]:
-        """Append verified envelopes in one transaction, in order."""
+        """Append verified envelopes in one transaction, in order (see log.append_remote)."""
         return await self._writer.submit(
-            lambda c: [append_remote(c, env, env_id, now) for env, env_id in items]
+            lambda c: [
+                append_remote(c, env, env_id, now, self_id=self_id, sender=sender)
+                for env, env_id in items
+            ]
         )
 
     async def rebuild_projections(self) -> int:

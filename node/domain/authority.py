@@ -1,0 +1,57 @@
+"""Authority: may this author write this envelope in this scope, given the scope's state?
+
+Checked on receipt after the signature and the feed (PROTOCOL.md §6). Pure.
+
+- A circle's charter (``circle``) and its ``membership`` are written by its home node.
+- Anything else in a circle is written by its home node or an active member node.
+- A circle the receiver does not know yet accepts only its home node's charter.
+- A ``direct:<node>`` scope is read by that node alone: a receiver accepts only envelopes
+  addressed to itself.
+"""
+
+from __future__ import annotations
+
+from node.domain.circles import CircleState
+from protocol import Envelope, ErrorCode, RemoteProtocolError, scope_owner
+from protocol.ids import is_direct
+
+HOME_KINDS = frozenset({"circle", "membership"})
+
+
+def member_nodes(circle: CircleState) -> set[str]:
+    """The nodes a circle's envelopes go to: its home and its active member nodes."""
+    nodes = {m.member for m in circle.members.values() if m.active and "@" not in m.member}
+    nodes.add(circle.home)
+    return nodes
+
+
+def check_authority(env: Envelope, circle: CircleState | None, self_id: str) -> None:
+    """Raise RemoteProtocolError (authority.*) unless ``env`` may stand in its scope."""
+    owner = scope_owner(env.scope)
+    if is_direct(env.scope):
+        if owner != self_id and env.author != self_id:
+            raise RemoteProtocolError(
+                ErrorCode.NOT_RECIPIENT, f"{env.scope} is not addressed to this node"
+            )
+        return
+    if env.kind in HOME_KINDS and env.author != owner:
+        raise RemoteProtocolError(
+            ErrorCode.NOT_HOME, f"only the home node {owner} writes a circle's {env.kind}"
+        )
+    if circle is None:
+        if env.kind != "circle":
+            raise RemoteProtocolError(
+                ErrorCode.UNKNOWN_SCOPE, f"{env.scope} is not a circle known here"
+            )
+        return
+    if env.author not in member_nodes(circle):
+        raise RemoteProtocolError(
+            ErrorCode.NOT_MEMBER, f"{env.author} is not a member node of {circle.name}"
+        )
+
+
+def may_read(scope: str, circle: CircleState | None, requester: str, self_id: str) -> bool:
+    """May ``requester`` pull heads and feeds of ``scope`` from this node?"""
+    if is_direct(scope):
+        return scope_owner(scope) == requester
+    return circle is not None and circle.federated and requester in member_nodes(circle)
