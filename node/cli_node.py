@@ -194,6 +194,8 @@ def _listen(value: str) -> tuple[str, int]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
     from node.server import serve  # aiohttp and prometheus: only `nst run` needs them
 
     node = node_of(args)
@@ -209,8 +211,15 @@ def _run(args: argparse.Namespace) -> int:
     def ready(url: str) -> None:
         print(f"listening on {url}", flush=True)
 
+    def with_federation(app: web.Application) -> None:
+        # The command line is where the layers are put together.
+        from federation.routes import install
+        from federation.transport import HttpTransport
+
+        install(app, node, HttpTransport(dev_mode=node.config.dev_mode))
+
     try:
-        run_async(serve(node, cfg.listen_host, cfg.listen_port, ready))
+        run_async(serve(node, cfg.listen_host, cfg.listen_port, ready, with_federation))
     except OSError as exc:
         raise CliError(
             "run.listen", f"cannot listen on {cfg.listen_host}:{cfg.listen_port}: {exc.strerror}"

@@ -156,7 +156,13 @@ def format_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-async def serve(node: Node, host: str, port: int, on_ready: Callable[[str], None]) -> None:
+async def serve(
+    node: Node,
+    host: str,
+    port: int,
+    on_ready: Callable[[str], None],
+    extend: Callable[[web.Application], object] | None = None,
+) -> None:
     """Run the node until SIGTERM or SIGINT, then stop accepting, finish in-flight
     requests, close the store (draining writes) and return."""
     loop = asyncio.get_running_loop()
@@ -164,7 +170,10 @@ async def serve(node: Node, host: str, port: int, on_ready: Callable[[str], None
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        runner = web.AppRunner(make_app(node), handle_signals=False, shutdown_timeout=10.0)
+        app = make_app(node)
+        if extend is not None:
+            extend(app)
+        runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=10.0)
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()

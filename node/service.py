@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -38,6 +38,12 @@ class Node:
         self.key = key
         self.clock = clock
         self.node_id = node_id_of(key)
+        # Called after every change this service commits (federation wakes its delivery).
+        self.listeners: list[Callable[[], None]] = []
+
+    def notify(self) -> None:
+        for listener in self.listeners:
+            listener()
 
     # --- the log ------------------------------------------------------------------------
 
@@ -53,7 +59,9 @@ class Node:
         """Sign and append an envelope of ours; raises RemoteProtocolError if it breaks
         a protocol rule (e.g. a body from a form that fails its schema)."""
         draft = LocalDraft(kind, scope, body, actor, tuple(refs))
-        return await self.store.append_local(draft, self.key, self.clock.now())
+        result = await self.store.append_local(draft, self.key, self.clock.now())
+        self.notify()
+        return result
 
     def actor_of(self, handle: str) -> str:
         return f"{handle}@{self.node_id}"
@@ -153,7 +161,9 @@ class Node:
             assert state is not None
             return state
 
-        return await self.store.write(run)
+        state = await self.store.write(run)
+        self.notify()
+        return state
 
     async def set_membership(
         self, circle_id: str, member: str, roles: Sequence[str] = (), status: str = "active"
@@ -189,7 +199,9 @@ class Node:
             assert state is not None
             return state
 
-        return await self.store.write(run)
+        state = await self.store.write(run)
+        self.notify()
+        return state
 
     async def circles(self) -> list[dict[str, Any]]:
         return await self.store.circle_rows()

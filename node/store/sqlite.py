@@ -151,6 +151,17 @@ class SQLiteStore:
         )
         return [envelope_from_row(h, b) for h, b in rows]
 
+    async def feed_bytes(
+        self, scope: str, author: str, after: int = 0, limit: int = 500
+    ) -> list[bytes]:
+        """A page of one author's feed as canonical envelope bytes (no decoding)."""
+        rows = await self.fetchall(
+            "SELECT header, body FROM envelopes WHERE author = ? AND scope = ? AND seq > ?"
+            " ORDER BY seq LIMIT ?",
+            (author, scope, after, limit),
+        )
+        return [envelope_json_from_row(h, b) for h, b in rows]
+
     async def heads(self, scope: str) -> dict[str, int]:
         rows = await self.fetchall("SELECT author, head_seq FROM feeds WHERE scope = ?", (scope,))
         return {a: s for a, s in rows}

@@ -1,0 +1,137 @@
+"""A Python client for the federation API: what a node (or a developer's tool) uses to
+talk to another node. Every request is signed with the caller's key and every answer
+is checked as signed by the node it was meant for.
+
+    client = PeerClient(signing_key, HttpTransport(dev_mode=True))
+    info = await client.node_info("http://127.0.0.1:8470")
+    results = await client.inbox(info["node_id"], info["url"], [envelope.to_bytes()])
+    heads = await client.heads(info["node_id"], info["url"], scope)
+    page = await client.feed(info["node_id"], info["url"], scope, author, after=0)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import msgspec
+import orjson
+from nacl.signing import SigningKey
+
+from federation.transport import Response, Transport
+from protocol import Envelope, ErrorCode, RemoteProtocolError, parse_envelope, verify
+from protocol.requests import NONCE, sign_request, verify_response
+
+API = "/fed/v1"
+
+
+class PeerError(Exception):
+    """The peer answered with an error; ``code`` is its machine-readable reason."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def scope_path(scope: str) -> str:
+    return f"{API}/scopes/{quote(scope, safe=':@')}"
+
+
+class PeerClient:
+    def __init__(self, key: SigningKey, transport: Transport) -> None:
+        self.key = key
+        self.transport = transport
+
+    async def call(self, method: str, url: str, peer: str, path: str, body: bytes = b"") -> Any:
+        """A signed request to ``peer`` at ``url``; the checked JSON answer."""
+        return _answer(await self.call_raw(method, url, peer, path, body))
+
+    async def call_raw(
+        self, method: str, url: str, peer: str, path: str, body: bytes = b""
+    ) -> Response:
+        """A signed request; the answer, its signature checked, not yet decoded."""
+        headers = sign_request(self.key, method, path, peer, body, int(time.time()))
+        if body:
+            headers["Content-Type"] = "application/json"
+        resp = await self.transport.request(method, url.rstrip("/") + path, headers, body)
+        verify_response(resp.headers, headers[NONCE], resp.status, resp.body, peer)
+        return resp
+
+    async def node_info(self, url: str) -> dict[str, Any]:
+        """The node's identity document (id, name, url, versions): unsigned, so check the
+        node id against what you expect (an invite, a link)."""
+        resp = await self.transport.request("GET", url.rstrip("/") + f"{API}/node", {}, b"")
+        doc = _answer(resp)
+        if not isinstance(doc, dict) or not isinstance(doc.get("node_id"), str):
+            raise PeerError(resp.status, ErrorCode.REQUEST_MALFORMED, "not an identity document")
+        return doc
+
+    async def link(
+        self, url: str, peer: str, token: str, my_url: str, my_name: str
+    ) -> dict[str, Any]:
+        body = orjson.dumps({"token": token, "url": my_url, "name": my_name})
+        doc = await self.call("POST", url, peer, f"{API}/link", body)
+        return dict(doc)
+
+    async def unlink(self, url: str, peer: str) -> None:
+        await self.call("POST", url, peer, f"{API}/unlink", b"{}")
+
+    async def inbox(self, peer: str, url: str, envelopes: Sequence[bytes]) -> list[dict[str, Any]]:
+        """POST a batch of canonical envelopes; one result per envelope, in order."""
+        body = b'{"envelopes":[' + b",".join(envelopes) + b"]}"
+        doc = await self.call("POST", url, peer, f"{API}/inbox", body)
+        return list(doc["results"])
+
+    async def heads(self, peer: str, url: str, scope: str) -> dict[str, int]:
+        doc = await self.call("GET", url, peer, scope_path(scope) + "/heads")
+        return dict(doc["heads"])
+
+    async def feed_raw(
+        self, peer: str, url: str, scope: str, author: str, after: int = 0, limit: int = 500
+    ) -> list[bytes]:
+        """A page of one author's feed in a scope, as canonical envelope bytes."""
+        query = urlencode({"author": author, "after": after, "limit": limit})
+        resp = await self.call_raw("GET", url, peer, f"{scope_path(scope)}/feed?{query}")
+        if resp.status >= 400:
+            _answer(resp)
+        try:
+            page = _PAGE.decode(resp.body)
+        except msgspec.DecodeError as exc:
+            raise PeerError(resp.status, ErrorCode.REQUEST_MALFORMED, str(exc)) from None
+        return [bytes(raw) for raw in page.envelopes]
+
+    async def feed(
+        self, peer: str, url: str, scope: str, author: str, after: int = 0, limit: int = 500
+    ) -> list[Envelope]:
+        """A page of a feed, each envelope parsed and verified."""
+        out = []
+        for raw in await self.feed_raw(peer, url, scope, author, after, limit):
+            env = parse_envelope(raw)
+            verify(env)
+            out.append(env)
+        return out
+
+
+class _Page(msgspec.Struct):
+    envelopes: list[msgspec.Raw]
+
+
+_PAGE = msgspec.json.Decoder(_Page)
+
+
+def _answer(resp: Response) -> Any:
+    try:
+        doc = orjson.loads(resp.body) if resp.body else {}
+    except orjson.JSONDecodeError:
+        raise PeerError(resp.status, ErrorCode.REQUEST_MALFORMED, "answer is not JSON") from None
+    if resp.status >= 400:
+        err = doc.get("error", {}) if isinstance(doc, dict) else {}
+        raise PeerError(resp.status, str(err.get("code", "http")), str(err.get("message", "")))
+    return doc
+
+
+__all__ = ["API", "PeerClient", "PeerError", "RemoteProtocolError", "scope_path"]

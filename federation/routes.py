@@ -1,0 +1,145 @@
+"""The federation HTTP API under /fed/v1/, plugged into the node's aiohttp app.
+
+Views only authenticate, hand the request to the Federation service and answer; every
+answer to a signed request is signed in turn. Errors are JSON
+``{"error": {"code": ..., "message": ...}}`` with the status saying who is at fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import orjson
+import structlog
+from aiohttp import web
+
+from federation.client import API
+from federation.service import MAX_REQUEST_BYTES, Federation
+from federation.transport import Transport
+from node.service import Node
+from protocol import ErrorCode, RemoteProtocolError
+from protocol.requests import NONCE, sign_response
+
+log = structlog.get_logger("nst.federation")
+
+FEDERATION = web.AppKey("federation", Federation)
+
+_STATUS = {
+    ErrorCode.AUTH_NOT_LINKED: 403,
+    ErrorCode.AUTH_DENIED: 403,
+    ErrorCode.NOT_MEMBER: 403,
+    ErrorCode.AUTH_RATE_LIMITED: 429,
+    ErrorCode.REQUEST_TOO_LARGE: 413,
+    ErrorCode.INVITE_INVALID: 403,
+    ErrorCode.INVITE_EXPIRED: 403,
+    ErrorCode.INVITE_USED: 403,
+}
+
+
+def _status(code: ErrorCode) -> int:
+    if code in _STATUS:
+        return _STATUS[code]
+    return 401 if code.startswith("auth.") else 400
+
+
+def _respond(fed: Federation, request: web.Request, status: int, body: bytes) -> web.Response:
+    headers = {"Content-Type": "application/json"}
+    nonce = request.headers.get(NONCE)
+    if nonce:
+        headers.update(sign_response(fed.node.key, nonce, status, body))
+    return web.Response(status=status, body=body, headers=headers)
+
+
+Handler = Callable[[Federation, str, web.Request, bytes], Awaitable[Any]]
+
+
+def _signed(handler: Handler, *, linking: bool = False) -> Any:
+    async def view(request: web.Request) -> web.Response:
+        fed = request.app[FEDERATION]
+        body = await request.content.read(MAX_REQUEST_BYTES + 1)
+        try:
+            if len(body) > MAX_REQUEST_BYTES:
+                raise RemoteProtocolError(
+                    ErrorCode.REQUEST_TOO_LARGE, f"request body over {MAX_REQUEST_BYTES} bytes"
+                )
+            sender = await fed.authenticate(
+                request.headers, request.method, request.raw_path, body, linking=linking
+            )
+            result = await handler(fed, sender, request, body)
+        except RemoteProtocolError as exc:
+            err = {"error": {"code": str(exc.code), "message": exc.message}}
+            return _respond(fed, request, _status(exc.code), orjson.dumps(err))
+        raw = result if isinstance(result, bytes) else orjson.dumps(result)
+        return _respond(fed, request, 200, raw)
+
+    return view
+
+
+async def _node(request: web.Request) -> web.Response:
+    return web.json_response(request.app[FEDERATION].identity())
+
+
+async def _link(fed: Federation, sender: str, request: web.Request, body: bytes) -> Any:
+    return await fed.on_link(sender, body)
+
+
+async def _unlink(fed: Federation, sender: str, request: web.Request, body: bytes) -> Any:
+    return await fed.on_unlink(sender)
+
+
+async def _inbox(fed: Federation, sender: str, request: web.Request, body: bytes) -> Any:
+    return await fed.on_inbox(sender, body)
+
+
+async def _heads(fed: Federation, sender: str, request: web.Request, body: bytes) -> Any:
+    return await fed.on_heads(sender, request.match_info["scope"])
+
+
+async def _feed(fed: Federation, sender: str, request: web.Request, body: bytes) -> Any:
+    q = request.query
+    try:
+        author = q["author"]
+        after = int(q.get("after", "0"))
+        limit = int(q.get("limit", "500"))
+    except (KeyError, ValueError):
+        raise RemoteProtocolError(
+            ErrorCode.REQUEST_MALFORMED, "feed takes author, after and limit"
+        ) from None
+    return await fed.on_feed(sender, request.match_info["scope"], author, after, limit)
+
+
+def install(
+    app: web.Application, node: Node, transport: Transport, *, workers: bool = True
+) -> Federation:
+    """Add the federation API (and, with ``workers``, delivery and sync) to ``app``."""
+    fed = Federation(node, transport)
+    app[FEDERATION] = fed
+    app.router.add_get(f"{API}/node", _node)
+    app.router.add_post(f"{API}/link", _signed(_link, linking=True))
+    app.router.add_post(f"{API}/unlink", _signed(_unlink))
+    app.router.add_post(f"{API}/inbox", _signed(_inbox))
+    app.router.add_get(API + "/scopes/{scope}/heads", _signed(_heads))
+    app.router.add_get(API + "/scopes/{scope}/feed", _signed(_feed))
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        tasks = []
+        if workers:
+            tasks = [
+                asyncio.create_task(fed.run_delivery(), name="nst-delivery"),
+                asyncio.create_task(fed.run_sync(), name="nst-sync"),
+            ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await transport.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return fed

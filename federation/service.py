@@ -1,0 +1,376 @@
+"""The federation service: what a node does with other nodes.
+
+Inbound: authenticate a request (signature, linked sender, destination, freshness,
+replay, rate), then link, unlink, ingest an inbox batch, or answer heads and feed
+pulls for scopes the requester may read. Outbound: link with an invite, unlink,
+deliver the outbox (per peer, batched, exponential backoff with jitter, never
+dropped), and pull what is missing (heads, then feed pages).
+
+I/O happens here; every rule it applies lives in protocol/ or node/domain/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import random
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import structlog
+
+from federation.client import PeerClient, PeerError
+from federation.invites import Invite, new_token, parse_invite, token_hash
+from federation.transport import Transport, TransportError, check_url
+from node.peers import Peer, Peers
+from node.service import Node
+from protocol import (
+    SUPPORTED,
+    ErrorCode,
+    RemoteProtocolError,
+    envelope_id,
+    parse_envelope,
+    verify,
+)
+from protocol.requests import MAX_SKEW, verify_request
+
+log = structlog.get_logger("nst.federation")
+
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+MAX_BATCH = 1000
+MAX_FEED_PAGE = 1000
+DELIVERY_BATCH = 200
+MAX_BACKOFF = 3600.0
+
+
+class _InboxBody(msgspec.Struct, forbid_unknown_fields=True):
+    envelopes: list[msgspec.Raw]
+
+
+class _LinkBody(msgspec.Struct, forbid_unknown_fields=True):
+    token: str
+    url: str
+    name: str = ""
+
+
+_INBOX = msgspec.json.Decoder(_InboxBody)
+_LINK = msgspec.json.Decoder(_LinkBody)
+
+
+class RateLimiter:
+    """A token bucket per peer: ``rate`` requests a second, bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, key: str, now: float) -> bool:
+        tokens, last = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens < 1:
+            self._buckets[key] = (tokens, now)
+            return False
+        self._buckets[key] = (tokens - 1, now)
+        return True
+
+
+def backoff(failures: int, rng: random.Random) -> float:
+    """Seconds before the next attempt: doubling from 1 s to an hour, with jitter."""
+    return min(MAX_BACKOFF, 2.0 ** min(failures, 12)) * rng.uniform(0.5, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    status: str
+    id: str | None = None
+    code: str | None = None
+    message: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status, "id": self.id}
+        if self.code:
+            out["code"] = self.code
+            out["message"] = self.message
+        return out
+
+
+class Federation:
+    def __init__(
+        self,
+        node: Node,
+        transport: Transport,
+        *,
+        rng: random.Random | None = None,
+        rate: float = 200.0,
+        burst: float = 400.0,
+    ) -> None:
+        self.node = node
+        self.transport = transport
+        self.peers = Peers(node.store, node.clock, node.node_id)
+        self.client = PeerClient(node.key, transport)
+        self.started = int(time.time())
+        self.wake = asyncio.Event()
+        self.sync_wake = asyncio.Event()
+        self.last_errors: deque[dict[str, Any]] = deque(maxlen=50)
+        self._seen: dict[str, int] = {}
+        self._limiter = RateLimiter(rate, burst)
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
+        node.listeners.append(self.wake.set)
+
+    # --- identity -----------------------------------------------------------------------
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "node_id": self.node.node_id,
+            "name": self.node.config.name,
+            "url": self.node.config.url,
+            "protocol": sorted(SUPPORTED),
+        }
+
+    # --- inbound ------------------------------------------------------------------------
+
+    async def authenticate(
+        self, headers: Any, method: str, path: str, body: bytes, *, linking: bool = False
+    ) -> str:
+        """The sender of a valid request, or RemoteProtocolError (auth.*)."""
+        now = int(time.time())
+        req = verify_request(
+            headers,
+            method,
+            path,
+            body,
+            self_id=self.node.node_id,
+            now=now,
+            not_before=self.started,
+        )
+        if req.nonce in self._seen:
+            raise RemoteProtocolError(ErrorCode.AUTH_REPLAY, "this request was seen already")
+        self._remember(req.nonce, req.timestamp, now)
+        if not await self.peers.allowed(req.sender):
+            raise RemoteProtocolError(ErrorCode.AUTH_DENIED, f"{req.sender} is refused here")
+        if not linking and await self.peers.linked(req.sender) is None:
+            raise RemoteProtocolError(
+                ErrorCode.AUTH_NOT_LINKED, f"{req.sender} is not linked with this node"
+            )
+        if not self._limiter.allow(req.sender, time.monotonic()):
+            raise RemoteProtocolError(ErrorCode.AUTH_RATE_LIMITED, "too many requests; slow down")
+        return req.sender
+
+    def _remember(self, nonce: str, timestamp: int, now: int) -> None:
+        self._seen[nonce] = timestamp
+        if len(self._seen) > 10_000:
+            horizon = now - 2 * MAX_SKEW
+            self._seen = {n: t for n, t in self._seen.items() if t >= horizon}
+
+    async def on_link(self, sender: str, body: bytes) -> dict[str, Any]:
+        try:
+            req = _LINK.decode(body)
+        except msgspec.DecodeError as exc:
+            raise RemoteProtocolError(ErrorCode.REQUEST_MALFORMED, str(exc)) from None
+        try:
+            check_url(req.url, self.node.config.dev_mode)
+        except TransportError as exc:
+            raise RemoteProtocolError(ErrorCode.REQUEST_MALFORMED, str(exc)) from None
+        peer = await self.peers.accept_invite(token_hash(req.token), sender, req.url, req.name)
+        log.info("linked", peer=peer.node_id, url=peer.url, by="invite")
+        self.wake.set()
+        return self.identity()
+
+    async def on_unlink(self, sender: str) -> dict[str, Any]:
+        await self.peers.unlink(sender)
+        log.info("unlinked", peer=sender, by="peer")
+        return {}
+
+    async def on_inbox(self, sender: str, body: bytes) -> dict[str, Any]:
+        try:
+            batch = _INBOX.decode(body)
+        except msgspec.DecodeError as exc:
+            raise RemoteProtocolError(ErrorCode.REQUEST_MALFORMED, str(exc)) from None
+        if len(batch.envelopes) > MAX_BATCH:
+            raise RemoteProtocolError(
+                ErrorCode.REQUEST_TOO_LARGE, f"at most {MAX_BATCH} envelopes a request"
+            )
+        results = await self.ingest(sender, [bytes(raw) for raw in batch.envelopes])
+        await self.peers.contact(sender)
+        return {"results": [r.to_json() for r in results]}
+
+    async def ingest(self, sender: str, raws: list[bytes]) -> list[IngestResult]:
+        """Verify and store envelopes received from ``sender`` (pushed or pulled).
+
+        Each one is judged on its own: a bad one is rejected with its code, the others
+        stand. Gaps wake the sync worker, which fetches what is missing.
+        """
+        results: list[IngestResult | None] = [None] * len(raws)
+        valid = []
+        for i, raw in enumerate(raws):
+            try:
+                env = parse_envelope(raw)
+                verify(env)
+            except RemoteProtocolError as exc:
+                results[i] = IngestResult("rejected", None, exc.code, exc.message)
+                continue
+            valid.append((i, env, envelope_id(env)))
+        if valid:
+            stored = await self.node.store.append_remote(
+                [(env, env_id) for _, env, env_id in valid],
+                self.node.clock.now(),
+                self_id=self.node.node_id,
+                sender=sender,
+            )
+            for (i, _, _), r in zip(valid, stored, strict=True):
+                results[i] = IngestResult(r.status, r.id, r.code, r.message)
+                if r.status == "gap":
+                    self.sync_wake.set()
+                elif r.status == "equivocation":
+                    log.warning("equivocation", envelope=r.id, sender=sender)
+            if any(r.status == "accepted" for r in stored):
+                self.wake.set()
+        return [r for r in results if r is not None]
+
+    async def on_heads(self, sender: str, scope: str) -> dict[str, Any]:
+        await self._may_read(sender, scope)
+        return {"scope": scope, "heads": await self.node.store.heads(scope)}
+
+    async def on_feed(self, sender: str, scope: str, author: str, after: int, limit: int) -> bytes:
+        await self._may_read(sender, scope)
+        limit = max(1, min(limit, MAX_FEED_PAGE))
+        page = await self.node.store.feed_bytes(scope, author, after, limit)
+        return b'{"envelopes":[' + b",".join(page) + b"]}"
+
+    async def _may_read(self, sender: str, scope: str) -> None:
+        if not await self.peers.may_read(scope, sender):
+            raise RemoteProtocolError(ErrorCode.NOT_MEMBER, f"{sender} may not read {scope}")
+
+    # --- outbound: links ----------------------------------------------------------------
+
+    async def create_invite(
+        self, expires: dt.timedelta = dt.timedelta(days=7), note: str = ""
+    ) -> Invite:
+        token = new_token()
+        await self.peers.add_invite(token_hash(token), self.node.clock.now() + expires, note)
+        return Invite(self.node.node_id, self.node.config.url, token)
+
+    async def link(self, invite_text: str) -> Peer:
+        """Perform the handshake with the node that made the invite; both sides end up
+        linked with each other's id, URL and key."""
+        invite = parse_invite(invite_text)
+        if invite.node == self.node.node_id:
+            raise RemoteProtocolError(ErrorCode.LINK_WRONG_NODE, "this is this node's own invite")
+        cfg = self.node.config
+        doc = await self.client.link(invite.url, invite.node, invite.token, cfg.url, cfg.name)
+        if doc.get("node_id") != invite.node:
+            raise RemoteProtocolError(
+                ErrorCode.LINK_WRONG_NODE, f"{invite.url} is not {invite.node}"
+            )
+        peer = await self.peers.link(invite.node, invite.url, str(doc.get("name", "")))
+        log.info("linked", peer=peer.node_id, url=peer.url, by="us")
+        self.wake.set()
+        return peer
+
+    async def unlink(self, node_id: str) -> Peer | None:
+        """Tell the peer (if it answers) and stop exchanging with it either way."""
+        peer = await self.peers.get(node_id)
+        if peer is None:
+            return None
+        try:
+            await self.client.unlink(peer.url, node_id)
+        except (TransportError, PeerError, RemoteProtocolError) as exc:
+            self._error("unlink", node_id, exc)
+        log.info("unlinked", peer=node_id, by="us")
+        return await self.peers.unlink(node_id)
+
+    # --- outbound: delivery -------------------------------------------------------------
+
+    async def deliver_once(self) -> int:
+        """One pass over every peer with due deliveries; how many envelopes went out."""
+        sent = 0
+        for peer in await self.peers.due_peers():
+            sent += await self._deliver(peer)
+        return sent
+
+    async def _deliver(self, peer: Peer) -> int:
+        batch = await self.peers.outbox_batch(peer.node_id, DELIVERY_BATCH)
+        if not batch:
+            return 0
+        try:
+            results = await self.client.inbox(peer.node_id, peer.url, [b for _, b in batch])
+        except (TransportError, PeerError, RemoteProtocolError) as exc:
+            retry = self.node.clock.now() + dt.timedelta(
+                seconds=backoff(peer.failures + 1, self._rng)
+            )
+            failures = await self.peers.delivery_failed(peer.node_id, str(exc), retry)
+            self._error("delivery", peer.node_id, exc, failures=failures)
+            return 0
+        for r in results:
+            if r.get("status") == "rejected":
+                self._error("rejected", peer.node_id, r.get("code"), envelope=r.get("id"))
+        await self.peers.delivered(peer.node_id, [rowid for rowid, _ in batch])
+        return len(batch)
+
+    # --- outbound: catch-up -------------------------------------------------------------
+
+    async def sync_once(self) -> int:
+        """Compare heads with every member peer of every shared scope and pull what is
+        missing; how many envelopes were stored."""
+        stored = 0
+        for scope, node_id in await self.peers.sync_plan():
+            peer = await self.peers.linked(node_id)
+            if peer is None:
+                continue
+            try:
+                stored += await self._sync(scope, peer)
+            except (TransportError, PeerError, RemoteProtocolError) as exc:
+                self._error("sync", node_id, exc, scope=scope)
+        return stored
+
+    async def _sync(self, scope: str, peer: Peer) -> int:
+        theirs = await self.client.heads(peer.node_id, peer.url, scope)
+        ours = await self.node.store.heads(scope)
+        stored = 0
+        for author, head in sorted(theirs.items()):
+            after = ours.get(author, 0)
+            while after < head:
+                raws = await self.client.feed_raw(peer.node_id, peer.url, scope, author, after)
+                if not raws:
+                    break
+                results = await self.ingest(peer.node_id, raws)
+                advanced = 0
+                for r in results:
+                    if r.status not in ("accepted", "duplicate"):
+                        break
+                    advanced += 1
+                    stored += r.status == "accepted"
+                if advanced < len(raws):
+                    break
+                after += advanced
+        return stored
+
+    def _error(self, what: str, peer: str, error: object, **extra: Any) -> None:
+        entry = {"what": what, "peer": peer, "error": str(error), **extra}
+        entry["at"] = self.node.clock.now().isoformat()
+        self.last_errors.append(entry)
+        log.warning(what, peer=peer, error=str(error), **extra)
+
+    # --- workers ------------------------------------------------------------------------
+
+    async def run_delivery(self, idle: float = 1.0) -> None:
+        """Deliver until cancelled: at once when woken, else every ``idle`` seconds."""
+        while True:
+            self.wake.clear()
+            if await self.deliver_once():
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), idle)
+
+    async def run_sync(self, every: float = 30.0) -> None:
+        """Pull what is missing every ``every`` seconds, and at once after a gap."""
+        while True:
+            self.sync_wake.clear()
+            await self.sync_once()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.sync_wake.wait(), every)
