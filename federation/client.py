@@ -102,6 +102,8 @@ class PeerClient:
             page = _PAGE.decode(resp.body)
         except msgspec.DecodeError as exc:
             raise PeerError(resp.status, ErrorCode.REQUEST_MALFORMED, str(exc)) from None
+        except RecursionError:
+            raise PeerError(resp.status, ErrorCode.TOO_DEEP, "the answer nests too deep") from None
         return [bytes(raw) for raw in page.envelopes]
 
     async def feed(

@@ -51,7 +51,12 @@ def parse_invite(text: str) -> Invite:
         raise RemoteProtocolError(ErrorCode.INVITE_INVALID, "the invite is damaged") from None
     if not all(isinstance(v, str) for v in (invite.node, invite.url, invite.token)):
         raise RemoteProtocolError(ErrorCode.INVITE_INVALID, "the invite is damaged")
-    verify_key_of(invite.node)
+    try:
+        verify_key_of(invite.node)
+    except RemoteProtocolError:
+        raise RemoteProtocolError(
+            ErrorCode.INVITE_INVALID, "the invite names no valid node id"
+        ) from None
     if not invite.url.startswith(("http://", "https://")):
         raise RemoteProtocolError(ErrorCode.INVITE_INVALID, "the invite's URL is not http(s)")
     return invite

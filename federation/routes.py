@@ -18,7 +18,7 @@ from aiohttp import web
 
 from federation.client import API
 from federation.service import MAX_REQUEST_BYTES, Federation
-from federation.transport import Transport
+from federation.transport import Transport, read_at_most
 from node.service import Node
 from protocol import ErrorCode, RemoteProtocolError
 from protocol.requests import NONCE, sign_response
@@ -59,7 +59,7 @@ Handler = Callable[[Federation, str, web.Request, bytes], Awaitable[Any]]
 def _signed(handler: Handler, *, linking: bool = False) -> Any:
     async def view(request: web.Request) -> web.Response:
         fed = request.app[FEDERATION]
-        body = await request.content.read(MAX_REQUEST_BYTES + 1)
+        body = await read_at_most(request.content, MAX_REQUEST_BYTES)
         try:
             if len(body) > MAX_REQUEST_BYTES:
                 raise RemoteProtocolError(

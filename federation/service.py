@@ -172,6 +172,8 @@ class Federation:
             req = _LINK.decode(body)
         except msgspec.DecodeError as exc:
             raise RemoteProtocolError(ErrorCode.REQUEST_MALFORMED, str(exc)) from None
+        except RecursionError:
+            raise RemoteProtocolError(ErrorCode.TOO_DEEP, "the request nests too deep") from None
         try:
             check_url(req.url, self.node.config.dev_mode)
         except TransportError as exc:
@@ -191,6 +193,9 @@ class Federation:
             batch = _INBOX.decode(body)
         except msgspec.DecodeError as exc:
             raise RemoteProtocolError(ErrorCode.REQUEST_MALFORMED, str(exc)) from None
+        except RecursionError:
+            # msgspec recurses into nested arrays even to keep them raw.
+            raise RemoteProtocolError(ErrorCode.TOO_DEEP, "the request nests too deep") from None
         if len(batch.envelopes) > MAX_BATCH:
             raise RemoteProtocolError(
                 ErrorCode.REQUEST_TOO_LARGE, f"at most {MAX_BATCH} envelopes a request"
@@ -339,15 +344,13 @@ class Federation:
                 if not raws:
                     break
                 results = await self.ingest(peer.node_id, raws)
-                advanced = 0
-                for r in results:
-                    if r.status not in ("accepted", "duplicate"):
-                        break
-                    advanced += 1
-                    stored += r.status == "accepted"
-                if advanced < len(raws):
+                stored += sum(r.status == "accepted" for r in results)
+                # Progress is what our copy of the feed gained, not what the page claims:
+                # a peer answering with envelopes we hold cannot keep us pulling.
+                held = (await self.node.store.heads(scope)).get(author, 0)
+                if held <= after:
                     break
-                after += advanced
+                after = held
         return stored
 
     def _error(self, what: str, peer: str, error: object, **extra: Any) -> None:

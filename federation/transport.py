@@ -86,6 +86,21 @@ class _GuardedResolver(AbstractResolver):
         await self._inner.close()
 
 
+async def read_at_most(stream: aiohttp.StreamReader, limit: int) -> bytes:
+    """The whole body, or its first ``limit + 1`` bytes when it is longer.
+
+    ``StreamReader.read(n)`` returns what is buffered so far, not ``n`` bytes, so one
+    call can cut a body short (and its digest then fails to match).
+    """
+    data = bytearray()
+    while len(data) <= limit:
+        chunk = await stream.read(limit + 1 - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
 class HttpTransport:
     def __init__(self, *, dev_mode: bool = False) -> None:
         self.dev_mode = dev_mode
@@ -110,7 +125,7 @@ class HttpTransport:
             # encoded=True: send the path and query exactly as given (and signed).
             target = yarl.URL(url, encoded=True)
             async with self._client().request(method, target, **kwargs) as resp:
-                data = await resp.content.read(MAX_RESPONSE_BYTES + 1)
+                data = await read_at_most(resp.content, MAX_RESPONSE_BYTES)
                 if len(data) > MAX_RESPONSE_BYTES:
                     raise TransportError(f"{url}: response over {MAX_RESPONSE_BYTES} bytes")
                 return Response(resp.status, dict(resp.headers), data)

@@ -1,4 +1,5 @@
-"""``nst admin``: members, circles and maintenance of a node, through the Node service.
+"""``nst admin``: members, circles, links with other nodes and maintenance of a node,
+through the Node service (links through federation, see ``cli_fed``).
 
 Works on a stopped node or beside a running one (SQLite in WAL mode lets both write,
 one transaction at a time).
@@ -11,10 +12,12 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+from node import cli_fed
 from node.cli_node import Sub, common_options, node_of, opened, print_json, run_async, secret_line
 from node.domain import DomainError
 from node.domain.circles import ROLES, CircleState
 from node.service import Node
+from protocol.ids import NODE_PREFIX
 
 
 def _password(args: argparse.Namespace) -> str | None:
@@ -175,7 +178,9 @@ def _circle_member(args: argparse.Namespace) -> int:
         async with opened(node.store):
             status = "removed" if args.remove else "active"
             circle = await node.set_membership(args.circle_id, args.handle, args.role, status)
-        actor = args.handle if "@" in args.handle else node.actor_of(args.handle)
+        # A member node of a federated circle is named by its node id alone.
+        named = "@" in args.handle or args.handle.startswith(NODE_PREFIX)
+        actor = args.handle if named else node.actor_of(args.handle)
         held = circle.members[actor]
         roles = ", ".join(held.roles) or "no role"
         print(f"{actor} in {circle.name}: {held.status}, {roles}")
@@ -203,7 +208,7 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Sub) -> None:
     common = common_options(passphrase=True)
-    admin = sub.add_parser("admin", help="members, circles and maintenance")
+    admin = sub.add_parser("admin", help="members, circles, links with other nodes, maintenance")
     asub = admin.add_subparsers(dest="admin_cmd", required=True, metavar="COMMAND")
 
     member = asub.add_parser("member", help="this node's member accounts")
@@ -245,7 +250,10 @@ def add_parser(sub: Sub) -> None:
     p.set_defaults(run=_circle_show)
     p = csub.add_parser("member", parents=[common], help="add, change or remove a member")
     p.add_argument("circle_id")
-    p.add_argument("handle", help="a handle of this node, or handle@node for another")
+    p.add_argument(
+        "handle",
+        help="a handle of this node, handle@node for another, or a node id (a member node)",
+    )
     p.add_argument(
         "--role",
         action="extend",
@@ -257,6 +265,8 @@ def add_parser(sub: Sub) -> None:
     )
     p.add_argument("--remove", action="store_true", help="remove from the circle")
     p.set_defaults(run=_circle_member)
+
+    cli_fed.add_parsers(asub, common)
 
     p = asub.add_parser("rebuild", parents=[common], help="recompute read tables from the log")
     p.set_defaults(run=_rebuild)

@@ -198,8 +198,9 @@ def _run(args: argparse.Namespace) -> int:
 
     from node.server import serve  # aiohttp and prometheus: only `nst run` needs them
 
-    node = node_of(args)
-    cfg = node.config
+    cfg = config_of(args)
+    key_passphrase = passphrase(args)
+    node = Node(cfg, store_of(cfg), read_key(cfg.key_path, key_passphrase), SystemClock())
     if args.listen:
         host, port = _listen(args.listen)
         cfg = replace(cfg, listen_host=host, listen_port=port)
@@ -213,10 +214,16 @@ def _run(args: argparse.Namespace) -> int:
 
     def with_federation(app: web.Application) -> None:
         # The command line is where the layers are put together.
+        from federation.rotation import install_rotating_client
         from federation.routes import install
         from federation.transport import HttpTransport
+        from node.rotation import load_retired_keys
 
-        install(app, node, HttpTransport(dev_mode=node.config.dev_mode))
+        fed = install(app, node, HttpTransport(dev_mode=node.config.dev_mode))
+        # After a key rotation, peers not yet told are still addressed with the old key.
+        retired = load_retired_keys(node.config, key_passphrase)
+        if retired:
+            install_rotating_client(fed, retired)
 
     try:
         run_async(serve(node, cfg.listen_host, cfg.listen_port, ready, with_federation))
@@ -253,7 +260,7 @@ def _status(args: argparse.Namespace) -> int:
         ("members", status["members"]),
         ("circles", status["circles"]),
         ("peers", len(peers) or "none"),
-        *((f"  {p['node_id']}", f"{p['url']} {p['link']}") for p in peers),
+        *((f"  {p['node_id']}", f"{p['url']} {p['state']}") for p in peers),
         ("queues", ", ".join(f"{k} {n}" for k, n in status["queues"].items()) or "empty"),
         ("equivocations", len(status["equivocations"])),
         ("last errors", len(status["last_errors"]) or "none"),

@@ -119,15 +119,20 @@ class Peers:
             if row is None or row[2]:
                 raise RemoteProtocolError(ErrorCode.INVITE_INVALID, "no such invite")
             expires_at, used_by, _ = row
-            if used_by is not None and used_by != node_id:
-                raise RemoteProtocolError(ErrorCode.INVITE_USED, "this invite was used already")
-            if used_by is None:
-                if dt.datetime.fromisoformat(expires_at) < now:
-                    raise RemoteProtocolError(ErrorCode.INVITE_EXPIRED, "this invite expired")
-                conn.execute(
-                    "UPDATE invites SET used_by = ?, used_at = ? WHERE token_hash = ?",
-                    (node_id, format_ts(now), token_hash),
-                )
+            if used_by is not None:
+                # A repeat by the same node, still linked, is a handshake whose answer was
+                # lost: answer it again. Anyone else, or a node unlinked since, needs a
+                # new invite.
+                peer = _get(conn, node_id)
+                if used_by != node_id or peer is None or peer.state != "linked":
+                    raise RemoteProtocolError(ErrorCode.INVITE_USED, "this invite was used already")
+                return peer
+            if dt.datetime.fromisoformat(expires_at) < now:
+                raise RemoteProtocolError(ErrorCode.INVITE_EXPIRED, "this invite expired")
+            conn.execute(
+                "UPDATE invites SET used_by = ?, used_at = ? WHERE token_hash = ?",
+                (node_id, format_ts(now), token_hash),
+            )
             return _link(conn, node_id, url, name, format_ts(now))
 
         return await self.store.write(run)
@@ -270,7 +275,8 @@ class Peers:
 
     async def sync_plan(self) -> list[tuple[str, str]]:
         """(scope, peer) pairs to compare heads with: each federated circle's member
-        nodes, and each linked peer's direct scope to us."""
+        nodes (for the circles we are a member of), and each linked peer's direct scope
+        to us."""
         rows = await self.store.fetchall("SELECT c.id, c.home FROM circles c WHERE c.federated = 1")
         linked = {p.node_id for p in await self.all() if p.state == "linked"}
         plan: list[tuple[str, str]] = []
@@ -280,7 +286,10 @@ class Peers:
                 " AND member LIKE 'ed25519:%'",
                 (scope,),
             )
-            for peer in sorted({home, *(m for (m,) in members)}):
+            nodes = {home, *(m for (m,) in members)}
+            if self.self_id not in nodes:
+                continue  # removed from the circle: its members would refuse our pulls
+            for peer in sorted(nodes):
                 if peer in linked and peer != self.self_id:
                     plan.append((scope, peer))
         plan.extend((f"direct:{self.self_id}", peer) for peer in sorted(linked))
@@ -302,11 +311,11 @@ def _check_policy(conn: sqlite3.Connection, node_id: str) -> None:
 
 def _link(conn: sqlite3.Connection, node_id: str, url: str, name: str, now: str) -> Peer:
     conn.execute(
-        "INSERT INTO peers (node_id, url, name, state, linked_at, changed_at)"
-        " VALUES (?, ?, ?, 'linked', ?, ?) ON CONFLICT (node_id) DO UPDATE SET"
+        "INSERT INTO peers (node_id, url, name, state, linked_at, changed_at, last_contact)"
+        " VALUES (?, ?, ?, 'linked', ?, ?, ?) ON CONFLICT (node_id) DO UPDATE SET"
         " url = excluded.url, name = excluded.name, state = 'linked',"
-        " changed_at = excluded.changed_at",
-        (node_id, url, name, now, now),
+        " changed_at = excluded.changed_at, last_contact = excluded.last_contact",
+        (node_id, url, name, now, now, now),
     )
     peer = _get(conn, node_id)
     assert peer is not None

@@ -50,6 +50,7 @@ class ErrorCode(StrEnum):
     # Integrity and signature.
     BODY_HASH_MISMATCH = "sig.body_hash_mismatch"
     BAD_SIGNATURE = "sig.invalid"
+    BAD_ROTATION_PROOF = "sig.bad_rotation_proof"
 
     # Feed continuity.
     FEED_GAP = "feed.gap"
@@ -62,6 +63,16 @@ class ErrorCode(StrEnum):
     NOT_MEMBER = "authority.not_member"
     NOT_HOME = "authority.not_home"
     NOT_RECIPIENT = "authority.not_recipient"
+    ROTATED_KEY = "authority.rotated_key"
+
+    # Kind rules: what an envelope of this kind may say where it stands.
+    PLAINTEXT_DIRECT = "rule.plaintext_direct"
+    SEALED_IN_CIRCLE = "rule.sealed_in_circle"
+    ROTATION_SCOPE = "rule.rotation_scope"
+    ROTATION_CONFLICT = "rule.rotation_conflict"
+
+    # Sealed boxes (direct messages).
+    SEALED_UNDECRYPTABLE = "sealed.undecryptable"
 
     # Federation requests (checked before any envelope inside is looked at).
     AUTH_MISSING = "auth.missing"

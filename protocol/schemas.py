@@ -37,6 +37,7 @@ Date = dt.date
 Time = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z" + END)]
 Role = Literal["leader", "delegate", "facilitator", "secretary"]
 StanceValue = Literal["consent", "concern", "object"]
+Purpose = Literal["chat", "question", "answer", "reaction"]
 
 
 class Body(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -249,7 +250,7 @@ class MessageBody(Body):
     text: Text | None = None
     box: Annotated[str, Meta(pattern="^[A-Za-z0-9_-]{1,40000}" + END)] | None = None
     thread: Id | None = None
-    purpose: Literal["chat", "question", "answer", "reaction"] = "chat"
+    purpose: Purpose = "chat"
 
     def __post_init__(self) -> None:
         if (self.text is None) == (self.box is None):

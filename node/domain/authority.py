@@ -6,10 +6,13 @@ Checked on receipt after the signature and the feed (PROTOCOL.md §6). Pure.
 - Anything else in a circle is written by its home node or an active member node.
 - A circle the receiver does not know yet accepts only its home node's charter.
 - A ``direct:<node>`` scope is read by that node alone: a receiver accepts only envelopes
-  addressed to itself.
+  addressed to itself (or to an id it rotated away from: what peers sent before they
+  learned of the rotation).
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from node.domain.circles import CircleState
 from protocol import Envelope, ErrorCode, RemoteProtocolError, scope_owner
@@ -25,11 +28,14 @@ def member_nodes(circle: CircleState) -> set[str]:
     return nodes
 
 
-def check_authority(env: Envelope, circle: CircleState | None, self_id: str) -> None:
-    """Raise RemoteProtocolError (authority.*) unless ``env`` may stand in its scope."""
+def check_authority(
+    env: Envelope, circle: CircleState | None, self_id: str, former_ids: Collection[str] = ()
+) -> None:
+    """Raise RemoteProtocolError (authority.*) unless ``env`` may stand in its scope;
+    ``former_ids`` are this node's ids before its key rotations."""
     owner = scope_owner(env.scope)
     if is_direct(env.scope):
-        if owner != self_id and env.author != self_id:
+        if owner != self_id and env.author != self_id and owner not in former_ids:
             raise RemoteProtocolError(
                 ErrorCode.NOT_RECIPIENT, f"{env.scope} is not addressed to this node"
             )

@@ -14,6 +14,8 @@ from typing import Any, Literal
 from nacl.signing import SigningKey
 
 from node.domain.authority import check_authority, member_nodes
+from node.domain.rules import check_kind_rules
+from node.store import rotations
 from node.store.projection import project
 from node.store.state import load_circle
 from protocol import (
@@ -98,6 +100,8 @@ def _store(
     )
     project(conn, env, env_id)
     if self_id is not None:
+        if env.kind == "key.rotate" and env.author != self_id and env.body is not None:
+            rotations.rekey_peer(conn, env.author, env.body["new_key"], now)
         enqueue_deliveries(conn, env, env_id, self_id, sender)
 
 
@@ -122,6 +126,8 @@ def append_local(
         },
         key,
     )
+    check_kind_rules(env)
+    rotations.check_local(conn, env)
     env_id = envelope_id(env)
     _store(conn, env, env_id, ts, author)
     return AppendResult("accepted", env_id, env)
@@ -176,12 +182,24 @@ def append_remote(
         )
     if self_id is not None:
         try:
-            circle = None if is_direct(env.scope) else load_circle(conn, env.scope)
-            check_authority(env, circle, self_id)
+            _check_rules(conn, env, self_id)
         except RemoteProtocolError as exc:
             return AppendResult("rejected", env_id, code=exc.code, message=exc.message)
     _store(conn, env, env_id, format_ts(now), self_id, sender)
     return AppendResult("accepted", env_id, env)
+
+
+def _check_rules(conn: sqlite3.Connection, env: Envelope, self_id: str) -> None:
+    """Authority (§6 step 6), then the kind rules (step 7), against the scope's state."""
+    direct = is_direct(env.scope)
+    circle = None if direct else load_circle(conn, env.scope)
+    former: frozenset[str] = frozenset()
+    if direct and scope_owner(env.scope) != self_id:
+        former = rotations.former_ids(conn, self_id)
+    check_authority(env, circle, self_id, former)
+    rotations.check_retired(conn, env)
+    check_kind_rules(env)
+    rotations.check_target(conn, env, self_id)
 
 
 def enqueue_deliveries(
@@ -192,7 +210,8 @@ def enqueue_deliveries(
     Our own envelopes go to every member node of a federated circle (or to the
     recipient of a direct scope); the home node also relays what members send, so
     members that are not linked with each other still hear each other. A node that
-    joins a circle gets the circle's whole history.
+    joins a circle gets the circle's whole history; a node removed from it gets the
+    removal (so it stops acting as a member), and nothing after.
     """
     if is_direct(env.scope):
         targets = {scope_owner(env.scope)} if env.author == self_id else set()
@@ -208,13 +227,15 @@ def enqueue_deliveries(
             and circle.home == self_id
             and env.body is not None
             and env.body["member"].startswith(NODE_PREFIX)
-            and env.body["status"] == "active"
         ):
-            conn.execute(
-                "INSERT OR IGNORE INTO outbox (peer, envelope_id) SELECT ?, id FROM envelopes"
-                " WHERE scope = ? ORDER BY rowid",
-                (env.body["member"], env.scope),
-            )
+            if env.body["status"] == "active":
+                conn.execute(
+                    "INSERT OR IGNORE INTO outbox (peer, envelope_id) SELECT ?, id"
+                    " FROM envelopes WHERE scope = ? ORDER BY rowid",
+                    (env.body["member"], env.scope),
+                )
+            else:
+                targets.add(env.body["member"])
     for peer in sorted(t for t in targets if t is not None):
         conn.execute(
             "INSERT OR IGNORE INTO outbox (peer, envelope_id) SELECT ?, ?"

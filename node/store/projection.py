@@ -9,7 +9,7 @@ import orjson
 
 from protocol import Envelope, scope_owner
 
-PROJECTION_TABLES = ("circle_members", "circles", "kind_counts")
+PROJECTION_TABLES = ("circle_members", "circles", "key_rotations", "kind_counts")
 
 
 def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
@@ -58,12 +58,19 @@ def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
                 env_id,
             ),
         )
+    elif env.kind == "key.rotate":
+        # The first rotation of a key stands; a retired key signs no second one.
+        conn.execute(
+            "INSERT OR IGNORE INTO key_rotations (old_id, new_id, envelope_id, ts)"
+            " VALUES (?, ?, ?, ?)",
+            (env.author, body["new_key"], env_id, env.ts),
+        )
     elif env.kind == "retract":
-        # Charters and memberships are the circle's state that every projection is
-        # rebuilt from; dropping them would break rebuild (and the foreign keys).
+        # Charters, memberships and key rotations are state every projection is rebuilt
+        # from; dropping them would break rebuild (and the foreign keys).
         conn.execute(
             "UPDATE envelopes SET body = NULL WHERE id = ? AND author = ?"
-            " AND kind NOT IN ('circle', 'membership')",
+            " AND kind NOT IN ('circle', 'membership', 'key.rotate')",
             (body["target"], env.author),
         )
 

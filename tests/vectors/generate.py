@@ -1,6 +1,7 @@
 """Write the protocol v1 conformance vectors and the body JSON Schema.
 
-Outputs ``tests/vectors/envelopes.json`` and ``docs/schemas/v1.json``. Everything is a
+Outputs ``tests/vectors/envelopes.json``, ``tests/vectors/requests.json`` (signed
+federation requests and responses, and an invite) and ``docs/schemas/v1.json``. Everything is a
 function of fixed seed keys and fixed timestamps (Ed25519 signatures are deterministic),
 so running it twice writes the same bytes; ``test_vectors.py`` checks that the committed
 files are exactly what this script produces. Run from the repository root:
@@ -16,10 +17,13 @@ import hashlib
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from nacl.bindings import crypto_core_ed25519_add
 from nacl.signing import SigningKey
 
+from federation.client import scope_path
+from federation.invites import Invite
 from protocol import (
     MAX_DEPTH,
     MAX_INT,
@@ -37,6 +41,18 @@ from protocol import (
     sign,
 )
 from protocol.canonical import encode
+from protocol.requests import (
+    DESTINATION,
+    DIGEST,
+    MAX_SKEW,
+    NONCE,
+    SENDER,
+    SIGNATURE,
+    TIMESTAMP,
+    content_digest,
+    response_string,
+    signing_string,
+)
 from protocol.schemas import json_schemas
 
 E = ErrorCode
@@ -44,6 +60,7 @@ Json = dict[str, Any]
 
 ROOT = Path(__file__).resolve().parents[2]
 ENVELOPES = "tests/vectors/envelopes.json"
+REQUESTS = "tests/vectors/requests.json"
 SCHEMA = "docs/schemas/v1.json"
 
 SEEDS = {"org1": 0x01, "org2": 0x02, "org3": 0x03, "org2.next": 0x04}
@@ -371,7 +388,7 @@ def build_story(w: World) -> None:
     proof_input = encode({"new": w.nid["org2.next"], "old": w.nid["org2"]})
     proof = b64encode(w.keys["org2.next"].sign(proof_input).signature)
     rotate = {"new_key": w.nid["org2.next"], "proof": proof, "reason": "Scheduled rotation."}
-    w.post("key.rotate", "org2", "key.rotate", rotate)
+    w.post("key.rotate", "org2", "key.rotate", rotate, scope=f"direct:{w.nid['org1']}")
     w.valid[-1]["proof_input"] = text(proof_input)
 
     edge = {"name": "🏠" * 200, "aim": "", "round_hours": 2160, "parent": w.general}
@@ -836,6 +853,276 @@ def build_canonical(w: World) -> list[Json]:
     ]
 
 
+# --- federation requests (PROTOCOL.md §12) -------------------------------------------------
+
+REQUEST_TS = int(START.timestamp())  # 2026-11-22T10:00:00Z as Unix seconds
+
+
+def request_nonce(i: int) -> str:
+    """A fixed nonce (16 bytes of ``i``); a real sender draws 16 random bytes."""
+    return b64encode(bytes([i]) * 16)
+
+
+def signed_request(
+    w: World,
+    name: str,
+    note: str,
+    sender: str,
+    receiver: str,
+    method: str,
+    path: str,
+    body: bytes,
+    nonce: str,
+) -> Json:
+    """A request ``sender`` signs for ``receiver``, with every intermediate value."""
+    digest = content_digest(body)
+    string = signing_string(method, path, w.nid[receiver], w.nid[sender], REQUEST_TS, nonce, digest)
+    sig = b64encode(w.keys[sender].sign(string).signature)
+    return {
+        "name": name,
+        "description": note,
+        "sender": sender,
+        "receiver": receiver,
+        "method": method,
+        "path": path,
+        "body": text(body),
+        "timestamp": REQUEST_TS,
+        "nonce": nonce,
+        "content_digest": digest,
+        "signing_string": text(string),
+        "signature": sig,
+        "headers": {
+            SENDER: w.nid[sender],
+            DESTINATION: w.nid[receiver],
+            TIMESTAMP: str(REQUEST_TS),
+            NONCE: nonce,
+            DIGEST: digest,
+            SIGNATURE: sig,
+        },
+    }
+
+
+def signed_response(w: World, name: str, note: str, request: Json, status: int, doc: Json) -> Json:
+    body = json.dumps(doc, separators=(",", ":")).encode()
+    digest = content_digest(body)
+    string = response_string(request["nonce"], status, digest)
+    signer = request["receiver"]
+    sig = b64encode(w.keys[signer].sign(string).signature)
+    return {
+        "name": name,
+        "description": note,
+        "request": request["name"],
+        "signer": signer,
+        "nonce": request["nonce"],
+        "status": status,
+        "body": text(body),
+        "content_digest": digest,
+        "signing_string": text(string),
+        "signature": sig,
+        "headers": {DIGEST: digest, SIGNATURE: sig, SENDER: w.nid[signer]},
+    }
+
+
+def refused(base: Json, name: str, rule: str, error: E, **changes: Any) -> Json:
+    """``base`` as some receiver gets it, broken in one way; ``now`` and ``receiver`` say
+    when and where it arrives."""
+    vector = {
+        "name": name,
+        "rule": rule,
+        "base": base["name"],
+        "receiver": base["receiver"],
+        "now": base["timestamp"],
+        "method": base["method"],
+        "path": base["path"],
+        "body": base["body"],
+        "headers": dict(base["headers"]),
+        "error": error.value,
+    }
+    for key, value in changes.items():
+        if key in vector["headers"]:
+            if value is DROP:
+                del vector["headers"][key]
+            else:
+                vector["headers"][key] = value
+        else:
+            vector[key] = value
+    return vector
+
+
+def build_requests() -> Json:
+    w = World()
+    build_story(w)
+    scope = w.general
+    stance = w.envelopes["stance.consent"]
+    token = b64encode(bytes([7]) * 32)
+    link_body = encode({"name": "Org 2", "token": token, "url": "https://org2.example"})
+    inbox_body = b'{"envelopes":[' + stance.to_bytes() + b"]}"
+    feed_query = urlencode({"author": w.nid["org2"], "after": 2, "limit": 500})
+    link, inbox, heads, feed, unlink = (
+        signed_request(
+            w,
+            "link",
+            "org2 links with org1 using org1's invite token.",
+            "org2",
+            "org1",
+            "POST",
+            "/fed/v1/link",
+            link_body,
+            request_nonce(1),
+        ),
+        signed_request(
+            w,
+            "inbox",
+            "org2 delivers its consent (§5.3) to org1, the home node.",
+            "org2",
+            "org1",
+            "POST",
+            "/fed/v1/inbox",
+            inbox_body,
+            request_nonce(2),
+        ),
+        signed_request(
+            w,
+            "heads",
+            "org3 asks org1 for the heads of the circle (empty body).",
+            "org3",
+            "org1",
+            "GET",
+            scope_path(scope) + "/heads",
+            b"",
+            request_nonce(3),
+        ),
+        signed_request(
+            w,
+            "feed",
+            "org3 pulls org2's feed after seq 2; the query is signed exactly as sent.",
+            "org3",
+            "org1",
+            "GET",
+            f"{scope_path(scope)}/feed?{feed_query}",
+            b"",
+            request_nonce(4),
+        ),
+        signed_request(
+            w,
+            "unlink",
+            "org3 unlinks from org1.",
+            "org3",
+            "org1",
+            "POST",
+            "/fed/v1/unlink",
+            b"{}",
+            request_nonce(5),
+        ),
+    )
+    stance_id = envelope_id(stance)
+    responses = [
+        signed_response(
+            w,
+            "inbox.accepted",
+            "org1 accepts the delivered envelope.",
+            inbox,
+            200,
+            {"results": [{"status": "accepted", "id": stance_id}]},
+        ),
+        signed_response(
+            w,
+            "unlink.not_linked",
+            "An error answer is signed too.",
+            unlink,
+            403,
+            {"error": {"code": "auth.not_linked", "message": "not linked"}},
+        ),
+    ]
+    other = signed_request(
+        w, "other", "", "org2", "org3", "POST", "/fed/v1/inbox", inbox_body, request_nonce(2)
+    )
+    forged = signed_request(
+        w, "forged", "", "org3", "org1", "POST", "/fed/v1/inbox", inbox_body, request_nonce(2)
+    )
+    invalid = [
+        refused(
+            inbox,
+            "bad_signature",
+            "Signed by org3's key, sent as org2.",
+            E.AUTH_BAD_SIGNATURE,
+            **{SIGNATURE: forged["signature"]},
+        ),
+        refused(
+            inbox,
+            "wrong_destination",
+            "Signed for org3, delivered to org1.",
+            E.AUTH_WRONG_DESTINATION,
+            **{DESTINATION: w.nid["org3"], SIGNATURE: other["signature"]},
+        ),
+        refused(
+            inbox,
+            "digest_mismatch",
+            "The body was changed after signing.",
+            E.AUTH_DIGEST_MISMATCH,
+            body=inbox["body"].replace("consent", "object", 1),
+        ),
+        refused(
+            inbox,
+            "path_changed",
+            "Signed for /fed/v1/inbox, received at another path.",
+            E.AUTH_BAD_SIGNATURE,
+            path="/fed/v1/inbox?x=1",
+        ),
+        refused(
+            inbox,
+            "method_changed",
+            "Signed as POST, received as PUT.",
+            E.AUTH_BAD_SIGNATURE,
+            method="PUT",
+        ),
+        refused(
+            inbox,
+            "stale_late",
+            f"Received {MAX_SKEW + 1} s after it was signed.",
+            E.AUTH_STALE,
+            now=REQUEST_TS + MAX_SKEW + 1,
+        ),
+        refused(
+            inbox,
+            "stale_early",
+            f"Received {MAX_SKEW + 1} s before it was signed.",
+            E.AUTH_STALE,
+            now=REQUEST_TS - MAX_SKEW - 1,
+        ),
+        refused(inbox, "missing_nonce", "No NST-Nonce header.", E.AUTH_MISSING, **{NONCE: DROP}),
+        refused(
+            inbox,
+            "short_nonce",
+            "A nonce of 15 bytes.",
+            E.AUTH_MISSING,
+            **{NONCE: b64encode(bytes([2]) * 15)},
+        ),
+    ]
+    invite = Invite(w.nid["org1"], "https://org1.example", token)
+    return {
+        "description": "NST federation request signing vectors; see tests/vectors/README.md.",
+        "protocol_version": 1,
+        "max_skew": MAX_SKEW,
+        "keys": [
+            {"name": n, "seed_hex": bytes(w.keys[n]).hex(), "node_id": w.nid[n]}
+            for n in ("org1", "org2", "org3")
+        ],
+        "requests": [link, inbox, heads, feed, unlink],
+        "responses": responses,
+        "invalid": invalid,
+        "invite": {
+            "description": "org1's invite for the link request above.",
+            "node": invite.node,
+            "url": invite.url,
+            "token": token,
+            "payload": text(encode({"node": invite.node, "token": token, "url": invite.url})),
+            "invite": str(invite),
+            "token_hash": invite.token_hash,
+        },
+    }
+
+
 # --- assembly ----------------------------------------------------------------------------------
 
 
@@ -881,7 +1168,11 @@ def build() -> dict[str, bytes]:
         "title": "NST protocol v1 envelope bodies, by kind",
         **json_schemas(),
     }
-    return {ENVELOPES: dump(build_document()), SCHEMA: dump(schema)}
+    return {
+        ENVELOPES: dump(build_document()),
+        REQUESTS: dump(build_requests()),
+        SCHEMA: dump(schema),
+    }
 
 
 def main() -> None:

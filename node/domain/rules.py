@@ -1,0 +1,39 @@
+"""Kind rules that depend on the envelope alone (PROTOCOL.md §6 step 7). Pure.
+
+- A ``message`` in a direct scope carries a sealed ``box``, never plain ``text``; in a
+  circle, ``text``, never a ``box`` (a circle has no single recipient to seal to).
+- A ``key.rotate`` is the node's own act (no actor), sent in a direct scope (one to each
+  linked peer, through the ordinary outbox), and its proof verifies (§4.2).
+
+An envelope without its body (retracted, §5.4) has nothing left to check here.
+"""
+
+from __future__ import annotations
+
+from protocol import Envelope, ErrorCode, RemoteProtocolError
+from protocol.ids import is_direct
+from protocol.rotation import check_rotation
+
+
+def check_kind_rules(env: Envelope) -> None:
+    """Raise RemoteProtocolError (rule.*, sig.bad_rotation_proof) if ``env`` breaks one."""
+    body = env.body
+    if body is None:
+        return
+    if env.kind == "message":
+        if is_direct(env.scope):
+            if body.get("text") is not None:
+                raise RemoteProtocolError(
+                    ErrorCode.PLAINTEXT_DIRECT, "a direct message is sealed: box, not text"
+                )
+        elif body.get("box") is not None:
+            raise RemoteProtocolError(
+                ErrorCode.SEALED_IN_CIRCLE, "a circle's message is plain text, not a box"
+            )
+    elif env.kind == "key.rotate":
+        if not is_direct(env.scope) or env.actor is not None:
+            raise RemoteProtocolError(
+                ErrorCode.ROTATION_SCOPE,
+                "a key.rotate is the node's own (actor null), in a direct scope",
+            )
+        check_rotation(env)
