@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
 import msgspec
@@ -83,12 +83,12 @@ class PeerClient:
     async def inbox(self, peer: str, url: str, envelopes: Sequence[bytes]) -> list[dict[str, Any]]:
         """POST a batch of canonical envelopes; one result per envelope, in order."""
         body = b'{"envelopes":[' + b",".join(envelopes) + b"]}"
-        doc = await self.call("POST", url, peer, f"{API}/inbox", body)
-        return list(doc["results"])
+        doc = _typed(_RESULTS, await self.call_raw("POST", url, peer, f"{API}/inbox", body))
+        return [msgspec.structs.asdict(r) for r in doc.results]
 
     async def heads(self, peer: str, url: str, scope: str) -> dict[str, int]:
-        doc = await self.call("GET", url, peer, scope_path(scope) + "/heads")
-        return dict(doc["heads"])
+        resp = await self.call_raw("GET", url, peer, scope_path(scope) + "/heads")
+        return dict(_typed(_HEADS, resp).heads)
 
     async def feed_raw(
         self, peer: str, url: str, scope: str, author: str, after: int = 0, limit: int = 500
@@ -123,6 +123,36 @@ class _Page(msgspec.Struct):
 
 
 _PAGE = msgspec.json.Decoder(_Page)
+
+
+class _Result(msgspec.Struct):
+    status: Literal["accepted", "duplicate", "gap", "rejected", "equivocation"]
+    id: str | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+class _Results(msgspec.Struct):
+    results: list[_Result]
+
+
+class _Heads(msgspec.Struct):
+    heads: dict[str, Annotated[int, msgspec.Meta(ge=0)]]
+
+
+_RESULTS = msgspec.json.Decoder(_Results)
+_HEADS = msgspec.json.Decoder(_Heads)
+T = TypeVar("T")
+
+
+def _typed(decoder: msgspec.json.Decoder[T], resp: Response) -> T:
+    """A successful answer decoded as the endpoint defines it, or PeerError."""
+    if resp.status >= 400:
+        _answer(resp)
+    try:
+        return decoder.decode(resp.body)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise PeerError(resp.status, ErrorCode.REQUEST_MALFORMED, f"bad answer: {exc}") from None
 
 
 def _answer(resp: Response) -> Any:

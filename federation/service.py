@@ -44,6 +44,9 @@ MAX_REQUEST_BYTES = 8 * 1024 * 1024
 MAX_BATCH = 1000
 MAX_FEED_PAGE = 1000
 DELIVERY_BATCH = 200
+DELIVERY_BYTES = 4 * 1024 * 1024
+DELIVERY_PARALLEL = 8
+FEED_PAGE_BYTES = 4 * 1024 * 1024
 MAX_BACKOFF = 3600.0
 
 
@@ -118,6 +121,7 @@ class Federation:
         self.sync_wake = asyncio.Event()
         self.last_errors: deque[dict[str, Any]] = deque(maxlen=50)
         self._seen: dict[str, int] = {}
+        self._seen_order: deque[tuple[int, str]] = deque()
         self._limiter = RateLimiter(rate, burst)
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         node.listeners.append(self.wake.set)
@@ -162,10 +166,14 @@ class Federation:
         return req.sender
 
     def _remember(self, nonce: str, timestamp: int, now: int) -> None:
+        # Nonces older than the freshness window cannot be replayed (they would be stale),
+        # so they are forgotten in arrival order: constant work per request.
         self._seen[nonce] = timestamp
-        if len(self._seen) > 10_000:
-            horizon = now - 2 * MAX_SKEW
-            self._seen = {n: t for n, t in self._seen.items() if t >= horizon}
+        self._seen_order.append((now, nonce))
+        horizon = now - 2 * MAX_SKEW
+        while self._seen_order and self._seen_order[0][0] < horizon:
+            _, old = self._seen_order.popleft()
+            self._seen.pop(old, None)
 
     async def on_link(self, sender: str, body: bytes) -> dict[str, Any]:
         try:
@@ -245,7 +253,14 @@ class Federation:
         await self._may_read(sender, scope)
         limit = max(1, min(limit, MAX_FEED_PAGE))
         page = await self.node.store.feed_bytes(scope, author, after, limit)
-        return b'{"envelopes":[' + b",".join(page) + b"]}"
+        kept: list[bytes] = []
+        size = 0
+        for raw in page:  # a page stays well under a client's answer limit
+            if kept and size + len(raw) > FEED_PAGE_BYTES:
+                break
+            kept.append(raw)
+            size += len(raw) + 1
+        return b'{"envelopes":[' + b",".join(kept) + b"]}"
 
     async def _may_read(self, sender: str, scope: str) -> None:
         if not await self.peers.may_read(scope, sender):
@@ -292,19 +307,34 @@ class Federation:
     # --- outbound: delivery -------------------------------------------------------------
 
     async def deliver_once(self) -> int:
-        """One pass over every peer with due deliveries; how many envelopes went out."""
-        sent = 0
-        for peer in await self.peers.due_peers():
-            sent += await self._deliver(peer)
-        return sent
+        """One pass over every peer with due deliveries, peers in parallel (a slow or
+        silent peer delays no other); how many envelopes went out."""
+        peers = await self.peers.due_peers()
+        limit = asyncio.Semaphore(DELIVERY_PARALLEL)
+
+        async def one(peer: Peer) -> int:
+            async with limit:
+                return await self._deliver(peer)
+
+        return sum(await asyncio.gather(*(one(p) for p in peers)))
 
     async def _deliver(self, peer: Peer) -> int:
-        batch = await self.peers.outbox_batch(peer.node_id, DELIVERY_BATCH)
+        rows = await self.peers.outbox_batch(peer.node_id, DELIVERY_BATCH)
+        batch: list[tuple[int, bytes]] = []
+        size = 0
+        for rowid, raw in rows:
+            # Stay well under the receiver's request limit, whatever the envelopes weigh.
+            if batch and size + len(raw) > DELIVERY_BYTES:
+                break
+            batch.append((rowid, raw))
+            size += len(raw) + 1
         if not batch:
             return 0
         try:
             results = await self.client.inbox(peer.node_id, peer.url, [b for _, b in batch])
-        except (TransportError, PeerError, RemoteProtocolError) as exc:
+            if len(results) != len(batch):
+                raise PeerError(200, ErrorCode.REQUEST_MALFORMED, "answer has the wrong length")
+        except Exception as exc:  # any failure of the peer: back off, keep everything queued
             retry = self.node.clock.now() + dt.timedelta(
                 seconds=backoff(peer.failures + 1, self._rng)
             )
@@ -312,8 +342,8 @@ class Federation:
             self._error("delivery", peer.node_id, exc, failures=failures)
             return 0
         for r in results:
-            if r.get("status") == "rejected":
-                self._error("rejected", peer.node_id, r.get("code"), envelope=r.get("id"))
+            if r["status"] == "rejected":
+                self._error("rejected", peer.node_id, r["code"], envelope=r["id"])
         await self.peers.delivered(peer.node_id, [rowid for rowid, _ in batch])
         return len(batch)
 
@@ -329,7 +359,7 @@ class Federation:
                 continue
             try:
                 stored += await self._sync(scope, peer)
-            except (TransportError, PeerError, RemoteProtocolError) as exc:
+            except Exception as exc:  # one peer's failure or bad answer stops no other
                 self._error("sync", node_id, exc, scope=scope)
         return stored
 
@@ -365,8 +395,11 @@ class Federation:
         """Deliver until cancelled: at once when woken, else every ``idle`` seconds."""
         while True:
             self.wake.clear()
-            if await self.deliver_once():
-                continue
+            try:
+                if await self.deliver_once():
+                    continue
+            except Exception as exc:  # our own bug: say so, keep the worker alive
+                log.exception("delivery.worker", error=str(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), idle)
 
@@ -374,6 +407,9 @@ class Federation:
         """Pull what is missing every ``every`` seconds, and at once after a gap."""
         while True:
             self.sync_wake.clear()
-            await self.sync_once()
+            try:
+                await self.sync_once()
+            except Exception as exc:  # our own bug: say so, keep the worker alive
+                log.exception("sync.worker", error=str(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.sync_wake.wait(), every)

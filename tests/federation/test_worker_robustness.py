@@ -1,0 +1,102 @@
+"""Delivery and sync survive peers that answer nonsense, and stay within size limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from aiohttp import web
+
+from federation.service import MAX_REQUEST_BYTES, Federation
+from protocol.requests import MAX_SKEW
+
+
+async def held_for(node: Any, peer: str) -> int:
+    return int(
+        (await node.store.fetchone("SELECT COUNT(*) FROM outbox WHERE peer = ?", (peer,)))[0]
+    )
+
+
+async def test_a_signed_answer_without_results_is_a_failed_delivery_not_a_dead_worker(
+    cluster: Any, hostile: Any
+) -> None:
+    async def answer(request: web.Request) -> tuple[int, bytes]:
+        if request.path.endswith("/heads"):
+            return 200, b'{"no heads": true}'
+        return 200, b'{"nothing": "useful"}'
+
+    await hostile.serve(answer)
+    async with cluster(1) as c:
+        a = c.nodes[0]
+        await hostile.link(a)
+        gen = await a.node.create_circle("General", "Coordinate", federated=True)
+        await a.node.set_membership(gen.id, hostile.node_id)
+        queued = await held_for(a, hostile.node_id)
+        assert queued > 0
+
+        assert await a.fed.deliver_once() == 0
+        assert await a.fed.sync_once() == 0  # the heads answer is nonsense too
+
+        peer = await a.fed.peers.get(hostile.node_id)
+        assert peer is not None
+        assert peer.failures == 1
+        assert "request.malformed" in (peer.last_error or "")
+        assert await held_for(a, hostile.node_id) == queued  # nothing dropped
+        assert {e["what"] for e in a.fed.last_errors} >= {"delivery", "sync"}
+
+
+async def test_a_delivery_batch_stays_under_the_byte_cap(cluster: Any, hostile: Any) -> None:
+    sizes: list[int] = []
+
+    async def answer(request: web.Request) -> tuple[int, bytes]:
+        body = await request.content.read()  # past the 1 MiB of request.read()
+        sizes.append(len(body))
+        n = body.count(b'"body_hash"')
+        return 200, b'{"results":[' + b",".join([b'{"status":"accepted","id":null}'] * n) + b"]}"
+
+    await hostile.serve(answer)
+    async with cluster(1) as c:
+        a = c.nodes[0]
+        await hostile.link(a)
+        gen = await a.node.create_circle("General", "Coordinate", federated=True)
+        await a.node.set_membership(gen.id, hostile.node_id)
+        for i in range(250):  # 250 × 60 KB (€ is 3 bytes): 200 of them would be 12 MB
+            await a.node.author("message", gen.id, {"text": f"{i} " + "€" * 19_900})
+        while await a.fed.deliver_once():
+            pass
+
+        assert await held_for(a, hostile.node_id) == 0
+        assert len(sizes) >= 2
+        assert max(sizes) < MAX_REQUEST_BYTES  # what a receiver takes
+
+
+def test_the_replay_cache_forgets_in_arrival_order() -> None:
+    fed = Federation.__new__(Federation)
+    fed._seen = {}
+    from collections import deque
+
+    fed._seen_order = deque()
+    now = 1_000_000
+    for i in range(100):
+        fed._remember(f"n{i}", now, now)
+    later = now + 2 * MAX_SKEW + 1
+    fed._remember("fresh", later, later)
+    assert set(fed._seen) == {"fresh"}
+    assert len(fed._seen_order) == 1
+    assert dt.timedelta(seconds=2 * MAX_SKEW) < dt.timedelta(seconds=later - now)
+
+
+async def test_a_feed_page_stays_under_what_a_client_takes(cluster: Any) -> None:
+    from federation.transport import MAX_RESPONSE_BYTES
+
+    async with cluster(2) as c:
+        a, b = c.nodes
+        await c.link(a, b)
+        gen = await c.federated_circle(a, [b])
+        for i in range(300):  # 300 × 60 KB = 18 MB: over a client's 16 MiB answer limit
+            await a.node.author("message", gen.id, {"text": f"{i} " + "€" * 19_900})
+
+        page = await b.fed.client.feed_raw(a.node_id, a.url, gen.id, a.node_id, 0, 1000)
+
+        assert 0 < len(page) < 300
+        assert sum(len(raw) for raw in page) < MAX_RESPONSE_BYTES
