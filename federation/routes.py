@@ -19,6 +19,7 @@ from aiohttp import web
 from federation.client import API
 from federation.service import MAX_REQUEST_BYTES, Federation
 from federation.transport import Transport, read_at_most
+from federation.verifier import Verifier
 from node.service import Node
 from protocol import ErrorCode, RemoteProtocolError
 from protocol.requests import NONCE, sign_response
@@ -112,10 +113,16 @@ async def _feed(fed: Federation, sender: str, request: web.Request, body: bytes)
 
 
 def install(
-    app: web.Application, node: Node, transport: Transport, *, workers: bool = True
+    app: web.Application,
+    node: Node,
+    transport: Transport,
+    *,
+    workers: bool = True,
+    verify_workers: int = 0,
 ) -> Federation:
-    """Add the federation API (and, with ``workers``, delivery and sync) to ``app``."""
-    fed = Federation(node, transport)
+    """Add the federation API (and, with ``workers``, delivery and sync) to ``app``;
+    ``verify_workers`` processes verify large batches on other cores."""
+    fed = Federation(node, transport, verifier=Verifier(workers=verify_workers))
     app[FEDERATION] = fed
     app.router.add_get(f"{API}/node", _node)
     app.router.add_post(f"{API}/link", _signed(_link, linking=True))
@@ -140,6 +147,7 @@ def install(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await transport.close()
+            fed.verifier.close()
 
     app.cleanup_ctx.append(lifecycle)
     return fed

@@ -219,7 +219,12 @@ def _run(args: argparse.Namespace) -> int:
         from federation.transport import HttpTransport
         from node.rotation import load_retired_keys
 
-        fed = install(app, node, HttpTransport(dev_mode=node.config.dev_mode))
+        fed = install(
+            app,
+            node,
+            HttpTransport(dev_mode=node.config.dev_mode),
+            verify_workers=node.config.verify_workers,
+        )
         # After a key rotation, peers not yet told are still addressed with the old key.
         retired = load_retired_keys(node.config, key_passphrase)
         if retired:

@@ -37,6 +37,7 @@ class Config:
     log_format: Literal["console", "json"] = "console"
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     metrics_public: bool = False
+    verify_workers: int = 1
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -95,6 +96,7 @@ def load_config(
     server = doc.get("server", {})
     storage = doc.get("storage", {})
     logging = doc.get("logging", {})
+    federation = doc.get("federation", {})
     cfg = Config(
         data_dir=Path(node.get("data_dir", base)),
         name=node.get("name", "Our organization"),
@@ -105,6 +107,7 @@ def load_config(
         metrics_public=bool(server.get("metrics_public", False)),
         log_format=logging.get("format", "console"),
         synchronous=storage.get("synchronous", "NORMAL"),
+        verify_workers=int(federation.get("verify_workers", 1)),
         extra=doc,
     )
     return apply_env(cfg, env)
@@ -124,9 +127,13 @@ def apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
         changes["log_format"] = env["NST_LOG_FORMAT"]
     if env.get("NST_NAME"):
         changes["name"] = env["NST_NAME"]
+    if env.get("NST_VERIFY_WORKERS"):
+        changes["verify_workers"] = int(env["NST_VERIFY_WORKERS"])
     cfg = replace(cfg, **changes)
     if cfg.synchronous not in ("NORMAL", "FULL"):
         raise ConfigError(f"storage.synchronous must be NORMAL or FULL, not {cfg.synchronous!r}")
+    if not 0 <= cfg.verify_workers <= 16:
+        raise ConfigError(f"federation.verify_workers must be 0-16, not {cfg.verify_workers}")
     if cfg.log_format not in ("console", "json"):
         raise ConfigError(f"logging.format must be console or json, not {cfg.log_format!r}")
     return cfg
@@ -163,4 +170,9 @@ synchronous = {_toml(cfg.synchronous)}
 [logging]
 # console (readable) or json (one object per line). (NST_LOG_FORMAT)
 format = {_toml(cfg.log_format)}
+
+[federation]
+# Processes that verify large inbound batches on other cores; 0 verifies in the server
+# process only. (NST_VERIFY_WORKERS)
+verify_workers = {cfg.verify_workers}
 """

@@ -15,7 +15,7 @@ from node.clock import Clock
 from node.domain.authority import may_read
 from node.store import Store
 from node.store.codec import envelope_json_from_row
-from node.store.state import load_circle
+from node.store.state import read_circle
 from protocol import ErrorCode, RemoteProtocolError, format_ts
 from protocol.ids import is_direct
 
@@ -202,7 +202,8 @@ class Peers:
         return {n: p for n, p in rows}
 
     async def allowed(self, node_id: str) -> bool:
-        return await self.store.write(lambda conn: _allowed(conn, node_id))
+        rows = await self.store.fetchall("SELECT node_id, policy FROM peer_policy")
+        return _allowed_by(dict(rows), node_id)
 
     async def contact(self, node_id: str) -> None:
         """Note an exchange with the peer that worked (does not reset delivery failures)."""
@@ -267,11 +268,8 @@ class Peers:
     # --- scopes -------------------------------------------------------------------------
 
     async def may_read(self, scope: str, requester: str) -> bool:
-        def run(conn: sqlite3.Connection) -> bool:
-            circle = None if is_direct(scope) else load_circle(conn, scope)
-            return may_read(scope, circle, requester, self.self_id)
-
-        return await self.store.write(run)
+        circle = None if is_direct(scope) else await read_circle(self.store, scope)
+        return may_read(scope, circle, requester, self.self_id)
 
     async def sync_plan(self) -> list[tuple[str, str]]:
         """(scope, peer) pairs to compare heads with: each federated circle's member
@@ -297,7 +295,10 @@ class Peers:
 
 
 def _allowed(conn: sqlite3.Connection, node_id: str) -> bool:
-    rows = dict(conn.execute("SELECT node_id, policy FROM peer_policy").fetchall())
+    return _allowed_by(dict(conn.execute("SELECT node_id, policy FROM peer_policy")), node_id)
+
+
+def _allowed_by(rows: dict[str, str], node_id: str) -> bool:
     if rows.get(node_id) == "deny":
         return False
     allows = [n for n, p in rows.items() if p == "allow"]

@@ -19,12 +19,12 @@ from nacl.signing import SigningKey
 
 from node.clock import Clock
 from node.config import Config
-from node.domain.circles import CircleMember, CircleState, circle_body, membership_body
+from node.domain.circles import CircleState, circle_body, membership_body
 from node.domain.errors import DomainError
 from node.domain.members import Member, check_password, new_member, require
 from node.store import AppendResult, LocalDraft, Store
 from node.store.log import append_local
-from node.store.state import load_children, load_circle, load_member
+from node.store.state import load_children, load_circle, load_member, read_circle
 from protocol import RemoteProtocolError, new_circle_id, node_id_of
 from protocol.ids import NODE_PREFIX
 
@@ -207,24 +207,7 @@ class Node:
         return await self.store.circle_rows()
 
     async def circle(self, circle_id: str) -> CircleState | None:
-        rows = await self.store.circle_rows(circle_id)
-        if not rows:
-            return None
-        row = rows[0]
-        members = {
-            m["member"]: CircleMember(m["member"], m["status"], tuple(m["roles"]))
-            for m in await self.store.circle_member_rows(circle_id)
-        }
-        return CircleState(
-            row["id"],
-            row["home"],
-            row["name"],
-            row["aim"],
-            row["domain"],
-            row["parent"],
-            row["federated"],
-            members,
-        )
+        return await read_circle(self.store, circle_id)
 
     # --- operations ---------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from nacl.signing import SigningKey
 
-from node.domain.authority import check_authority, member_nodes
+from node.domain.authority import HOME_KINDS, check_authority, member_nodes
+from node.domain.circles import CircleState
 from node.domain.rules import check_kind_rules
 from node.store import rotations
 from node.store.projection import project
@@ -74,6 +75,7 @@ def _store(
     now: str,
     self_id: str | None,
     sender: str | None = None,
+    circle: CircleState | None = None,
 ) -> None:
     header = env.header()
     conn.execute(
@@ -102,7 +104,9 @@ def _store(
     if self_id is not None:
         if env.kind == "key.rotate" and env.author != self_id and env.body is not None:
             rotations.rekey_peer(conn, env.author, env.body["new_key"], now)
-        enqueue_deliveries(conn, env, env_id, self_id, sender)
+        if env.kind in HOME_KINDS:
+            circle = None  # the projection just changed it
+        enqueue_deliveries(conn, env, env_id, self_id, sender, circle)
 
 
 def append_local(
@@ -180,17 +184,19 @@ def append_remote(
             code=ErrorCode.FEED_EQUIVOCATION,
             message=f"seq {env.seq} already holds {row[0]}",
         )
+    circle = None
     if self_id is not None:
         try:
-            _check_rules(conn, env, self_id)
+            circle = _check_rules(conn, env, self_id)
         except RemoteProtocolError as exc:
             return AppendResult("rejected", env_id, code=exc.code, message=exc.message)
-    _store(conn, env, env_id, format_ts(now), self_id, sender)
+    _store(conn, env, env_id, format_ts(now), self_id, sender, circle)
     return AppendResult("accepted", env_id, env)
 
 
-def _check_rules(conn: sqlite3.Connection, env: Envelope, self_id: str) -> None:
-    """Authority (§6 step 6), then the kind rules (step 7), against the scope's state."""
+def _check_rules(conn: sqlite3.Connection, env: Envelope, self_id: str) -> CircleState | None:
+    """Authority (§6 step 6), then the kind rules (step 7), against the scope's state;
+    returns the circle's state as it was checked (None for direct scopes)."""
     direct = is_direct(env.scope)
     circle = None if direct else load_circle(conn, env.scope)
     former: frozenset[str] = frozenset()
@@ -200,10 +206,16 @@ def _check_rules(conn: sqlite3.Connection, env: Envelope, self_id: str) -> None:
     rotations.check_retired(conn, env)
     check_kind_rules(env)
     rotations.check_target(conn, env, self_id)
+    return circle
 
 
 def enqueue_deliveries(
-    conn: sqlite3.Connection, env: Envelope, env_id: str, self_id: str, sender: str | None
+    conn: sqlite3.Connection,
+    env: Envelope,
+    env_id: str,
+    self_id: str,
+    sender: str | None,
+    circle: CircleState | None = None,
 ) -> None:
     """Queue ``env`` for the linked nodes that should receive it from us.
 
@@ -216,7 +228,8 @@ def enqueue_deliveries(
     if is_direct(env.scope):
         targets = {scope_owner(env.scope)} if env.author == self_id else set()
     else:
-        circle = load_circle(conn, env.scope)
+        if circle is None:
+            circle = load_circle(conn, env.scope)
         if circle is None or not circle.federated:
             return
         if env.author != self_id and circle.home != self_id:

@@ -4,11 +4,15 @@ are one atomic step (synchronous sqlite3, used on the writer thread)."""
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 import orjson
 
 from node.domain.circles import CircleMember, CircleState
 from node.domain.members import Member
+
+if TYPE_CHECKING:
+    from node.store.base import Store
 
 
 def load_member(conn: sqlite3.Connection, handle: str) -> Member | None:
@@ -37,3 +41,26 @@ def load_circle(conn: sqlite3.Connection, circle_id: str) -> CircleState | None:
 def load_children(conn: sqlite3.Connection, circle_id: str) -> list[CircleState]:
     ids = [r[0] for r in conn.execute("SELECT id FROM circles WHERE parent = ?", (circle_id,))]
     return [c for c in (load_circle(conn, i) for i in ids) if c is not None]
+
+
+async def read_circle(store: Store, circle_id: str) -> CircleState | None:
+    """The same state as ``load_circle``, read through the store's read connection (it
+    never waits for the writer)."""
+    rows = await store.circle_rows(circle_id)
+    if not rows:
+        return None
+    row = rows[0]
+    members = {
+        m["member"]: CircleMember(m["member"], m["status"], tuple(m["roles"]))
+        for m in await store.circle_member_rows(circle_id)
+    }
+    return CircleState(
+        row["id"],
+        row["home"],
+        row["name"],
+        row["aim"],
+        row["domain"],
+        row["parent"],
+        row["federated"],
+        members,
+    )

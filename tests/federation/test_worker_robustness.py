@@ -100,3 +100,39 @@ async def test_a_feed_page_stays_under_what_a_client_takes(cluster: Any) -> None
 
         assert 0 < len(page) < 300
         assert sum(len(raw) for raw in page) < MAX_RESPONSE_BYTES
+
+
+async def test_a_verifier_process_judges_a_batch_as_inline_verification_does() -> None:
+    from nacl.signing import SigningKey
+
+    from federation.verifier import Verifier, verify_raws
+    from protocol import Draft, envelope_id, node_id_of, sign
+
+    key = SigningKey(bytes([5]) * 32)
+    scope = "direct:" + node_id_of(SigningKey(bytes([6]) * 32))
+    target = envelope_id(
+        sign(
+            Draft(
+                "retract", scope, 1, None, {"target": "sha256:" + "A" * 43}, "2026-11-22T10:00:00Z"
+            ),
+            key,
+        )
+    )
+    raws, prev = [], None
+    for seq in range(1, 81):
+        draft = Draft("retract", scope, seq, prev, {"target": target}, "2026-11-22T10:00:00Z")
+        env = sign(draft, key)
+        raws.append(env.to_bytes())
+        prev = envelope_id(env)
+    raws[7] = raws[7].replace(b'"ts":"2026', b'"ts":"2027')  # signature no longer covers it
+    raws[9] = raws[9][:-10] + b"broken"
+    verifier = Verifier(workers=2, min_batch=10)
+    try:
+        pooled = await verifier.verify(raws)
+    finally:
+        verifier.close()
+
+    assert pooled == verify_raws(raws)
+    assert pooled[7] == (None, "sig.invalid", pooled[7][2])
+    assert pooled[9][0] is None
+    assert sum(v[0] is not None for v in pooled) == 78

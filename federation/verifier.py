@@ -1,0 +1,69 @@
+"""Envelope verification for large batches, on another core.
+
+Ed25519 verification is most of an envelope's cost on receipt, and one Python process
+runs one core at a time: the HTTP views, parsing and the store's writer thread already
+share it. So a batch of many envelopes is verified in a worker process while this one
+goes on serving and storing; small batches are verified inline, where a process hop
+would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+from protocol import RemoteProtocolError, envelope_id, parse_envelope, verify
+
+#: (id, None, None) for an envelope that verifies, (None, code, message) otherwise.
+Verdict = tuple[str | None, str | None, str | None]
+
+
+def verify_raws(raws: list[bytes]) -> list[Verdict]:
+    """Parse and verify each envelope on its own (runs in the worker process)."""
+    out: list[Verdict] = []
+    for raw in raws:
+        try:
+            env = parse_envelope(raw)
+            verify(env)
+        except RemoteProtocolError as exc:
+            out.append((None, str(exc.code), exc.message))
+            continue
+        out.append((envelope_id(env), None, None))
+    return out
+
+
+class Verifier:
+    def __init__(self, workers: int = 1, min_batch: int = 64) -> None:
+        self.workers = workers
+        self.min_batch = min_batch
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # forkserver: the worker does not inherit this process's threads and sockets.
+            context = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        return self._pool
+
+    async def verify(self, raws: list[bytes]) -> list[Verdict]:
+        """Verdicts in input order. A large batch is split: the workers take their
+        shares while this process verifies the first share itself."""
+        if self.workers <= 0 or len(raws) < self.min_batch:
+            return verify_raws(raws)
+        loop = asyncio.get_running_loop()
+        step = -(-len(raws) // (self.workers + 1))
+        mine, rest = raws[:step], raws[step:]
+        futures = [
+            loop.run_in_executor(self._executor(), verify_raws, rest[i : i + step])
+            for i in range(0, len(rest), step)
+        ]
+        verdicts = verify_raws(mine)
+        for part in await asyncio.gather(*futures):
+            verdicts.extend(part)
+        return verdicts
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
