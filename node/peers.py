@@ -287,6 +287,8 @@ class Peers:
             nodes = {home, *(m for (m,) in members)}
             if self.self_id not in nodes:
                 continue  # removed from the circle: its members would refuse our pulls
+            if home != self.self_id:
+                nodes = {home}  # members hear a circle from its home alone
             for peer in sorted(nodes):
                 if peer in linked and peer != self.self_id:
                     plan.append((scope, peer))

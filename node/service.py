@@ -194,6 +194,12 @@ class Node:
             body = membership_body(
                 circle, parent, load_children(conn, circle.id), member, roles, status
             )
+            if status == "removed" and member.startswith(NODE_PREFIX):
+                row = conn.execute(
+                    "SELECT head_seq FROM feeds WHERE author = ? AND scope = ?",
+                    (member, circle.id),
+                ).fetchone()
+                body["final_seq"] = row[0] if row else 0
             _append(conn, LocalDraft("membership", circle.id, body), self.key, now)
             state = load_circle(conn, circle.id)
             assert state is not None

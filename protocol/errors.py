@@ -63,6 +63,7 @@ class ErrorCode(StrEnum):
     NOT_MEMBER = "authority.not_member"
     NOT_HOME = "authority.not_home"
     NOT_RECIPIENT = "authority.not_recipient"
+    NOT_VIA_HOME = "authority.not_via_home"
     ROTATED_KEY = "authority.rotated_key"
 
     # Kind rules: what an envelope of this kind may say where it stands.

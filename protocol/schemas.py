@@ -71,11 +71,17 @@ class MembershipBody(Body):
     status: Literal["active", "removed"]
     roles: list[Role] = []
     term_end: Date | None = None
+    # On removing a node: the last seq of its feed in this circle that the home accepted.
+    # Every node holds that node's envelopes up to it, and refuses those after.
+    final_seq: Annotated[int, Meta(ge=0, le=2**53 - 1)] | None = None
 
     def __post_init__(self) -> None:
         _unique(self.roles, "roles")
-        if self.member.startswith("ed25519:") and self.roles:
+        node = self.member.startswith("ed25519:")
+        if node and self.roles:
             raise ValueError("a node holds no roles; its delegates do")
+        if self.final_seq is not None and not (node and self.status == "removed"):
+            raise ValueError("final_seq belongs to the removal of a node")
 
 
 # --- the consent process ---------------------------------------------------------------

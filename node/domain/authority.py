@@ -29,10 +29,15 @@ def member_nodes(circle: CircleState) -> set[str]:
 
 
 def check_authority(
-    env: Envelope, circle: CircleState | None, self_id: str, former_ids: Collection[str] = ()
+    env: Envelope,
+    circle: CircleState | None,
+    self_id: str,
+    former_ids: Collection[str] = (),
+    sender: str | None = None,
 ) -> None:
     """Raise RemoteProtocolError (authority.*) unless ``env`` may stand in its scope;
-    ``former_ids`` are this node's ids before its key rotations."""
+    ``former_ids`` are this node's ids before its key rotations; ``sender`` is the node
+    it came from (None: not received from a peer)."""
     owner = scope_owner(env.scope)
     if is_direct(env.scope):
         if owner != self_id and env.author != self_id and owner not in former_ids:
@@ -44,6 +49,12 @@ def check_authority(
         raise RemoteProtocolError(
             ErrorCode.NOT_HOME, f"only the home node {owner} writes a circle's {env.kind}"
         )
+    if sender is not None and owner != self_id and sender != owner:
+        # The home orders its circle: members hear its envelopes from the home alone, so
+        # every member holds what the home accepted, in the home's judgement.
+        raise RemoteProtocolError(
+            ErrorCode.NOT_VIA_HOME, f"a circle's envelopes come from its home node {owner}"
+        )
     if circle is None:
         if env.kind != "circle":
             raise RemoteProtocolError(
@@ -51,6 +62,9 @@ def check_authority(
             )
         return
     if env.author not in member_nodes(circle):
+        gone = circle.members.get(env.author)
+        if gone is not None and gone.final_seq is not None and env.seq <= gone.final_seq:
+            return  # written while it was a member, and accepted by the home then
         raise RemoteProtocolError(
             ErrorCode.NOT_MEMBER, f"{env.author} is not a member node of {circle.name}"
         )

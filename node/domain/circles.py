@@ -24,6 +24,7 @@ class CircleMember:
     member: str
     status: str
     roles: tuple[str, ...] = ()
+    final_seq: int | None = None
 
     @property
     def active(self) -> bool:

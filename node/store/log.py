@@ -187,14 +187,16 @@ def append_remote(
     circle = None
     if self_id is not None:
         try:
-            circle = _check_rules(conn, env, self_id)
+            circle = _check_rules(conn, env, self_id, sender)
         except RemoteProtocolError as exc:
             return AppendResult("rejected", env_id, code=exc.code, message=exc.message)
     _store(conn, env, env_id, format_ts(now), self_id, sender, circle)
     return AppendResult("accepted", env_id, env)
 
 
-def _check_rules(conn: sqlite3.Connection, env: Envelope, self_id: str) -> CircleState | None:
+def _check_rules(
+    conn: sqlite3.Connection, env: Envelope, self_id: str, sender: str | None
+) -> CircleState | None:
     """Authority (§6 step 6), then the kind rules (step 7), against the scope's state;
     returns the circle's state as it was checked (None for direct scopes)."""
     direct = is_direct(env.scope)
@@ -202,7 +204,7 @@ def _check_rules(conn: sqlite3.Connection, env: Envelope, self_id: str) -> Circl
     former: frozenset[str] = frozenset()
     if direct and scope_owner(env.scope) != self_id:
         former = rotations.former_ids(conn, self_id)
-    check_authority(env, circle, self_id, former)
+    check_authority(env, circle, self_id, former, sender)
     rotations.check_retired(conn, env)
     check_kind_rules(env)
     rotations.check_target(conn, env, self_id)
@@ -232,9 +234,11 @@ def enqueue_deliveries(
             circle = load_circle(conn, env.scope)
         if circle is None or not circle.federated:
             return
-        if env.author != self_id and circle.home != self_id:
-            return
-        targets = member_nodes(circle) - {self_id, env.author, sender}
+        if circle.home != self_id:
+            # A member sends its own envelopes to the home alone; the home relays them.
+            targets = {circle.home} if env.author == self_id else set()
+        else:
+            targets = member_nodes(circle) - {self_id, env.author, sender}
         if (
             env.kind == "membership"
             and circle.home == self_id

@@ -45,10 +45,10 @@ def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
     elif env.kind == "membership" and env.author == scope_owner(env.scope):
         conn.execute(
             "INSERT INTO circle_members (circle_id, member, status, roles, term_end,"
-            " envelope_id) VALUES (?, ?, ?, ?, ?, ?)"
+            " envelope_id, final_seq) VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (circle_id, member) DO UPDATE SET status = excluded.status,"
             " roles = excluded.roles, term_end = excluded.term_end,"
-            " envelope_id = excluded.envelope_id",
+            " envelope_id = excluded.envelope_id, final_seq = excluded.final_seq",
             (
                 env.scope,
                 body["member"],
@@ -56,6 +56,7 @@ def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
                 orjson.dumps(body.get("roles", [])).decode(),
                 body.get("term_end"),
                 env_id,
+                body.get("final_seq"),
             ),
         )
     elif env.kind == "key.rotate":

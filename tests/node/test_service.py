@@ -117,8 +117,20 @@ async def test_circles_with_a_parent_and_memberships_with_roles(
 
     rows = await node.store.circle_member_rows(housing.id)
     assert rows == [
-        {"member": f"ana@{me}", "status": "active", "roles": ["delegate"], "term_end": None},
-        {"member": f"bo@{me}", "status": "active", "roles": ["leader"], "term_end": None},
+        {
+            "member": f"ana@{me}",
+            "status": "active",
+            "roles": ["delegate"],
+            "term_end": None,
+            "final_seq": None,
+        },
+        {
+            "member": f"bo@{me}",
+            "status": "active",
+            "roles": ["leader"],
+            "term_end": None,
+            "final_seq": None,
+        },
     ]
     assert await node.circle(housing.id) == state
     assert await node.circle(circle_id("nowhere", me)) is None
