@@ -36,7 +36,7 @@ from protocol.ids import (
     verify_key_of,
 )
 from protocol.schemas import validate_body
-from protocol.versions import CURRENT, SUPPORTED, version
+from protocol.versions import CURRENT, SUPPORTED, ProtocolVersion, version
 
 HEADER_FIELDS = ("v", "kind", "author", "actor", "scope", "seq", "prev", "refs", "ts")
 SIGNED_FIELDS = (*HEADER_FIELDS, "body_hash")
@@ -237,19 +237,8 @@ def _parse_canonical(data: bytes) -> Envelope:
         raise _Slow
     start, end = m.span("sig")
     signed_bytes = header_bytes[:start] + header_bytes[end:]
-    actor_node, author, kind, prev, seq, _ = m.groups()
-    ver = SUPPORTED[wire.v]
+    ver = _cross_check(m, wire.v, wire.refs, wire.ts, wire.author)
     refs = wire.refs
-    if (
-        (actor_node is not None and actor_node != author)
-        or (seq == b"1") != (prev == b"null")
-        or kind.decode() not in ver.kinds
-        or len(refs) > ver.max_refs
-        or len(set(refs)) != len(refs)
-        or not _valid_time(wire.ts)
-    ):
-        raise _Slow
-    verify_key_of(wire.author)
     if body is not None:
         try:
             validate_body(wire.kind, body)
@@ -272,6 +261,25 @@ def _parse_canonical(data: bytes) -> Envelope:
         body_bytes,
         header_bytes,
     )
+
+
+def _cross_check(
+    m: re.Match[bytes], v: int, refs: list[str], ts: str, author: str
+) -> ProtocolVersion:
+    """The header rules a header regex match cannot say by itself (both fast paths)."""
+    actor_node, matched_author, kind, prev, seq = m.groups()[:5]
+    ver = SUPPORTED[v]
+    if (
+        (actor_node is not None and actor_node != matched_author)
+        or (seq == b"1") != (prev == b"null")
+        or kind.decode() not in ver.kinds
+        or len(refs) > ver.max_refs
+        or len(set(refs)) != len(refs)
+        or not _valid_time(ts)
+    ):
+        raise _Slow
+    verify_key_of(author)
+    return ver
 
 
 def decode_envelope(obj: Any) -> Envelope:
@@ -302,19 +310,8 @@ def _decode_fast(obj: Any) -> Envelope:
     m = _HEADER_RE.fullmatch(signed_bytes)
     if m is None or type(sig) is not str or _SIG_RE.fullmatch(sig) is None:
         raise _Slow
-    actor_node, author, kind, prev, seq = m.groups()
-    ver = SUPPORTED[obj["v"]]
+    ver = _cross_check(m, obj["v"], obj["refs"], obj["ts"], obj["author"])
     refs = obj["refs"]
-    if (
-        (actor_node is not None and actor_node != author)
-        or (seq == b"1") != (prev == b"null")
-        or kind.decode() not in ver.kinds
-        or len(refs) > ver.max_refs
-        or len(set(refs)) != len(refs)
-        or not _valid_time(obj["ts"])
-    ):
-        raise _Slow
-    verify_key_of(obj["author"])
     body = obj.get("body")
     body_bytes = None
     size = len(signed_bytes) + _SIG_MEMBER_BYTES
