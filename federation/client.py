@@ -20,7 +20,7 @@ import msgspec
 import orjson
 from nacl.signing import SigningKey
 
-from federation.transport import Response, Transport
+from federation.transport import ConnectionLostError, Response, Transport
 from protocol import Envelope, ErrorCode, RemoteProtocolError, parse_envelope, verify
 from protocol.requests import NONCE, sign_request, verify_response
 
@@ -53,13 +53,24 @@ class PeerClient:
     async def call_raw(
         self, method: str, url: str, peer: str, path: str, body: bytes = b""
     ) -> Response:
-        """A signed request; the answer, its signature checked, not yet decoded."""
-        headers = sign_request(self.key, method, path, peer, body, int(time.time()))
-        if body:
-            headers["Content-Type"] = "application/json"
-        resp = await self.transport.request(method, url.rstrip("/") + path, headers, body)
-        verify_response(resp.headers, headers[NONCE], resp.status, resp.body, peer)
-        return resp
+        """A signed request; the answer, its signature checked, not yet decoded.
+
+        A connection lost before any answer (a peer restarted behind a kept-alive
+        connection) is tried once more, signed afresh: every endpoint is idempotent.
+        """
+        for attempt in (1, 2):
+            headers = sign_request(self.key, method, path, peer, body, int(time.time()))
+            if body:
+                headers["Content-Type"] = "application/json"
+            try:
+                resp = await self.transport.request(method, url.rstrip("/") + path, headers, body)
+            except ConnectionLostError:
+                if attempt == 2:
+                    raise
+                continue
+            verify_response(resp.headers, headers[NONCE], resp.status, resp.body, peer)
+            return resp
+        raise AssertionError("unreachable")
 
     async def node_info(self, url: str) -> dict[str, Any]:
         """The node's identity document (id, name, url, versions): unsigned, so check the

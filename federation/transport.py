@@ -31,6 +31,11 @@ class UnsafeAddressError(TransportError):
     """The URL points at an address this node may not contact."""
 
 
+class ConnectionLostError(TransportError):
+    """The server closed the connection before answering: typically a kept-alive
+    connection to a peer that has restarted since. Sending again may well work."""
+
+
 @dataclass(frozen=True, slots=True)
 class Response:
     status: int
@@ -129,6 +134,8 @@ class HttpTransport:
                 if len(data) > MAX_RESPONSE_BYTES:
                     raise TransportError(f"{url}: response over {MAX_RESPONSE_BYTES} bytes")
                 return Response(resp.status, dict(resp.headers), data)
+        except aiohttp.ServerDisconnectedError as exc:
+            raise ConnectionLostError(f"{method} {url}: {exc!r}") from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise TransportError(f"{method} {url}: {exc!r}") from None
 

@@ -136,3 +136,50 @@ async def test_a_verifier_process_judges_a_batch_as_inline_verification_does() -
     assert pooled[7] == (None, "sig.invalid", pooled[7][2])
     assert pooled[9][0] is None
     assert sum(v[0] is not None for v in pooled) == 78
+
+
+async def test_a_connection_lost_before_any_answer_is_tried_once_more(cluster: Any) -> None:
+    from federation.client import PeerClient
+    from federation.transport import ConnectionLostError, HttpTransport, Response
+
+    class LosesFirst:
+        """A peer restarted behind a kept-alive connection: the first request dies."""
+
+        def __init__(self, losses: int) -> None:
+            self.inner = HttpTransport(dev_mode=True)
+            self.losses = losses
+            self.nonces: list[str] = []
+
+        async def request(
+            self, method: str, url: str, headers: dict[str, str], body: bytes
+        ) -> Response:
+            self.nonces.append(headers["NST-Nonce"])
+            if self.losses:
+                self.losses -= 1
+                raise ConnectionLostError("server disconnected")
+            return await self.inner.request(method, url, headers, body)
+
+        async def close(self) -> None:
+            await self.inner.close()
+
+    async with cluster(2) as c:
+        a, b = c.nodes
+        await c.link(a, b)
+        once = LosesFirst(1)
+        twice = LosesFirst(2)
+        try:
+            heads = await PeerClient(b.node.key, once).heads(
+                a.node_id, a.url, f"direct:{b.node_id}"
+            )
+            assert heads == {}
+            assert len(once.nonces) == 2
+            assert once.nonces[0] != once.nonces[1]  # signed afresh, so no replay
+            try:
+                await PeerClient(b.node.key, twice).heads(a.node_id, a.url, f"direct:{b.node_id}")
+            except ConnectionLostError:
+                pass
+            else:
+                raise AssertionError("a second loss is the caller's to handle")
+        finally:
+            await once.close()
+            await twice.close()
