@@ -11,12 +11,30 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 from protocol import RemoteProtocolError, envelope_id, parse_envelope, verify
 
 #: (id, None, None) for an envelope that verifies, (None, code, message) otherwise.
 Verdict = tuple[str | None, str | None, str | None]
+
+
+def _watch(parent: int) -> None:
+    """Runs in each worker: exit when the node's process is gone (even after kill -9),
+    instead of waiting forever on a queue nobody will write to."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="nst-parent-watch", daemon=True).start()
 
 
 def verify_raws(raws: list[bytes]) -> list[Verdict]:
@@ -43,7 +61,9 @@ class Verifier:
         if self._pool is None:
             # forkserver: the worker does not inherit this process's threads and sockets.
             context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_watch, initargs=(os.getpid(),)
+            )
         return self._pool
 
     async def verify(self, raws: list[bytes]) -> list[Verdict]:

@@ -123,6 +123,23 @@ class NodeProc:
             assert self.server.wait(timeout=15) == -signal.SIGKILL
             self._forget()
 
+    def descendants(self) -> set[int]:
+        """Processes the running server started (verifier workers and their helpers)."""
+        assert self.server is not None
+        parents: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(stat.parent.name)] = int(fields[1])
+        found, frontier = set(), {self.server.pid}
+        while frontier:
+            children = {pid for pid, ppid in parents.items() if ppid in frontier}
+            frontier = children - found
+            found |= children
+        return found
+
     def _forget(self) -> None:
         assert self.server is not None
         assert self.server.stdout is not None
@@ -201,6 +218,10 @@ def direct_feed(key: SigningKey, recipient: str, n: int) -> list[bytes]:
     return out
 
 
+def alive(pids: set[int]) -> set[int]:
+    return {p for p in pids if Path(f"/proc/{p}").exists()}
+
+
 def head_seq(node: NodeProc, author: str, scope: str) -> int:
     rows = node.query("SELECT head_seq FROM feeds WHERE author = ? AND scope = ?", (author, scope))
     return int(rows[0][0]) if rows else 0
@@ -231,6 +252,7 @@ async def test_kill_9_during_inbox_load_loses_no_acknowledged_envelope(tmp_path:
                 request = asyncio.create_task(post(acked + 1, in_flight))
                 if moment == "verifying":
                     await asyncio.sleep(0.01)
+                    helpers = a.descendants()
                 else:
                     deadline = time.monotonic() + 10
                     while head_seq(a, b.node_id, scope) == acked and not request.done():
@@ -243,6 +265,13 @@ async def test_kill_9_during_inbox_load_loses_no_acknowledged_envelope(tmp_path:
                     statuses = []  # no answer: none of them counts as acknowledged
                 assert statuses in ([], ["accepted"] * in_flight)
                 acked += len(statuses)
+
+                if moment == "verifying":
+                    # Nothing the killed server started outlives it for long.
+                    deadline = time.monotonic() + 10
+                    while alive(helpers):
+                        assert time.monotonic() < deadline, "a killed node's helpers linger"
+                        await asyncio.sleep(0.1)
 
                 a.start()
                 feed = check_sound(a, b.node_id, scope)
