@@ -48,6 +48,8 @@ def _status(code: ErrorCode) -> int:
 
 def _respond(fed: Federation, request: web.Request, status: int, body: bytes) -> web.Response:
     headers = {"Content-Type": "application/json"}
+    if status == 429:
+        headers["Retry-After"] = "1"  # a token comes back within a second
     nonce = request.headers.get(NONCE)
     if nonce:
         headers.update(sign_response(fed.node.key, nonce, status, body))

@@ -18,7 +18,7 @@ import random
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import structlog
@@ -56,9 +56,9 @@ class _InboxBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class _LinkBody(msgspec.Struct, forbid_unknown_fields=True):
-    token: str
-    url: str
-    name: str = ""
+    token: Annotated[str, msgspec.Meta(max_length=100)]
+    url: Annotated[str, msgspec.Meta(max_length=2000)]
+    name: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
 _INBOX = msgspec.json.Decoder(_InboxBody)

@@ -63,6 +63,8 @@ async def test_a_peer_over_its_bucket_gets_429(cluster: Any) -> None:
         with pytest.raises(PeerError) as err:
             await b.fed.client.heads(a.node_id, a.url, scope)
         assert (err.value.status, err.value.code) == (429, ErrorCode.AUTH_RATE_LIMITED)
+        resp = await b.fed.client.call_raw("GET", a.url, a.node_id, f"/fed/v1/scopes/{scope}/heads")
+        assert (resp.status, resp.headers.get("Retry-After")) == (429, "1")
 
         # B's deliveries to A are refused too: counted as a failure, kept queued.
         await b.node.author("message", f"direct:{a.node_id}", {"box": "aGk"})

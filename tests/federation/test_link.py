@@ -237,3 +237,18 @@ async def test_allow_list(cluster) -> None:
         await d.fed.link(str(await a.fed.create_invite()))
         assert await peer_state(a, d) == "linked"
         assert await peer_state(a, b) is None
+
+
+async def test_a_link_request_with_an_oversized_name_is_refused_and_links_nothing(
+    cluster,
+) -> None:
+    async with cluster(2) as c:
+        a, b = c.nodes
+        invite = await a.fed.create_invite()
+        with pytest.raises(PeerError) as err:
+            await b.fed.client.link(a.url, a.node_id, invite.token, b.url, "x" * 10_000)
+        assert (err.value.status, err.value.code) == (400, ErrorCode.REQUEST_MALFORMED)
+        assert await peer_state(a, b) is None
+        [held] = await a.peers.invites()
+        assert held["used_by"] is None  # the invite is still good
+        assert (await b.fed.link(str(invite))).state == "linked"
