@@ -157,12 +157,15 @@ def append_remote(
         return AppendResult(
             "rejected", env_id, code=ErrorCode.FEED_FROZEN, message="feed frozen by equivocation"
         )
-    row = conn.execute(
-        "SELECT id FROM envelopes WHERE author = ? AND scope = ? AND seq = ?",
-        (env.author, env.scope, env.seq),
-    ).fetchone()
+    held: str | None = None
+    if head is not None and env.seq <= head.seq:  # nothing is held above the head
+        row = conn.execute(
+            "SELECT id FROM envelopes WHERE author = ? AND scope = ? AND seq = ?",
+            (env.author, env.scope, env.seq),
+        ).fetchone()
+        held = row[0] if row else None
     try:
-        placement = place(env, env_id, head, row[0] if row else None)
+        placement = place(env, env_id, head, held)
     except RemoteProtocolError as exc:
         return AppendResult("rejected", env_id, code=exc.code, message=exc.message)
     if placement is Placement.DUPLICATE:
@@ -173,7 +176,7 @@ def append_remote(
         conn.execute(
             "INSERT OR IGNORE INTO equivocations (id, held_id, author, scope, seq, envelope,"
             " detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (env_id, row[0], env.author, env.scope, env.seq, env.to_bytes(), format_ts(now)),
+            (env_id, held, env.author, env.scope, env.seq, env.to_bytes(), format_ts(now)),
         )
         conn.execute(
             "UPDATE feeds SET frozen = 1 WHERE author = ? AND scope = ?", (env.author, env.scope)
@@ -182,7 +185,7 @@ def append_remote(
             "equivocation",
             env_id,
             code=ErrorCode.FEED_EQUIVOCATION,
-            message=f"seq {env.seq} already holds {row[0]}",
+            message=f"seq {env.seq} already holds {held}",
         )
     circle = None
     if self_id is not None:
