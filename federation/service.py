@@ -18,7 +18,7 @@ import random
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 import structlog
@@ -63,6 +63,18 @@ class _LinkBody(msgspec.Struct, forbid_unknown_fields=True):
 
 _INBOX = msgspec.json.Decoder(_InboxBody)
 _LINK = msgspec.json.Decoder(_LinkBody)
+T = TypeVar("T")
+
+
+def _decode_request(decoder: msgspec.json.Decoder[T], body: bytes) -> T:
+    """A request body as the endpoint defines it, or request.malformed / json.too_deep."""
+    try:
+        return decoder.decode(body)
+    except msgspec.DecodeError as exc:
+        raise RemoteProtocolError(ErrorCode.REQUEST_MALFORMED, str(exc)) from None
+    except RecursionError:
+        # msgspec recurses into nested arrays even to keep them raw.
+        raise RemoteProtocolError(ErrorCode.TOO_DEEP, "the request nests too deep") from None
 
 
 class RateLimiter:
@@ -188,12 +200,7 @@ class Federation:
             self._seen.pop(old, None)
 
     async def on_link(self, sender: str, body: bytes) -> dict[str, Any]:
-        try:
-            req = _LINK.decode(body)
-        except msgspec.DecodeError as exc:
-            raise RemoteProtocolError(ErrorCode.REQUEST_MALFORMED, str(exc)) from None
-        except RecursionError:
-            raise RemoteProtocolError(ErrorCode.TOO_DEEP, "the request nests too deep") from None
+        req = _decode_request(_LINK, body)
         try:
             check_url(req.url, self.node.config.dev_mode)
         except TransportError as exc:
@@ -209,13 +216,7 @@ class Federation:
         return {}
 
     async def on_inbox(self, sender: str, body: bytes) -> dict[str, Any]:
-        try:
-            batch = _INBOX.decode(body)
-        except msgspec.DecodeError as exc:
-            raise RemoteProtocolError(ErrorCode.REQUEST_MALFORMED, str(exc)) from None
-        except RecursionError:
-            # msgspec recurses into nested arrays even to keep them raw.
-            raise RemoteProtocolError(ErrorCode.TOO_DEEP, "the request nests too deep") from None
+        batch = _decode_request(_INBOX, body)
         if len(batch.envelopes) > MAX_BATCH:
             raise RemoteProtocolError(
                 ErrorCode.REQUEST_TOO_LARGE, f"at most {MAX_BATCH} envelopes a request"

@@ -77,7 +77,8 @@ def _store(
     sender: str | None = None,
     circle: CircleState | None = None,
 ) -> None:
-    header = env.header()
+    # A parsed envelope carries its canonical header already; a signed one encodes it.
+    header = env.header_bytes or encode(env.header())
     conn.execute(
         "INSERT INTO envelopes (id, author, scope, seq, kind, actor, ts, header, body,"
         " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -89,7 +90,7 @@ def _store(
             env.kind,
             env.actor,
             env.ts,
-            encode(header),
+            header,
             env.body_bytes if env.body is not None else None,
             now,
         ),
