@@ -21,8 +21,11 @@ import orjson
 from nacl.signing import SigningKey
 
 from federation.transport import ConnectionLostError, Response, Transport
+from node.store import OrderMark
 from protocol import Envelope, ErrorCode, RemoteProtocolError, parse_envelope, verify
+from protocol.ids import HASH_PATTERN
 from protocol.requests import NONCE, sign_request, verify_response
+from protocol.schemas import END
 
 API = "/fed/v1"
 
@@ -91,11 +94,31 @@ class PeerClient:
     async def unlink(self, url: str, peer: str) -> None:
         await self.call("POST", url, peer, f"{API}/unlink", b"{}")
 
-    async def inbox(self, peer: str, url: str, envelopes: Sequence[bytes]) -> list[dict[str, Any]]:
-        """POST a batch of canonical envelopes; one result per envelope, in order."""
-        body = b'{"envelopes":[' + b",".join(envelopes) + b"]}"
+    async def inbox(
+        self,
+        peer: str,
+        url: str,
+        envelopes: Sequence[bytes],
+        *,
+        order: Sequence[OrderMark | None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """POST a batch of canonical envelopes (with their circle positions, from a
+        circle's home); one result per envelope, in order."""
+        body = b'{"envelopes":[' + b",".join(envelopes) + b"]"
+        if order is not None:
+            marks = [None if m is None else {"pos": m.pos, "at": m.at} for m in order]
+            body += b',"order":' + orjson.dumps(marks)
+        body += b"}"
         doc = _typed(_RESULTS, await self.call_raw("POST", url, peer, f"{API}/inbox", body))
         return [msgspec.structs.asdict(r) for r in doc.results]
+
+    async def order(
+        self, peer: str, url: str, scope: str, after: int = 0, limit: int = 1000
+    ) -> list[tuple[int, str, str]]:
+        """A page of a circle's order past ``after``: (pos, envelope id, at)."""
+        query = urlencode({"after": after, "limit": limit})
+        resp = await self.call_raw("GET", url, peer, f"{scope_path(scope)}/order?{query}")
+        return [(e.pos, e.id, e.at) for e in _typed(_ORDER, resp).order]
 
     async def heads(self, peer: str, url: str, scope: str) -> dict[str, int]:
         resp = await self.call_raw("GET", url, peer, scope_path(scope) + "/heads")
@@ -151,6 +174,20 @@ class _Heads(msgspec.Struct):
     heads: dict[str, Annotated[int, msgspec.Meta(ge=0)]]
 
 
+AT_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z" + END
+
+
+class _OrderEntry(msgspec.Struct):
+    pos: Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]
+    id: Annotated[str, msgspec.Meta(pattern=f"^{HASH_PATTERN}{END}")]
+    at: Annotated[str, msgspec.Meta(pattern=AT_PATTERN)]
+
+
+class _Order(msgspec.Struct):
+    order: list[_OrderEntry]
+
+
+_ORDER = msgspec.json.Decoder(_Order)
 _RESULTS = msgspec.json.Decoder(_Results)
 _HEADS = msgspec.json.Decoder(_Heads)
 T = TypeVar("T")

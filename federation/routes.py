@@ -114,6 +114,18 @@ async def _feed(fed: Federation, sender: str, request: web.Request, body: bytes)
     return await fed.on_feed(sender, request.match_info["scope"], author, after, limit)
 
 
+async def _order(fed: Federation, sender: str, request: web.Request, body: bytes) -> Any:
+    q = request.query
+    try:
+        after = int(q.get("after", "0"))
+        limit = int(q.get("limit", "1000"))
+    except ValueError:
+        raise RemoteProtocolError(
+            ErrorCode.REQUEST_MALFORMED, "order takes after and limit"
+        ) from None
+    return await fed.on_order(sender, request.match_info["scope"], after, limit)
+
+
 def install(
     app: web.Application,
     node: Node,
@@ -132,6 +144,7 @@ def install(
     app.router.add_post(f"{API}/inbox", _signed(_inbox))
     app.router.add_get(API + "/scopes/{scope}/heads", _signed(_heads))
     app.router.add_get(API + "/scopes/{scope}/feed", _signed(_feed))
+    app.router.add_get(API + "/scopes/{scope}/order", _signed(_order))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         tasks = []

@@ -23,18 +23,20 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 import structlog
 
-from federation.client import PeerClient, PeerError
+from federation.client import AT_PATTERN, PeerClient, PeerError
 from federation.invites import Invite, new_token, parse_invite, token_hash
 from federation.transport import Transport, TransportError, check_url
 from federation.verifier import Verifier
 from node.peers import Peer, Peers
 from node.service import Node
+from node.store import OrderMark
 from protocol import (
     SUPPORTED,
     ErrorCode,
     RemoteProtocolError,
     envelope_id,
     parse_envelope,
+    scope_owner,
 )
 from protocol.requests import MAX_SKEW, verify_request
 
@@ -49,10 +51,18 @@ DELIVERY_PARALLEL = 8
 FEED_PAGE_BYTES = 4 * 1024 * 1024
 CONTACT_EVERY = 30.0
 MAX_BACKOFF = 3600.0
+MAX_ORDER_PAGE = 1000
+
+
+class _Mark(msgspec.Struct, forbid_unknown_fields=True):
+    pos: Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]
+    at: Annotated[str, msgspec.Meta(pattern=AT_PATTERN)]
 
 
 class _InboxBody(msgspec.Struct, forbid_unknown_fields=True):
     envelopes: list[msgspec.Raw]
+    # Positions in the circle order (§13), one per envelope, sent by a circle's home.
+    order: list[_Mark | None] | None = None
 
 
 class _LinkBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -221,11 +231,20 @@ class Federation:
             raise RemoteProtocolError(
                 ErrorCode.REQUEST_TOO_LARGE, f"at most {MAX_BATCH} envelopes a request"
             )
-        results = await self.ingest(sender, [bytes(raw) for raw in batch.envelopes])
+        order = None
+        if batch.order is not None:
+            if len(batch.order) != len(batch.envelopes):
+                raise RemoteProtocolError(
+                    ErrorCode.REQUEST_MALFORMED, "order has one entry per envelope"
+                )
+            order = [None if m is None else OrderMark(m.pos, m.at) for m in batch.order]
+        results = await self.ingest(sender, [bytes(raw) for raw in batch.envelopes], order)
         await self._contact(sender)
         return {"results": [r.to_json() for r in results]}
 
-    async def ingest(self, sender: str, raws: list[bytes]) -> list[IngestResult]:
+    async def ingest(
+        self, sender: str, raws: list[bytes], order: list[OrderMark | None] | None = None
+    ) -> list[IngestResult]:
         """Verify and store envelopes received from ``sender`` (pushed or pulled).
 
         Each one is judged on its own: a bad one is rejected with its code, the others
@@ -248,6 +267,7 @@ class Federation:
                 self.node.clock.now(),
                 self_id=self.node.node_id,
                 sender=sender,
+                order=None if order is None else [order[i] for i, _, _ in valid],
             )
             for (i, _, _), r in zip(valid, stored, strict=True):
                 results[i] = IngestResult(r.status, r.id, r.code, r.message)
@@ -257,6 +277,7 @@ class Federation:
                     log.warning("equivocation", envelope=r.id, sender=sender)
             if any(r.status == "accepted" for r in stored):
                 self.wake.set()
+            self.node.notify_governance()
         return [r for r in results if r is not None]
 
     async def on_heads(self, sender: str, scope: str) -> dict[str, Any]:
@@ -275,6 +296,17 @@ class Federation:
             kept.append(raw)
             size += len(raw) + 1
         return b'{"envelopes":[' + b",".join(kept) + b"]}"
+
+    async def on_order(self, sender: str, scope: str, after: int, limit: int) -> dict[str, Any]:
+        """A page of the circle order (§13) as this node holds it."""
+        await self._may_read(sender, scope)
+        limit = max(1, min(limit, MAX_ORDER_PAGE))
+        rows = await self.node.store.fetchall(
+            "SELECT pos, envelope_id, at FROM circle_order WHERE scope = ? AND pos > ?"
+            " ORDER BY pos LIMIT ?",
+            (scope, after, limit),
+        )
+        return {"order": [{"pos": p, "id": i, "at": a} for p, i, a in rows]}
 
     async def _may_read(self, sender: str, scope: str) -> None:
         if not await self.peers.may_read(scope, sender):
@@ -334,18 +366,24 @@ class Federation:
 
     async def _deliver(self, peer: Peer) -> int:
         rows = await self.peers.outbox_batch(peer.node_id, DELIVERY_BATCH)
-        batch: list[tuple[int, bytes]] = []
+        batch: list[tuple[int, bytes, OrderMark | None]] = []
         size = 0
-        for rowid, raw in rows:
+        for rowid, raw, mark in rows:
             # Stay well under the receiver's request limit, whatever the envelopes weigh.
             if batch and size + len(raw) > DELIVERY_BYTES:
                 break
-            batch.append((rowid, raw))
+            batch.append((rowid, raw, mark))
             size += len(raw) + 1
         if not batch:
             return 0
+        marks = [m for _, _, m in batch]
         try:
-            results = await self.client.inbox(peer.node_id, peer.url, [b for _, b in batch])
+            results = await self.client.inbox(
+                peer.node_id,
+                peer.url,
+                [b for _, b, _ in batch],
+                order=marks if any(m is not None for m in marks) else None,
+            )
             if len(results) != len(batch):
                 raise PeerError(200, ErrorCode.REQUEST_MALFORMED, "answer has the wrong length")
         except Exception as exc:  # any failure of the peer: back off, keep everything queued
@@ -358,7 +396,7 @@ class Federation:
         for r in results:
             if r["status"] == "rejected":
                 self._error("rejected", peer.node_id, r["code"], envelope=r["id"])
-        await self.peers.delivered(peer.node_id, [rowid for rowid, _ in batch])
+        await self.peers.delivered(peer.node_id, [rowid for rowid, _, _ in batch])
         return len(batch)
 
     # --- outbound: catch-up -------------------------------------------------------------
@@ -395,7 +433,24 @@ class Federation:
                 if held <= after:
                     break
                 after = held
+        if scope.startswith("circle:") and scope_owner(scope) == peer.node_id:
+            stored += await self._sync_order(scope, peer)
         return stored
+
+    async def _sync_order(self, scope: str, peer: Peer) -> int:
+        """Pull the circle order from its home past the last position we hold (§13)."""
+        moved = 0
+        while True:
+            row = await self.node.store.fetchone(
+                "SELECT coalesce(max(pos), 0) FROM circle_order WHERE scope = ?", (scope,)
+            )
+            after = int(row[0])
+            page = await self.client.order(peer.node_id, peer.url, scope, after)
+            if not page:
+                return moved
+            await self.node.store.record_order(scope, page)
+            self.node.notify_governance()
+            moved += len(page)
 
     def _error(self, what: str, peer: str, error: object, **extra: Any) -> None:
         entry = {"what": what, "peer": peer, "error": str(error), **extra}

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from node.clock import Clock
 from node.domain.authority import may_read
-from node.store import Store
+from node.store import OrderMark, Store
 from node.store.codec import envelope_json_from_row
 from node.store.state import read_circle
 from protocol import ErrorCode, RemoteProtocolError, format_ts
@@ -227,14 +227,22 @@ class Peers:
         )
         return [_peer(r) for r in rows]
 
-    async def outbox_batch(self, node_id: str, limit: int) -> list[tuple[int, bytes]]:
-        """The oldest queued envelopes for a peer: (outbox row, canonical envelope)."""
+    async def outbox_batch(
+        self, node_id: str, limit: int
+    ) -> list[tuple[int, bytes, OrderMark | None]]:
+        """The oldest queued envelopes for a peer: (outbox row, canonical envelope, its
+        position in the order of a circle we are home of)."""
         rows = await self.store.fetchall(
-            "SELECT o.rowid, e.header, e.body FROM outbox o JOIN envelopes e"
-            " ON e.id = o.envelope_id WHERE o.peer = ? ORDER BY o.rowid LIMIT ?",
-            (node_id, limit),
+            "SELECT o.rowid, e.header, e.body, c.pos, c.at FROM outbox o JOIN envelopes e"
+            " ON e.id = o.envelope_id LEFT JOIN circle_order c ON c.scope = e.scope"
+            " AND c.envelope_id = e.id AND e.scope GLOB ?"
+            " WHERE o.peer = ? ORDER BY o.rowid LIMIT ?",
+            (f"circle:*@{self.self_id}", node_id, limit),
         )
-        return [(r, envelope_json_from_row(h, b)) for r, h, b in rows]
+        return [
+            (r, envelope_json_from_row(h, b), None if pos is None else OrderMark(pos, at))
+            for r, h, b, pos, at in rows
+        ]
 
     async def delivered(self, node_id: str, rowids: list[int]) -> None:
         now = self._now()

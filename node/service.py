@@ -40,9 +40,19 @@ class Node:
         self.node_id = node_id_of(key)
         # Called after every change this service commits (federation wakes its delivery).
         self.listeners: list[Callable[[], None]] = []
+        # Called after governance state may have changed (live updates of the web UI).
+        self.governance_listeners: list[Callable[[], None]] = []
+        from node.governance import Governance
+
+        self.gov = Governance(self)
 
     def notify(self) -> None:
         for listener in self.listeners:
+            listener()
+        self.notify_governance()
+
+    def notify_governance(self) -> None:
+        for listener in self.governance_listeners:
             listener()
 
     # --- the log ------------------------------------------------------------------------

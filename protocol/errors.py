@@ -94,6 +94,9 @@ class ErrorCode(StrEnum):
     INVITE_USED = "link.invite_used"
     LINK_WRONG_NODE = "link.wrong_node"
 
+    # The circle order (§13)
+    ORDER_CONFLICT = "order.conflict"
+
 
 class RemoteProtocolError(Exception):
     """Input from outside broke a protocol rule; ``code`` says which, stably."""

@@ -97,10 +97,14 @@ class ProposalBody(Body):
     changes: Text = ""
     review_date: Date | None = None
     measures: list[Short] = []
+    # A review of an adopted decision that fell due, brought back by the home node.
+    review_of: Id | None = None
 
     def __post_init__(self) -> None:
         if (self.root is None) != (self.version == 1):
             raise ValueError("version 1 has no root; every later version names its root")
+        if self.review_of is not None and self.root is not None:
+            raise ValueError("review_of belongs to a review's first version")
 
 
 Phase = Literal[

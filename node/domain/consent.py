@@ -139,6 +139,7 @@ class ProposalState:
     objections: tuple[Objection, ...] = ()
     history: tuple[Version, ...] = ()  # every version, the current one last
     outcome: str | None = None
+    review_of: str | None = None  # the decision this proposal reviews
 
     @property
     def current(self) -> Version:
@@ -160,10 +161,11 @@ class Proposed:
     title: str
     review_date: dt.date | None = None
     measures: tuple[str, ...] = ()
+    review_of: str | None = None  # the adopted decision this proposal reviews
 
     @classmethod
     def from_body(cls, id: str, author: str, body: ProposalBody) -> Proposed:
-        return cls(id, author, body.title, body.review_date, tuple(body.measures))
+        return cls(id, author, body.title, body.review_date, tuple(body.measures), body.review_of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,9 +258,14 @@ def _authorize(kind: str, state: ProposalState, circle: CircleState, author: str
 
 
 def start(event: Proposed, *, circle: CircleState) -> ProposalState:
-    """The draft state of a new proposal; its author must be an active member."""
-    if not _voter(circle, event.author):
+    """The draft state of a new proposal; its author must be an active member, or the
+    home node bringing back a review that fell due (checked by the caller, which holds
+    the reviewed decision)."""
+    review = event.review_of is not None and event.author == circle.home
+    if not review and not _voter(circle, event.author):
         raise DomainError("consent.not_member", f"{event.author} is not a member of the circle")
+    if event.review_of is not None and not review:
+        raise DomainError("consent.not_home", "the home node brings reviews back")
     first = Version(event.id, 1, event.author, event.title, "", event.review_date, event.measures)
     return ProposalState(
         root=event.id,
@@ -267,6 +274,7 @@ def start(event: Proposed, *, circle: CircleState) -> ProposalState:
         version_id=event.id,
         version=1,
         history=(first,),
+        review_of=event.review_of,
     )
 
 

@@ -5,8 +5,8 @@ UI and federation reach data through the Node service.
 """
 
 from node.store.base import Store
-from node.store.log import AppendResult, LocalDraft
+from node.store.log import AppendResult, LocalDraft, OrderMark
 from node.store.migrate import SchemaTooNewError
 from node.store.sqlite import SQLiteStore
 
-__all__ = ["AppendResult", "LocalDraft", "SQLiteStore", "SchemaTooNewError", "Store"]
+__all__ = ["AppendResult", "LocalDraft", "OrderMark", "SQLiteStore", "SchemaTooNewError", "Store"]

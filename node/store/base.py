@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from nacl.signing import SigningKey
 
-from node.store.log import AppendResult, LocalDraft
+from node.store.log import AppendResult, LocalDraft, OrderMark
 from protocol import Envelope
 
 T = TypeVar("T")
@@ -38,7 +38,9 @@ class Store(Protocol):
         *,
         self_id: str | None = None,
         sender: str | None = None,
+        order: Sequence[OrderMark | None] | None = None,
     ) -> list[AppendResult]: ...
+    async def record_order(self, scope: str, entries: Sequence[tuple[int, str, str]]) -> int: ...
     async def rebuild_projections(self) -> int: ...
     async def backup(self, target: Path) -> None: ...
 

@@ -16,7 +16,7 @@ from nacl.signing import SigningKey
 from node.domain.authority import HOME_KINDS, check_authority, member_nodes
 from node.domain.circles import CircleState
 from node.domain.rules import check_kind_rules
-from node.store import rotations
+from node.store import governance, rotations
 from node.store.projection import project
 from node.store.state import load_circle
 from protocol import (
@@ -102,6 +102,8 @@ def _store(
         (env.author, env.scope, env.seq, env_id),
     )
     project(conn, env, env_id)
+    if self_id is not None and scope_owner(env.scope) == self_id and governance.is_ordered(env):
+        governance.assign(conn, env.scope, env_id, now)  # we are home: our order decides
     if self_id is not None:
         if env.kind == "key.rotate" and env.author != self_id and env.body is not None:
             rotations.rekey_peer(conn, env.author, env.body["new_key"], now)
@@ -198,6 +200,58 @@ def append_remote(
     return AppendResult("accepted", env_id, env)
 
 
+@dataclass(frozen=True, slots=True)
+class OrderMark:
+    """An envelope's position in its circle's order, as the home sent it (§13)."""
+
+    pos: int
+    at: str
+
+
+def append_remote_batch(
+    conn: sqlite3.Connection,
+    items: list[tuple[Envelope, str]],
+    now: dt.datetime,
+    *,
+    self_id: str | None = None,
+    sender: str | None = None,
+    order: list[OrderMark | None] | None = None,
+) -> list[AppendResult]:
+    """``append_remote`` for each item, in order, keeping the positions the circle's home
+    sent along; then whatever the order now allows is applied."""
+    results = []
+    touched: set[str] = set()
+    for i, (env, env_id) in enumerate(items):
+        mark = order[i] if order is not None else None
+        if mark is not None and (
+            sender is None or sender != scope_owner(env.scope) or not governance.is_ordered(env)
+        ):
+            results.append(
+                AppendResult(
+                    "rejected",
+                    env_id,
+                    code=ErrorCode.ORDER_CONFLICT,
+                    message="positions come from the circle's home, for governance kinds",
+                )
+            )
+            continue
+        if mark is not None:
+            try:
+                governance.check_order(conn, env.scope, mark.pos, env_id, mark.at)
+            except RemoteProtocolError as exc:
+                results.append(AppendResult("rejected", env_id, code=exc.code, message=exc.message))
+                continue
+        r = append_remote(conn, env, env_id, now, self_id=self_id, sender=sender)
+        if mark is not None and r.status in ("accepted", "duplicate", "gap"):
+            governance.record(conn, env.scope, mark.pos, env_id, mark.at)
+        if governance.is_ordered(env):
+            touched.add(env.scope)
+        results.append(r)
+    for scope in sorted(touched):
+        governance.apply_pending(conn, scope)
+    return results
+
+
 def _check_rules(
     conn: sqlite3.Connection, env: Envelope, self_id: str, sender: str | None
 ) -> CircleState | None:
@@ -243,6 +297,9 @@ def enqueue_deliveries(
             targets = {circle.home} if env.author == self_id else set()
         else:
             targets = member_nodes(circle) - {self_id, env.author, sender}
+            if governance.is_ordered(env) and env.author != self_id:
+                # The echo: its author learns the envelope's position in the order too.
+                targets.add(env.author)
         if (
             env.kind == "membership"
             and circle.home == self_id

@@ -14,8 +14,9 @@ import aiosqlite
 import orjson
 from nacl.signing import SigningKey
 
+from node.store import governance
 from node.store.codec import envelope_from_row, envelope_json_from_row
-from node.store.log import AppendResult, LocalDraft, append_local, append_remote
+from node.store.log import AppendResult, LocalDraft, OrderMark, append_local, append_remote_batch
 from node.store.migrate import migrate, refuse_newer
 from node.store.projection import rebuild
 from node.store.writer import GroupWriter
@@ -97,17 +98,35 @@ class SQLiteStore:
         *,
         self_id: str | None = None,
         sender: str | None = None,
+        order: Sequence[OrderMark | None] | None = None,
     ) -> list[AppendResult]:
-        """Append verified envelopes in one transaction, in order (see log.append_remote)."""
+        """Append verified envelopes in one transaction, in order (see log.append_remote),
+        with the circle positions their home sent (``order``, one per item or None)."""
+        batch, marks = list(items), None if order is None else list(order)
         return await self._writer.submit(
-            lambda c: [
-                append_remote(c, env, env_id, now, self_id=self_id, sender=sender)
-                for env, env_id in items
-            ]
+            lambda c: append_remote_batch(
+                c, batch, now, self_id=self_id, sender=sender, order=marks
+            )
         )
 
+    async def record_order(self, scope: str, entries: Sequence[tuple[int, str, str]]) -> int:
+        """Keep positions of a circle's order pulled from its home, then apply what they
+        allow; how many were applied. A conflicting position stops the page (§13)."""
+
+        def run(conn: sqlite3.Connection) -> int:
+            for pos, env_id, at in entries:
+                governance.record(conn, scope, pos, env_id, at)
+            return governance.apply_pending(conn, scope)
+
+        return await self._writer.submit(run)
+
     async def rebuild_projections(self) -> int:
-        return await self._writer.submit(rebuild)
+        def run(conn: sqlite3.Connection) -> int:
+            n = rebuild(conn)
+            governance.rebuild(conn)
+            return n
+
+        return await self._writer.submit(run)
 
     async def backup(self, target: Path) -> None:
         """An online, consistent copy of the database (SQLite's backup API)."""

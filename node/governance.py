@@ -1,0 +1,329 @@
+"""Governance commands and reads: the consent process of proposals in a circle.
+
+Every command is one write transaction: the event is judged against the circle's state,
+signed and stored together, or nothing happens (a DomainError with a ``consent.*`` code).
+On the circle's home node the event takes its place in the circle order at once (§13);
+on a member node it is judged against what this node knows, sent to the home, and takes
+effect here when the home's order brings it back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from node.domain import consent
+from node.domain.circles import CircleState
+from node.domain.errors import DomainError
+from node.store import AppendResult, LocalDraft
+from node.store import governance as gov
+from node.store.log import append_local
+from node.store.state import load_circle
+from protocol import RemoteProtocolError, format_ts
+
+if TYPE_CHECKING:
+    from node.service import Node
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """What the circle order made of one envelope, as this node applied it."""
+
+    envelope_id: str
+    pos: int
+    kind: str
+    actor: str
+    status: str  # applied | refused | disputed
+    code: str | None
+    message: str | None
+    at: str
+    body: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalView:
+    state: consent.ProposalState
+    circle_id: str
+    decision_id: str | None
+    effects: list[Effect]
+    texts: dict[str, str]  # version id -> its text
+    pending: int  # our envelopes on it not yet ordered by the home
+
+
+class Governance:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    def _now(self) -> dt.datetime:
+        # Order times have second precision; judging at the same instant keeps a
+        # command's check and its ordering in agreement.
+        return self.node.clock.now().replace(microsecond=0)
+
+    # --- commands -----------------------------------------------------------------------
+
+    async def propose(
+        self,
+        circle_id: str,
+        handle: str,
+        title: str,
+        text: str,
+        *,
+        review_date: dt.date | None = None,
+        measures: Sequence[str] = (),
+    ) -> str:
+        """Start a proposal in ``circle_id`` (its draft); returns its root id."""
+        body: dict[str, Any] = {"title": title.strip(), "text": text}
+        if review_date is not None:
+            body["review_date"] = review_date.isoformat()
+        if measures:
+            body["measures"] = [m for m in measures if m.strip()]
+        result = await self._act("proposal", circle_id, body, handle)
+        assert result.id is not None
+        return result.id
+
+    async def amend(
+        self,
+        root: str,
+        handle: str,
+        title: str,
+        text: str,
+        changes: str,
+        *,
+        review_date: dt.date | None = None,
+        measures: Sequence[str] = (),
+    ) -> str:
+        """A new version of the proposal; returns its id. Without ``review_date`` or
+        ``measures``, the new version keeps the current one's."""
+        state, circle_id = await self._state(root)
+        body: dict[str, Any] = {
+            "title": title.strip(),
+            "text": text,
+            "root": root,
+            "version": state.version + 1,
+            "changes": changes,
+        }
+        review_date = review_date or state.current.review_date
+        measures = measures or state.current.measures
+        if review_date is not None:
+            body["review_date"] = review_date.isoformat()
+        if measures:
+            body["measures"] = [m for m in measures if m.strip()]
+        result = await self._act("proposal", circle_id, body, handle, (root, state.version_id))
+        assert result.id is not None
+        return result.id
+
+    async def move(
+        self,
+        root: str,
+        handle: str,
+        phase: str,
+        *,
+        deadline: dt.datetime | None = None,
+        note: str = "",
+    ) -> str:
+        """The facilitator moves the proposal to ``phase``."""
+        _, circle_id = await self._state(root)
+        body: dict[str, Any] = {"proposal": root, "phase": phase}
+        if deadline is not None:
+            body["deadline"] = format_ts(deadline)
+        if note:
+            body["note"] = note
+        result = await self._act("phase", circle_id, body, handle, (root,))
+        assert result.id is not None
+        return result.id
+
+    async def stance(self, version_id: str, handle: str, value: str, reason: str = "") -> str:
+        """``handle``'s stance on the proposal version ``version_id``."""
+        root = await self._root_of(version_id)
+        _, circle_id = await self._state(root)
+        body: dict[str, Any] = {"proposal": version_id, "stance": value}
+        if reason:
+            body["reason"] = reason
+        result = await self._act("stance", circle_id, body, handle, (version_id,))
+        assert result.id is not None
+        return result.id
+
+    async def decide(self, root: str, handle: str | None) -> str:
+        """Record the outcome the process has reached (adoption, withdrawal, referral);
+        ``handle`` is the facilitator (None: the home node itself)."""
+        state, circle_id = await self._state(root)
+        now = self._now()
+
+        def body_of(conn: sqlite3.Connection, circle: CircleState) -> dict[str, Any]:
+            current = gov.load_proposal(conn, root)
+            assert current is not None
+            return consent.decide(current, circle, now, rules=gov.rules_of(conn, circle.id))
+
+        result = await self._act(
+            "decision", circle_id, body_of, handle, (state.version_id,), now=now
+        )
+        assert result.id is not None
+        return result.id
+
+    async def start_due_reviews(self) -> list[str]:
+        """Bring back every adopted decision whose review date has come, in the circles
+        this node is home of, as a new proposal; the new proposals' ids."""
+        today = self._now().date().isoformat()
+        rows = await self.node.store.fetchall(
+            "SELECT p.root, p.circle_id, p.decision_id, p.title, c.home FROM proposals p"
+            " JOIN circles c ON c.id = p.circle_id WHERE p.outcome = 'adopted'"
+            " AND p.review_done = 0 AND p.review_date IS NOT NULL AND p.review_date <= ?"
+            " ORDER BY p.review_date, p.root",
+            (today,),
+        )
+        started = []
+        for root, circle_id, decision_id, title, home in rows:
+            if home != self.node.node_id or decision_id is None:
+                continue
+            view = await self.proposal(root)
+            text = view.texts.get(view.state.version_id, "") if view else ""
+            body = {
+                "title": f"Review: {title}"[:200],
+                "text": text,
+                "review_of": decision_id,
+            }
+            result = await self._act("proposal", circle_id, body, None, (decision_id,))
+            assert result.id is not None
+            started.append(result.id)
+        return started
+
+    async def _act(
+        self,
+        kind: str,
+        scope: str,
+        body: dict[str, Any] | Any,
+        handle: str | None,
+        refs: Sequence[str] = (),
+        *,
+        now: dt.datetime | None = None,
+    ) -> AppendResult:
+        when = now or self._now()
+        node = self.node
+        actor = None if handle is None else node.actor_of(handle)
+
+        def run(conn: sqlite3.Connection) -> AppendResult:
+            circle = load_circle(conn, scope)
+            if circle is None:
+                raise DomainError("circle.unknown", f"no circle {scope}")
+            if handle is not None:
+                member = conn.execute(
+                    "SELECT disabled FROM members WHERE handle = ?", (handle,)
+                ).fetchone()
+                if member is None or member[0]:
+                    raise DomainError("member.unknown", f"no active member {handle}")
+            content = body(conn, circle) if callable(body) else body
+            draft = LocalDraft(kind, scope, content, actor, tuple(dict.fromkeys(refs)))
+            try:
+                result = append_local(conn, draft, node.key, when)
+            except RemoteProtocolError as exc:
+                raise DomainError(str(exc.code), exc.message) from None
+            assert result.id is not None
+            assert result.envelope is not None
+            if circle.home == node.node_id:
+                gov.require_applied(conn, result.id)
+            else:
+                gov.preview(conn, circle, result.envelope, result.id, when)
+            return result
+
+        result = await node.store.write(run)
+        node.notify()
+        return result
+
+    # --- reads --------------------------------------------------------------------------
+
+    async def _state(self, root: str) -> tuple[consent.ProposalState, str]:
+        row = await self.node.store.fetchone(
+            "SELECT state, circle_id FROM proposals WHERE root = ?", (root,)
+        )
+        if row is None:
+            raise DomainError("consent.unknown_proposal", f"no proposal {root}")
+        return gov.decode_state(row[0]), str(row[1])
+
+    async def _root_of(self, version_id: str) -> str:
+        row = await self.node.store.fetchone(
+            "SELECT process FROM gov_effects WHERE envelope_id = ? AND status = 'applied'",
+            (version_id,),
+        )
+        if row is None or row[0] is None:
+            raise DomainError("consent.unknown_proposal", f"no proposal version {version_id}")
+        return str(row[0])
+
+    async def proposal(self, root: str) -> ProposalView | None:
+        row = await self.node.store.fetchone(
+            "SELECT state, circle_id, decision_id FROM proposals WHERE root = ?", (root,)
+        )
+        if row is None:
+            return None
+        from node.store.codec import envelope_from_row
+
+        effects = []
+        texts: dict[str, str] = {}
+        for env_id, pos, status, code, message, at, header, body in await self.node.store.fetchall(
+            "SELECT g.envelope_id, g.pos, g.status, g.code, g.message, o.at, e.header, e.body"
+            " FROM gov_effects g JOIN circle_order o ON o.envelope_id = g.envelope_id"
+            " AND o.scope = g.scope JOIN envelopes e ON e.id = g.envelope_id"
+            " WHERE g.process = ? ORDER BY g.pos",
+            (root,),
+        ):
+            env = envelope_from_row(header, body)
+            if env.kind == "proposal" and env.body is not None:
+                texts[env_id] = str(env.body.get("text", ""))
+            effects.append(
+                Effect(
+                    env_id,
+                    pos,
+                    env.kind,
+                    env.actor or env.author,
+                    status,
+                    code,
+                    message,
+                    at,
+                    env.body,
+                )
+            )
+        pending = await self.node.store.fetchone(
+            "SELECT count(*) FROM envelopes e WHERE e.scope = ? AND e.author = ?"
+            " AND e.kind IN ('proposal', 'phase', 'stance', 'decision')"
+            " AND NOT EXISTS (SELECT 1 FROM circle_order o WHERE o.envelope_id = e.id)",
+            (row[1], self.node.node_id),
+        )
+        return ProposalView(
+            gov.decode_state(row[0]), str(row[1]), row[2], effects, texts, int(pending[0])
+        )
+
+    async def proposals(self, circle_id: str | None = None) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT root, circle_id, proposer, title, version, version_id, phase, deadline,"
+            " outcome, decision_id, review_date, updated_at FROM proposals"
+        )
+        params: tuple[Any, ...] = ()
+        if circle_id is not None:
+            sql += " WHERE circle_id = ?"
+            params = (circle_id,)
+        rows = await self.node.store.fetchall(sql + " ORDER BY updated_at DESC, root", params)
+        keys = (
+            "root",
+            "circle_id",
+            "proposer",
+            "title",
+            "version",
+            "version_id",
+            "phase",
+            "deadline",
+            "outcome",
+            "decision_id",
+            "review_date",
+            "updated_at",
+        )
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    async def disputes(self) -> list[dict[str, Any]]:
+        rows = await self.node.store.fetchall(
+            "SELECT envelope_id, scope, process, author, code, message, at FROM disputes"
+            " ORDER BY at, envelope_id"
+        )
+        keys = ("envelope_id", "scope", "process", "author", "code", "message", "at")
+        return [dict(zip(keys, r, strict=True)) for r in rows]

@@ -1,0 +1,264 @@
+"""The consent process across three real nodes: a federated circle homed on A, with a
+member of each organization; the circle order (§13) brings every node to the same state,
+whatever the timing; forged decisions become disputes everywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from harness import Cluster, ClusterNode
+
+from node.domain.errors import DomainError
+
+HOUR = dt.timedelta(hours=1)
+
+
+async def _setup(c: Cluster) -> tuple[str, ClusterNode, ClusterNode, ClusterNode]:
+    a, b, d = c.nodes
+    await c.link_all()
+    await a.node.add_member("ana", "Ana")
+    await b.node.add_member("ben", "Ben")
+    await d.node.add_member("cleo", "Cleo")
+    circle = await c.federated_circle(a, [b, d])
+    await a.node.set_membership(circle.id, "ana", ["facilitator"])
+    await a.node.set_membership(circle.id, b.node.actor_of("ben"))
+    await a.node.set_membership(circle.id, d.node.actor_of("cleo"))
+    await c.settle()
+    return circle.id, a, b, d
+
+
+async def _governance(n: ClusterNode, circle: str) -> dict[str, Any]:
+    """Everything derived from the circle order, as one node holds it."""
+    return {
+        "order": await n.store.fetchall(
+            "SELECT pos, envelope_id, at FROM circle_order WHERE scope = ? ORDER BY pos",
+            (circle,),
+        ),
+        "effects": await n.store.fetchall(
+            "SELECT pos, envelope_id, process, status, code FROM gov_effects"
+            " WHERE scope = ? ORDER BY pos",
+            (circle,),
+        ),
+        "proposals": await n.store.fetchall(
+            "SELECT root, phase, version_id, outcome, decision_id, review_done, state"
+            " FROM proposals WHERE circle_id = ? ORDER BY root",
+            (circle,),
+        ),
+        "disputes": await n.store.fetchall(
+            "SELECT envelope_id, code FROM disputes WHERE scope = ? ORDER BY envelope_id",
+            (circle,),
+        ),
+    }
+
+
+async def _same_everywhere(c: Cluster, circle: str) -> dict[str, Any]:
+    states = [await _governance(n, circle) for n in c.nodes]
+    assert states[1] == states[0]
+    assert states[2] == states[0]
+    return states[0]
+
+
+async def _open_round(c: Cluster, a: ClusterNode, root: str) -> None:
+    for phase in ("presented", "questions", "reactions", "consent"):
+        await a.node.gov.move(root, "ana", phase)
+    await c.settle()
+
+
+async def test_objection_amendment_adoption_and_review_across_three_nodes(
+    cluster: Any,
+) -> None:
+    async with cluster(3) as c:
+        circle, a, b, d = await _setup(c)
+        # Ben proposes on his own node; it takes effect there when the home orders it.
+        root = await b.node.gov.propose(
+            circle,
+            "ben",
+            "Joint rent campaign",
+            "All three unions.",
+            review_date=dt.date(2027, 3, 1),
+        )
+        pending = await b.node.gov.proposal(root)
+        assert pending is None  # not ordered yet
+        # Pushes alone (no pull): the home orders it and echoes it back with its position.
+        while sum([await n.fed.deliver_once() for n in c.nodes]):
+            pass
+        assert await b.node.gov.proposal(root) is not None
+        await c.settle()
+        for n in c.nodes:
+            view = await n.node.gov.proposal(root)
+            assert view is not None, n
+            assert view.state.phase == "draft"
+            assert view.state.proposer == b.node.actor_of("ben")
+        await _open_round(c, a, root)
+
+        objection = await d.node.gov.stance(root, "cleo", "object", "we cannot fund a third")
+        await b.node.gov.stance(root, "ben", "consent")
+        await c.settle()
+        with pytest.raises(DomainError) as exc:
+            await a.node.gov.decide(root, "ana")
+        assert exc.value.code == "consent.objection_unresolved"
+        await a.node.gov.move(root, "ana", "integrating")
+        await c.settle()
+        v2 = await b.node.gov.amend(
+            root,
+            "ben",
+            "Joint rent campaign",
+            "Two unions fund it, one gives time.",
+            "time instead of money for Cleo's union",
+        )
+        await c.settle()
+        await a.node.gov.move(root, "ana", "consent")
+        await c.settle()
+        await a.node.gov.stance(v2, "ana", "consent")
+        await b.node.gov.stance(v2, "ben", "consent")
+        await d.node.gov.stance(v2, "cleo", "concern", "review the time split in spring")
+        await c.settle()
+        decision = await a.node.gov.decide(root, "ana")
+        await c.settle()
+
+        state = await _same_everywhere(c, circle)
+        assert state["disputes"] == []
+        assert all(e[3] == "applied" for e in state["effects"])
+        for n in c.nodes:
+            view = await n.node.gov.proposal(root)
+            assert view is not None
+            assert view.state.outcome == "adopted", n
+            assert view.decision_id == decision
+            assert view.state.objections[0].stance == objection
+            assert view.state.objections[0].resolved_by == v2
+
+        # The review falls due: the home brings it back, every node sees it.
+        c.clock.advance(dt.timedelta(days=120))
+        (review,) = await a.node.gov.start_due_reviews()
+        await c.settle()
+        await _same_everywhere(c, circle)
+        for n in c.nodes:
+            view = await n.node.gov.proposal(review)
+            assert view is not None
+            assert view.state.review_of == decision
+
+
+async def test_a_stance_that_reaches_the_home_after_the_deadline_is_refused_everywhere(
+    cluster: Any,
+) -> None:
+    async with cluster(3) as c:
+        circle, a, b, d = await _setup(c)
+        root = await a.node.gov.propose(circle, "ana", "Shared office", "Rent one together.")
+        await _open_round(c, a, root)
+        await b.node.gov.stance(root, "ben", "consent")
+        # Cleo answers in time on her node, but her node reaches the home too late.
+        late = await d.node.gov.stance(root, "cleo", "object", "too expensive")
+        await c.stop(d)
+        await c.settle()
+        c.clock.advance(73 * HOUR)
+        await c.start(d)
+        await c.settle()
+        state = await _same_everywhere(c, circle)
+        effect = [e for e in state["effects"] if e[1] == late]
+        assert effect == [(effect[0][0], late, root, "refused", "consent.round_closed")]
+        await a.node.gov.decide(root, "ana")  # silence is absence; the objection came late
+        await c.settle()
+        state = await _same_everywhere(c, circle)
+        for n in c.nodes:
+            view = await n.node.gov.proposal(root)
+            assert view is not None
+            assert view.state.outcome == "adopted"
+
+
+async def test_a_member_node_offline_during_the_round_catches_up_to_the_same_state(
+    cluster: Any,
+) -> None:
+    async with cluster(3) as c:
+        circle, a, b, d = await _setup(c)
+        root = await a.node.gov.propose(circle, "ana", "Newsletter", "Monthly, shared.")
+        await c.stop(d)
+        await _open_round(c, a, root)
+        await a.node.gov.stance(root, "ana", "consent")
+        await b.node.gov.stance(root, "ben", "consent")
+        await c.settle()
+        c.clock.advance(73 * HOUR)
+        await a.node.gov.decide(root, "ana")
+        await c.settle()
+        await c.start(d)
+        await c.settle()
+        await _same_everywhere(c, circle)
+        view = await d.node.gov.proposal(root)
+        assert view is not None
+        assert view.state.outcome == "adopted"
+        assert view.effects[-1].body is not None
+        assert view.effects[-1].body["silent"] == [d.node.actor_of("cleo")]
+
+
+async def test_order_pulled_from_the_home_when_pushes_were_missed(cluster: Any) -> None:
+    async with cluster(3) as c:
+        circle, a, _, d = await _setup(c)
+        root = await a.node.gov.propose(circle, "ana", "Banner", "Red.")
+        await _open_round(c, a, root)
+        # D's queue at the home is lost (e.g. the home was restored from a backup):
+        # D pulls feeds and the order.
+        await a.store.write(lambda conn: conn.execute("DELETE FROM outbox"))
+        await a.node.gov.stance(root, "ana", "consent")
+        await a.store.write(lambda conn: conn.execute("DELETE FROM outbox"))
+        await c.settle()
+        await _same_everywhere(c, circle)
+        view = await d.node.gov.proposal(root)
+        assert view is not None
+        assert len(view.state.stances) == 1
+
+
+async def _forge(a: ClusterNode, circle: str, body: dict[str, Any]) -> str:
+    """The home signs a decision its own checks would not make (a dishonest home)."""
+    result = await a.node.author("decision", circle, body, actor=a.node.actor_of("ana"))
+    assert result.id is not None
+    return result.id
+
+
+async def test_forged_decisions_are_disputes_on_every_node(cluster: Any) -> None:
+    async with cluster(3) as c:
+        circle, a, b, d = await _setup(c)
+        root = await a.node.gov.propose(circle, "ana", "Dues", "Double them.")
+        other = await a.node.gov.propose(circle, "ana", "Other", "Unrelated.")
+        await _open_round(c, a, root)
+        await _open_round(c, a, other)
+        ok_a = await a.node.gov.stance(root, "ana", "consent")
+        ok_b = await b.node.gov.stance(root, "ben", "consent")
+        objection = await d.node.gov.stance(root, "cleo", "object", "members cannot pay")
+        stray = await b.node.gov.stance(other, "ben", "consent")
+        await c.settle()
+        forged = {
+            # the objection left out of the count
+            "consent.objection_omitted": {
+                "proposal": root,
+                "outcome": "adopted",
+                "stances": sorted([ok_a, ok_b]),
+            },
+            # a stance on another proposal counted
+            "consent.bad_decision": {
+                "proposal": root,
+                "outcome": "adopted",
+                "stances": sorted([ok_a, ok_b, stray]),
+            },
+        }
+        ids = {code: await _forge(a, circle, body) for code, body in forged.items()}
+        await c.settle()
+        state = await _same_everywhere(c, circle)
+        assert sorted(state["disputes"]) == sorted((i, code) for code, i in ids.items())
+        for n in c.nodes:
+            view = await n.node.gov.proposal(root)
+            assert view is not None
+            assert view.state.outcome is None  # never adopted
+            disputes = await n.node.gov.disputes()
+            assert {x["envelope_id"] for x in disputes} == set(ids.values())
+        assert objection not in forged["consent.objection_omitted"]["stances"]
+
+        # An old version adopted after an amendment.
+        await a.node.gov.move(root, "ana", "integrating")
+        await a.node.gov.amend(root, "ana", "Dues", "Raise them by a third.", "smaller step")
+        await c.settle()
+        await a.node.gov.move(root, "ana", "consent")
+        old = await _forge(a, circle, {"proposal": root, "outcome": "adopted", "stances": [ok_a]})
+        await c.settle()
+        state = await _same_everywhere(c, circle)
+        assert (old, "consent.wrong_version") in state["disputes"]
