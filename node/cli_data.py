@@ -1,7 +1,9 @@
 """``nst backup``, ``nst export`` and ``nst import``: the node's data out and back in.
 
 A backup is a consistent copy of the database, taken online. An export is every
-envelope as canonical JSON lines, each verifiable on its own (``nst proto verify``).
+envelope as canonical JSON lines, each verifiable on its own (``nst proto verify``),
+followed by the positions of the circle orders (``{"circle_order": …}`` lines), from
+which the governance state is derived again on import.
 An import verifies every line before it stores any, then stores all of them in one
 transaction, so a node never holds half an import.
 """
@@ -16,9 +18,11 @@ import sys
 from pathlib import Path
 from typing import BinaryIO
 
+import msgspec
+
 from node.cli_node import Sub, common_options, config_of, opened, run_async, store_of
 from node.cli_proto import CliError
-from node.store import Store
+from node.store import Store, governance
 from node.store.log import append_remote
 from protocol import Envelope, RemoteProtocolError, loads, open_envelope
 
@@ -61,6 +65,8 @@ async def _write_lines(store: Store, sink: BinaryIO) -> int:
     async for line in store.export_lines():
         sink.write(line + b"\n")
         n += 1
+    async for line in store.order_lines():
+        sink.write(line + b"\n")
     sink.flush()
     return n
 
@@ -103,13 +109,48 @@ class ImportLinesError(Exception):
         self.problems = problems
 
 
+class _Position(msgspec.Struct, forbid_unknown_fields=True):
+    at: str
+    id: str
+    pos: int
+    scope: str
+
+
+class _OrderLine(msgspec.Struct, forbid_unknown_fields=True):
+    circle_order: _Position
+
+
+_ORDER_LINE = msgspec.json.Decoder(_OrderLine)
+
+
 def parse_lines(data: bytes) -> list[tuple[int, Envelope, str]]:
-    """Decode and verify every line (retracted bodies allowed): (line number, envelope,
-    id). Every bad line is reported together, so one run shows all that is wrong."""
+    """Decode and verify every envelope line (retracted bodies allowed): (line number,
+    envelope, id). Every bad line is reported together, so one run shows all that is
+    wrong. Circle order lines are skipped here (see ``parse_order``)."""
+    return _parse(data)[0]
+
+
+def parse_order(data: bytes) -> list[tuple[int, str, int, str, str]]:
+    """The circle order lines: (line number, scope, pos, envelope id, at)."""
+    return _parse(data)[1]
+
+
+def _parse(
+    data: bytes,
+) -> tuple[list[tuple[int, Envelope, str]], list[tuple[int, str, int, str, str]]]:
     good: list[tuple[int, Envelope, str]] = []
+    order: list[tuple[int, str, int, str, str]] = []
     bad: list[str] = []
     for number, line in enumerate(data.split(b"\n"), start=1):
         if not line:
+            continue
+        if line.startswith(b'{"circle_order":'):
+            try:
+                p = _ORDER_LINE.decode(line).circle_order
+            except msgspec.DecodeError as exc:
+                bad.append(f"line {number}: import.bad_order: {exc}")
+                continue
+            order.append((number, p.scope, p.pos, p.id, p.at))
             continue
         try:
             env, env_id = open_envelope(loads(line))
@@ -119,7 +160,7 @@ def parse_lines(data: bytes) -> list[tuple[int, Envelope, str]]:
         good.append((number, env, env_id))
     if bad:
         raise ImportLinesError(bad)
-    return good
+    return good, order
 
 
 _NOT_EMPTY = "this node holds envelopes already; import needs a fresh node (nst init)"
@@ -133,7 +174,11 @@ def _import(args: argparse.Namespace) -> int:
         raise CliError("io", f"cannot read {args.file}: {exc.strerror}") from None
     now = dt.datetime.now(dt.UTC)
 
-    def store_all(items: list[tuple[int, Envelope, str]], conn: sqlite3.Connection) -> int:
+    def store_all(
+        items: list[tuple[int, Envelope, str]],
+        order: list[tuple[int, str, int, str, str]],
+        conn: sqlite3.Connection,
+    ) -> int:
         if conn.execute("SELECT 1 FROM envelopes LIMIT 1").fetchone():
             raise CliError("import.not_empty", _NOT_EMPTY)
         for number, env, env_id in items:
@@ -147,14 +192,23 @@ def _import(args: argparse.Namespace) -> int:
                 # Raising rolls the whole import back: nothing is half-imported.
                 why = f"{result.code}: {result.message}" if result.code else result.status
                 raise CliError("import.rejected", f"line {number}: {why}; nothing was imported")
+        for number, scope, pos, env_id, at in order:
+            try:
+                governance.record(conn, scope, pos, env_id, at)
+            except RemoteProtocolError as exc:
+                raise CliError(
+                    "import.rejected", f"line {number}: {exc.code}: {exc.message}"
+                ) from None
+        for scope in sorted({o[1] for o in order}):
+            governance.apply_pending(conn, scope)
         return len(items)
 
     async def go() -> int:
         async with opened(store_of(cfg)) as store:
             if sum((await store.counts()).values()):
                 raise CliError("import.not_empty", _NOT_EMPTY)
-            items = parse_lines(data)
-            return await store.write(lambda conn: store_all(items, conn))
+            items, order = _parse(data)
+            return await store.write(lambda conn: store_all(items, order, conn))
 
     try:
         n = run_async(go())
@@ -166,6 +220,52 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _logbook_export(args: argparse.Namespace) -> int:
+    from node import logbook
+
+    cfg = config_of(args)
+
+    async def go() -> bytes:
+        async with opened(store_of(cfg)) as store:
+            if args.format == "html":
+                return (await logbook.export_html(store, args.circle)).encode()
+            return b"".join(line + b"\n" for line in await logbook.export_jsonl(store, args.circle))
+
+    try:
+        data = run_async(go())
+    except logbook.LogbookError as exc:
+        raise CliError(exc.code, exc.message) from None
+    if args.out in (None, "-"):
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        with os.fdopen(_create_private(Path(args.out)), "wb") as sink:
+            sink.write(data)
+    return 0
+
+
+def _logbook_verify(args: argparse.Namespace) -> int:
+    from node import logbook
+
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        raise CliError("io", f"cannot read {args.file}: {exc.strerror}") from None
+    try:
+        report = run_async(logbook.verify_export(data))
+    except logbook.LogbookError as exc:
+        raise CliError(exc.code, exc.message) from None
+    print(
+        f"verified: {report.circle}: {report.envelopes} envelopes, {report.entries} logbook"
+        f" entries, head {report.head}"
+    )
+    for pos, code in report.refused:
+        print(f"  position {pos}: refused ({code})")
+    for pos, code in report.disputed:
+        print(f"  position {pos}: disputed decision ({code})")
+    return 0
+
+
 def add_parsers(sub: Sub) -> None:
     common = common_options(passphrase=False)
     p = sub.add_parser("backup", parents=[common], help="an online, consistent database copy")
@@ -174,6 +274,16 @@ def add_parsers(sub: Sub) -> None:
     p = sub.add_parser("export", parents=[common], help="every envelope as JSON lines")
     p.add_argument("--out", help="file to write, or - for stdout (the default)")
     p.set_defaults(run=_export)
+    p = sub.add_parser("logbook", help="export a circle's logbook, or verify an export offline")
+    lsub = p.add_subparsers(dest="logbook_command", required=True, metavar="COMMAND")
+    q = lsub.add_parser("export", parents=[common], help="a circle's logbook")
+    q.add_argument("circle", help="the circle id (circle:…@ed25519:…)")
+    q.add_argument("--format", choices=("jsonl", "html"), default="jsonl")
+    q.add_argument("--out", help="file to create, or - for stdout (the default)")
+    q.set_defaults(run=_logbook_export)
+    q = lsub.add_parser("verify", help="re-verify an exported logbook, without a node")
+    q.add_argument("file", help="a JSON lines logbook export, or - for stdin")
+    q.set_defaults(run=_logbook_verify)
     p = sub.add_parser("import", parents=[common], help="verify and load an export")
     p.add_argument("file", help="an export from `nst export`, or - for stdin")
     p.set_defaults(run=_import)

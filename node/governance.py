@@ -10,19 +10,27 @@ effect here when the home's order brings it back.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
+import structlog
+
 from node.domain import consent
-from node.domain.circles import CircleState
+from node.domain.circles import ROLES, CircleState
 from node.domain.errors import DomainError
+from node.domain.selection import SelectionState, commitment_of, term_expiring
+from node.domain.selection import result_body as selection_result_body
 from node.store import AppendResult, LocalDraft
 from node.store import governance as gov
 from node.store.log import append_local
 from node.store.state import load_circle
 from protocol import RemoteProtocolError, format_ts
+
+log = structlog.get_logger("nst.governance")
 
 if TYPE_CHECKING:
     from node.service import Node
@@ -163,6 +171,261 @@ class Governance:
         assert result.id is not None
         return result.id
 
+    async def schedule_meeting(
+        self,
+        circle_id: str,
+        handle: str,
+        title: str,
+        starts: dt.datetime,
+        agenda: Sequence[dict[str, Any]] = (),
+    ) -> str:
+        """The facilitator or secretary schedules a meeting with its agenda (items of type
+        report, explore or decide, optionally naming a proposal); returns its id."""
+        body = {"op": "schedule", "title": title.strip(), "starts": format_ts(starts)}
+        body["agenda"] = [dict(item) for item in agenda]  # type: ignore[assignment]
+        result = await self._act("meeting", circle_id, body, handle)
+        assert result.id is not None
+        return result.id
+
+    async def write_minutes(
+        self,
+        meeting_id: str,
+        handle: str,
+        *,
+        attendance: Sequence[str],
+        agenda_consented: bool,
+        opening: str = "",
+        items: Sequence[dict[str, Any]] = (),
+        closing: str = "",
+    ) -> str:
+        """The minutes of a meeting (once): who attended (actors), the opening round, the
+        agenda consented, the items with their notes and decisions, the closing round."""
+        row = await self.node.store.fetchone(
+            "SELECT circle_id FROM meetings WHERE id = ?", (meeting_id,)
+        )
+        if row is None:
+            raise DomainError("meeting.unknown", f"no meeting {meeting_id}")
+        body: dict[str, Any] = {
+            "op": "minutes",
+            "meeting": meeting_id,
+            "attendance": list(attendance),
+            "agenda_consented": agenda_consented,
+            "opening": opening,
+            "items": [dict(item) for item in items],
+            "closing": closing,
+        }
+        result = await self._act("meeting", str(row[0]), body, handle, (meeting_id,))
+        assert result.id is not None
+        return result.id
+
+    async def meetings(self, circle_id: str) -> list[dict[str, Any]]:
+        rows = await self.node.store.fetchall(
+            "SELECT id, title, starts, agenda, minutes_id FROM meetings WHERE circle_id = ?"
+            " ORDER BY starts DESC, id",
+            (circle_id,),
+        )
+        return [
+            {"id": i, "title": t, "starts": s, "agenda": orjson.loads(a), "minutes_id": m}
+            for i, t, s, a, m in rows
+        ]
+
+    async def logbook(self, circle_id: str) -> list[dict[str, Any]]:
+        """The circle's logbook entries, oldest first, each with its envelope's body."""
+        from node.store.codec import envelope_from_row
+
+        out = []
+        for n, pos, env_id, kind, at, hash_, prev, header, body in await self.node.store.fetchall(
+            "SELECT l.n, l.pos, l.envelope_id, l.kind, l.at, l.hash, l.prev, e.header, e.body"
+            " FROM logbook l JOIN envelopes e ON e.id = l.envelope_id WHERE l.scope = ?"
+            " ORDER BY l.n",
+            (circle_id,),
+        ):
+            env = envelope_from_row(header, body)
+            out.append(
+                {
+                    "n": n,
+                    "pos": pos,
+                    "envelope_id": env_id,
+                    "kind": kind,
+                    "at": at,
+                    "hash": hash_,
+                    "prev": prev,
+                    "author": env.author,
+                    "actor": env.actor,
+                    "body": env.body,
+                }
+            )
+        return out
+
+    # --- elections ----------------------------------------------------------------------
+
+    async def open_selection(
+        self, circle_id: str, handle: str, role: str, description: str, term_months: int
+    ) -> str:
+        """The facilitator opens an election for ``role``; returns its id."""
+        body = {
+            "op": "open",
+            "role": role,
+            "description": description,
+            "term_months": term_months,
+        }
+        result = await self._act("selection", circle_id, body, handle)
+        assert result.id is not None
+        return result.id
+
+    async def nominate(self, selection_id: str, handle: str, nominee: str) -> str:
+        """A sealed nomination: only its commitment travels; the nominee and salt stay on
+        this node until ``reveal``."""
+        circle_id = await self._selection_circle(selection_id)
+        salt = secrets.token_urlsafe(24)
+        body = {
+            "op": "nominate",
+            "selection": selection_id,
+            "commitment": commitment_of(nominee, salt),
+        }
+
+        def keep(conn: sqlite3.Connection, env_id: str) -> None:
+            conn.execute(
+                "INSERT INTO nomination_secrets (nomination_id, nominee, salt) VALUES (?, ?, ?)",
+                (env_id, nominee, salt),
+            )
+
+        result = await self._act("selection", circle_id, body, handle, (selection_id,), after=keep)
+        assert result.id is not None
+        return result.id
+
+    async def reveal(
+        self, selection_id: str, handle: str, reason: str = "", *, nominee: str | None = None
+    ) -> str:
+        """Reveal ``handle``'s nomination in the nomination round (with the reason), or
+        change it openly to ``nominee`` in the change round."""
+        circle_id = await self._selection_circle(selection_id)
+        state = await self.selection(selection_id)
+        assert state is not None
+        actor = self.node.actor_of(handle)
+        mine = state.nominations.get(actor)
+        if mine is None:
+            raise DomainError("selection.bad_reveal", f"{handle} has no nomination here")
+        row = await self.node.store.fetchone(
+            "SELECT nominee, salt FROM nomination_secrets WHERE nomination_id = ?", (mine.id,)
+        )
+        if row is None:
+            raise DomainError("selection.bad_reveal", "this node does not hold that nomination")
+        body = {
+            "op": "reveal",
+            "selection": selection_id,
+            "nomination": mine.id,
+            "nominee": nominee or row[0],
+            "salt": row[1],
+            "reason": reason,
+        }
+        result = await self._act("selection", circle_id, body, handle, (selection_id, mine.id))
+        assert result.id is not None
+        return result.id
+
+    async def move_selection(
+        self,
+        selection_id: str,
+        handle: str,
+        phase: str,
+        *,
+        candidate: str | None = None,
+        deadline: dt.datetime | None = None,
+    ) -> str:
+        circle_id = await self._selection_circle(selection_id)
+        body: dict[str, Any] = {"op": "phase", "selection": selection_id, "phase": phase}
+        if candidate is not None:
+            body["candidate"] = candidate
+        if deadline is not None:
+            body["deadline"] = format_ts(deadline)
+        result = await self._act("selection", circle_id, body, handle, (selection_id,))
+        assert result.id is not None
+        return result.id
+
+    async def selection_stance(
+        self, selection_id: str, handle: str, candidate: str, value: str, reason: str = ""
+    ) -> str:
+        circle_id = await self._selection_circle(selection_id)
+        body: dict[str, Any] = {
+            "op": "stance",
+            "selection": selection_id,
+            "candidate": candidate,
+            "stance": value,
+        }
+        if reason:
+            body["reason"] = reason
+        result = await self._act("selection", circle_id, body, handle, (selection_id,))
+        assert result.id is not None
+        return result.id
+
+    async def record_selection(self, selection_id: str, handle: str | None) -> str:
+        """Record the consented candidate as selected, the term starting today."""
+        circle_id = await self._selection_circle(selection_id)
+        now = self._now()
+
+        def body_of(conn: sqlite3.Connection, circle: CircleState) -> dict[str, Any]:
+            current = gov.load_selection(conn, selection_id)
+            assert current is not None
+            return selection_result_body(
+                current, circle, now, rules=gov.rules_of(conn, circle.id), term_start=now.date()
+            )
+
+        result = await self._act("selection", circle_id, body_of, handle, (selection_id,), now=now)
+        assert result.id is not None
+        await self._give_role(circle_id, selection_id)
+        return result.id
+
+    async def _give_role(self, circle_id: str, selection_id: str) -> None:
+        """On the home node: the selected member takes the role in the circle's
+        membership (its previous holder gives it up). A role the double-link rules
+        refuse (e.g. a delegate not in the parent circle) is left for the admin."""
+        state = await self.selection(selection_id)
+        circle = await self.node.circle(circle_id)
+        if state is None or circle is None or state.selected is None:
+            return
+        if circle.home != self.node.node_id or state.role not in ROLES:
+            return
+        try:
+            for holder in circle.holders(state.role):
+                if holder != state.selected:
+                    kept = [r for r in circle.members[holder].roles if r != state.role]
+                    await self.node.set_membership(circle_id, holder, kept)
+            member = circle.members.get(state.selected)
+            roles = [*(member.roles if member else ()), state.role]
+            await self.node.set_membership(circle_id, state.selected, list(dict.fromkeys(roles)))
+        except DomainError as exc:
+            log.warning("role not given", selection=selection_id, code=exc.code)
+
+    async def selection(self, selection_id: str) -> SelectionState | None:
+        row = await self.node.store.fetchone(
+            "SELECT state FROM selections WHERE id = ?", (selection_id,)
+        )
+        return None if row is None else gov.decode_selection(row[0])
+
+    async def selections(self, circle_id: str) -> list[SelectionState]:
+        rows = await self.node.store.fetchall(
+            "SELECT state FROM selections WHERE circle_id = ? ORDER BY updated_at DESC, id",
+            (circle_id,),
+        )
+        return [gov.decode_selection(r[0]) for r in rows]
+
+    async def expiring_terms(self, within_days: int = 30) -> list[SelectionState]:
+        """Selected role holders whose term ends within ``within_days`` (or has ended)."""
+        today = self._now().date()
+        rows = await self.node.store.fetchall(
+            "SELECT state FROM selections WHERE selected IS NOT NULL ORDER BY term_end"
+        )
+        states = [gov.decode_selection(r[0]) for r in rows]
+        return [s for s in states if term_expiring(s, today, within_days)]
+
+    async def _selection_circle(self, selection_id: str) -> str:
+        row = await self.node.store.fetchone(
+            "SELECT circle_id FROM selections WHERE id = ?", (selection_id,)
+        )
+        if row is None:
+            raise DomainError("selection.unknown", f"no election {selection_id}")
+        return str(row[0])
+
     async def start_due_reviews(self) -> list[str]:
         """Bring back every adopted decision whose review date has come, in the circles
         this node is home of, as a new proposal; the new proposals' ids."""
@@ -199,6 +462,7 @@ class Governance:
         refs: Sequence[str] = (),
         *,
         now: dt.datetime | None = None,
+        after: Callable[[sqlite3.Connection, str], None] | None = None,
     ) -> AppendResult:
         when = now or self._now()
         node = self.node
@@ -226,6 +490,8 @@ class Governance:
                 gov.require_applied(conn, result.id)
             else:
                 gov.preview(conn, circle, result.envelope, result.id, when)
+            if after is not None:
+                after(conn, result.id)
             return result
 
         result = await node.store.write(run)

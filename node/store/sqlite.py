@@ -199,6 +199,16 @@ class SQLiteStore:
                 last = rowid
                 yield envelope_json_from_row(header, body)
 
+    async def order_lines(self) -> AsyncIterator[bytes]:
+        """Every position of the circle orders (§13), which the governance state is
+        derived from, as ``{"circle_order": {at, id, pos, scope}}``."""
+        for scope, pos, env_id, at in await self.fetchall(
+            "SELECT scope, pos, envelope_id, at FROM circle_order ORDER BY scope, pos"
+        ):
+            yield orjson.dumps(
+                {"circle_order": {"at": at, "id": env_id, "pos": pos, "scope": scope}}
+            )
+
     async def counts(self) -> dict[str, int]:
         rows = await self.fetchall("SELECT kind, n FROM kind_counts ORDER BY kind")
         return {k: n for k, n in rows}

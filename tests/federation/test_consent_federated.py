@@ -4,7 +4,9 @@ whatever the timing; forged decisions become disputes everywhere."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import sys
 from typing import Any
 
 import pytest
@@ -262,3 +264,111 @@ async def test_forged_decisions_are_disputes_on_every_node(cluster: Any) -> None
         await c.settle()
         state = await _same_everywhere(c, circle)
         assert (old, "consent.wrong_version") in state["disputes"]
+
+
+async def test_an_election_across_three_nodes(cluster: Any) -> None:
+    async with cluster(3) as c:
+        circle, a, b, d = await _setup(c)
+        ben, cleo = b.node.actor_of("ben"), d.node.actor_of("cleo")
+        election = await a.node.gov.open_selection(circle, "ana", "secretary", "Minutes", 12)
+        await c.settle()
+        await b.node.gov.nominate(election, "ben", cleo)
+        await d.node.gov.nominate(election, "cleo", ben)
+        await c.settle()
+        for n in c.nodes:  # sealed everywhere: only commitments travelled
+            state = await n.node.gov.selection(election)
+            assert state is not None
+            assert len(state.nominations) == 2
+            assert all(x.nominee is None for x in state.nominations.values())
+        await a.node.gov.move_selection(election, "ana", "nomination_round")
+        await c.settle()
+        await b.node.gov.reveal(election, "ben", "she writes clearly")
+        await d.node.gov.reveal(election, "cleo", "he is organised")
+        await c.settle()
+        await a.node.gov.move_selection(election, "ana", "change_round")
+        await c.settle()
+        await a.node.gov.move_selection(election, "ana", "consent", candidate=cleo)
+        await c.settle()
+        await b.node.gov.selection_stance(election, "ben", cleo, "object", "she is overloaded")
+        await d.node.gov.selection_stance(election, "cleo", cleo, "consent")
+        await c.settle()
+        await a.node.gov.move_selection(election, "ana", "consent", candidate=ben)
+        await c.settle()
+        for n, handle in ((a, "ana"), (b, "ben"), (d, "cleo")):
+            await n.node.gov.selection_stance(election, handle, ben, "consent")
+        await c.settle()
+        await a.node.gov.record_selection(election, "ana")
+        await c.settle()
+        await _same_everywhere(c, circle)
+        for n in c.nodes:
+            state = await n.node.gov.selection(election)
+            assert state is not None
+            assert state.selected == ben
+            held = await n.node.circle(circle)
+            assert held is not None
+            assert held.holders("secretary") == [ben]  # the home gave the role
+
+
+async def test_the_logbook_is_the_same_everywhere_and_verifies_offline(
+    cluster: Any, tmp_path: Any
+) -> None:
+    from node import logbook
+
+    async with cluster(3) as c:
+        circle, a, b, d = await _setup(c)
+        root = await b.node.gov.propose(circle, "ben", "Shared van", "Buy one together.")
+        await c.settle()
+        await _open_round(c, a, root)
+        await b.node.author(
+            "message", circle, {"text": "I can drive"}, actor=b.node.actor_of("ben")
+        )
+        for n, handle in ((a, "ana"), (b, "ben"), (d, "cleo")):
+            await n.node.gov.stance(root, handle, "consent")
+        await c.settle()
+        forged = await _forge(a, circle, {"proposal": root, "outcome": "adopted", "stances": []})
+        await a.node.gov.decide(root, "ana")
+        await c.settle()
+        heads = {n.name: (await logbook.entries(n.store, circle))[-1]["hash"] for n in c.nodes}
+        assert len(set(heads.values())) == 1
+        exported = b"\n".join(await logbook.export_jsonl(d.store, circle))
+        report = await logbook.verify_export(exported)
+        assert report.entries == 2  # the charter, the adoption
+        assert report.head == heads["A"]
+        assert [p for p, _ in report.disputed] == [
+            e[0] for e in (await _governance(d, circle))["effects"] if e[1] == forged
+        ]
+        page = await logbook.export_html(d.store, circle)
+        assert "Shared van" in page
+        assert "adopted" in page
+
+        lines = exported.split(b"\n")
+        entry = next(i for i, ln in enumerate(lines) if ln.startswith(b'{"entry":'))
+        tampered = [
+            (
+                [*lines[:entry], lines[entry].replace(b'"n":1', b'"n":2'), *lines[entry + 1 :]],
+                "logbook.bad_hash",
+            ),
+            (lines[:3] + lines[4:], "logbook.bad_order"),  # a position left out
+            ([lines[0], *lines[1:entry][::-1], *lines[entry:]], "logbook.bad_order"),
+        ]
+        for bad, code in tampered:
+            with pytest.raises(logbook.LogbookError) as exc:
+                await logbook.verify_export(b"\n".join(bad))
+            assert exc.value.code == code
+        # The CLI verifies the same file without a node.
+        path = tmp_path / "logbook.jsonl"
+        path.write_bytes(exported)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "node",
+            "logbook",
+            "verify",
+            str(path),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0, err
+        assert f"2 logbook entries, head {heads['A']}" in out.decode()
+        assert "disputed decision (consent.bad_decision)" in out.decode()

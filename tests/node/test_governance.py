@@ -4,12 +4,19 @@ the state kept in SQLite, refusals that change nothing, review due, and rebuild.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from node.clock import FixedClock
 from node.domain.errors import DomainError
 from node.service import Node
+from node.store import SQLiteStore
+from node.store.log import append_remote
+
+START = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
 
 HOUR = dt.timedelta(hours=1)
 
@@ -161,3 +168,133 @@ async def test_rebuild_reproduces_the_governance_state(node: Node) -> None:
     before = await tables()
     await node.store.rebuild_projections()
     assert await tables() == before
+
+
+async def _adopted(node: Node, circle: str) -> tuple[str, str]:
+    root = await node.gov.propose(circle, "ben", "Quiet hours", "After 22:00.")
+    await _to_consent(node, root)
+    for handle in ("ana", "ben", "cleo"):
+        await node.gov.stance(root, handle, "consent")
+    return root, await node.gov.decide(root, "ana")
+
+
+async def test_a_meeting_with_minutes_in_the_logbook(node: Node, clock: FixedClock) -> None:
+    circle = await _circle(node)
+    root, decision = await _adopted(node, circle)
+    meeting = await node.gov.schedule_meeting(
+        circle,
+        "ana",
+        "Monthly circle meeting",
+        clock.now() + dt.timedelta(days=2),
+        [{"title": "Quiet hours", "type": "decide", "proposal": root}],
+    )
+    with pytest.raises(DomainError) as exc:
+        await node.gov.schedule_meeting(circle, "ben", "Mine", clock.now())
+    assert exc.value.code == "meeting.not_keeper"
+    bad_items = [
+        ([node.actor_of("ana"), node.actor_of("dee")], [], "meeting.not_member"),
+        (
+            [node.actor_of("ana")],
+            [{"title": "x", "type": "decide", "decision": root}],
+            "meeting.unknown_decision",
+        ),
+    ]
+    await node.add_member("dee", "Dee")
+    for attendance, items, code in bad_items:
+        with pytest.raises(DomainError) as exc:
+            await node.gov.write_minutes(
+                meeting, "ana", attendance=attendance, agenda_consented=True, items=items
+            )
+        assert exc.value.code == code
+    minutes = await node.gov.write_minutes(
+        meeting,
+        "ana",
+        attendance=[node.actor_of(h) for h in ("ana", "ben", "cleo")],
+        agenda_consented=True,
+        opening="Everyone is here.",
+        items=[
+            {
+                "title": "Quiet hours",
+                "type": "decide",
+                "proposal": root,
+                "decision": decision,
+                "notes": "Adopted by consent.",
+            }
+        ],
+        closing="Good meeting.",
+    )
+    with pytest.raises(DomainError) as exc:
+        await node.gov.write_minutes(meeting, "ana", attendance=[], agenda_consented=False)
+    assert exc.value.code == "meeting.minuted"
+    (listed,) = await node.gov.meetings(circle)
+    assert listed["minutes_id"] == minutes
+    book = await node.gov.logbook(circle)
+    assert [(e["kind"], e["envelope_id"]) for e in book] == [
+        ("policy", book[0]["envelope_id"]),
+        ("decision", decision),
+        ("minutes", minutes),
+    ]
+    assert [e["prev"] for e in book] == [None, book[0]["hash"], book[1]["hash"]]
+
+
+async def test_an_election_by_consent_gives_the_role(node: Node, clock: FixedClock) -> None:
+    circle = await _circle(node)
+    gov = node.gov
+    election = await gov.open_selection(circle, "ana", "secretary", "Keeps the minutes", 12)
+    ben, cleo = node.actor_of("ben"), node.actor_of("cleo")
+    await gov.nominate(election, "ana", cleo)
+    await gov.nominate(election, "ben", cleo)
+    await gov.nominate(election, "cleo", ben)
+    hidden = await gov.selection(election)
+    assert hidden is not None
+    assert all(n.nominee is None for n in hidden.nominations.values())  # sealed
+    await gov.move_selection(election, "ana", "nomination_round")
+    for handle in ("ana", "ben", "cleo"):
+        await gov.reveal(election, handle, "keeps good notes")
+    await gov.move_selection(election, "ana", "change_round")
+    await gov.reveal(election, "cleo", "changed my mind", nominee=cleo)
+    await gov.move_selection(election, "ana", "consent", candidate=cleo)
+    for handle in ("ana", "ben", "cleo"):
+        await gov.selection_stance(election, handle, cleo, "consent")
+    await gov.record_selection(election, "ana")
+    done = await gov.selection(election)
+    assert done is not None
+    assert done.selected == cleo
+    assert done.term_start == clock.now().date()
+    assert done.term_end == dt.date(2027, 11, 21)
+    state = await node.circle(circle)
+    assert state is not None
+    assert state.holders("secretary") == [cleo]
+    assert [e["kind"] for e in await gov.logbook(circle)] == ["policy", "selection"]
+    assert await gov.expiring_terms() == []
+    clock.advance(dt.timedelta(days=350))
+    assert [s.id for s in await gov.expiring_terms()] == [election]
+
+
+async def test_export_and_import_keep_the_governance_state(
+    node: Node, tmp_path: Path, new_store: Callable[[Path], SQLiteStore]
+) -> None:
+    from node.cli_data import _parse
+    from node.store import governance
+
+    circle = await _circle(node)
+    await _adopted(node, circle)
+    lines = [line async for line in node.store.export_lines()]
+    lines += [line async for line in node.store.order_lines()]
+    envelopes, order = _parse(b"\n".join(lines))
+    (tmp_path / "copy").mkdir()
+    target = new_store(tmp_path / "copy")
+    async with target:
+
+        def load(conn: sqlite3.Connection) -> None:
+            for _, env, env_id in envelopes:
+                append_remote(conn, env, env_id, START)
+            for _, scope, pos, env_id, at in order:
+                governance.record(conn, scope, pos, env_id, at)
+            for scope in {o[1] for o in order}:
+                governance.apply_pending(conn, scope)
+
+        await target.write(load)
+        for table in ("gov_effects", "proposals", "logbook"):
+            sql = f"SELECT * FROM {table} ORDER BY 1"
+            assert await target.fetchall(sql) == await node.store.fetchall(sql)
