@@ -125,6 +125,8 @@ def _circle_create(args: argparse.Namespace) -> int:
                 domain=args.domain or "",
                 parent=args.parent,
                 federated=args.federated,
+                silence=args.silence,
+                round_hours=args.round_hours,
             )
         print(circle.id)
 
@@ -240,6 +242,15 @@ def add_parser(sub: Sub) -> None:
     p.add_argument("--domain", help="what it decides on")
     p.add_argument("--parent", metavar="CIRCLE_ID", help="the circle it belongs to")
     p.add_argument("--federated", action="store_true", help="shared with other nodes")
+    p.add_argument(
+        "--silence",
+        choices=("absent", "consent", "object"),
+        default="absent",
+        help="what a member's silence in a consent round counts as once the deadline passed",
+    )
+    p.add_argument(
+        "--round-hours", type=int, default=72, help="a consent round's length (1-2160 hours)"
+    )
     p.set_defaults(run=_circle_create)
     p = csub.add_parser("list", parents=[common], help="list circles")
     p.add_argument("--json", action="store_true")

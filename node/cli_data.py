@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import msgspec
+import orjson
 
 from node.cli_node import Sub, common_options, config_of, opened, run_async, store_of
 from node.cli_proto import CliError
@@ -247,11 +248,32 @@ def _logbook_export(args: argparse.Namespace) -> int:
 def _logbook_verify(args: argparse.Namespace) -> int:
     from node import logbook
 
+    async def from_node() -> bytes:
+        async with opened(store_of(config_of(args))) as store:
+            return b"\n".join(await logbook.export_jsonl(store, args.circle))
+
     try:
-        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
-    except OSError as exc:
-        raise CliError("io", f"cannot read {args.file}: {exc.strerror}") from None
-    try:
+        if args.source is None:
+            if args.circle is None:
+                raise CliError("logbook.which_circle", "name the circle, or give --from FILE")
+            data = run_async(from_node())
+        else:
+            try:
+                raw = (
+                    sys.stdin.buffer.read()
+                    if args.source == "-"
+                    else Path(args.source).read_bytes()
+                )
+            except OSError as exc:
+                raise CliError("io", f"cannot read {args.source}: {exc.strerror}") from None
+            data = (
+                raw
+                if raw.startswith(b'{"logbook":')
+                else logbook.from_node_export(raw, args.circle)
+            )
+            named = orjson.loads(data.split(b"\n", 1)[0])["logbook"].get("circle")
+            if args.circle is not None and named != args.circle:
+                raise CliError("logbook.unknown_circle", f"the file is not {args.circle}'s")
         report = run_async(logbook.verify_export(data))
     except logbook.LogbookError as exc:
         raise CliError(exc.code, exc.message) from None
@@ -281,8 +303,17 @@ def add_parsers(sub: Sub) -> None:
     q.add_argument("--format", choices=("jsonl", "html"), default="jsonl")
     q.add_argument("--out", help="file to create, or - for stdout (the default)")
     q.set_defaults(run=_logbook_export)
-    q = lsub.add_parser("verify", help="re-verify an exported logbook, without a node")
-    q.add_argument("file", help="a JSON lines logbook export, or - for stdin")
+    q = lsub.add_parser(
+        "verify", parents=[common], help="re-verify a circle's whole history from an export"
+    )
+    q.add_argument("circle", nargs="?", help="the circle id (optional with a logbook export)")
+    q.add_argument(
+        "--from",
+        dest="source",
+        metavar="FILE",
+        help="a `nst logbook export` or `nst export` file, or - for stdin"
+        " (default: this node's own data)",
+    )
     q.set_defaults(run=_logbook_verify)
     p = sub.add_parser("import", parents=[common], help="verify and load an export")
     p.add_argument("file", help="an export from `nst export`, or - for stdin")

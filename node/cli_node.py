@@ -268,6 +268,11 @@ def _status(args: argparse.Namespace) -> int:
         *((f"  {p['node_id']}", f"{p['url']} {p['state']}") for p in peers),
         ("queues", ", ".join(f"{k} {n}" for k, n in status["queues"].items()) or "empty"),
         ("equivocations", len(status["equivocations"])),
+        ("disputes", len(status["disputes"]) or "none"),
+        *(
+            (" ", f"{d['code']}: decision {d['envelope_id']} in {d['scope']}")
+            for d in status["disputes"]
+        ),
         ("last errors", len(status["last_errors"]) or "none"),
         *((" ", e) for e in status["last_errors"]),
     ]

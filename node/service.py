@@ -155,7 +155,11 @@ class Node:
         domain: str = "",
         parent: str | None = None,
         federated: bool = False,
+        silence: str = "absent",
+        round_hours: int = 72,
     ) -> CircleState:
+        """A new circle homed here; ``silence`` and ``round_hours`` are its consent
+        rounds' rules (PROTOCOL.md §13.2-13.3)."""
         scope = new_circle_id(self.node_id)
         now = self.clock.now()
 
@@ -166,6 +170,14 @@ class Node:
                 if parent_state is None:
                     raise DomainError("circle.unknown", f"no circle {parent}")
             body = circle_body(name, aim, domain, parent_state, federated)
+            if silence not in ("absent", "consent", "object"):
+                raise DomainError("circle.bad_silence", "silence is absent, consent or object")
+            if not 1 <= round_hours <= 2160:
+                raise DomainError("circle.bad_round", "a round lasts 1 to 2160 hours")
+            if silence != "absent":
+                body["silence"] = silence
+            if round_hours != 72:
+                body["round_hours"] = round_hours
             _append(conn, LocalDraft("circle", scope, body), self.key, now)
             state = load_circle(conn, scope)
             assert state is not None
@@ -260,6 +272,7 @@ class Node:
             ],
             "queues": {p.node_id: p.queued for p in peers if p.queued},
             "equivocations": await self.store.equivocations(),
+            "disputes": await self.gov.disputes(),
             "last_errors": [],
             "commits": {"batches": batches, "writes": writes},
         }

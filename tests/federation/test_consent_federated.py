@@ -364,6 +364,7 @@ async def test_the_logbook_is_the_same_everywhere_and_verifies_offline(
             "node",
             "logbook",
             "verify",
+            "--from",
             str(path),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -372,3 +373,10 @@ async def test_the_logbook_is_the_same_everywhere_and_verifies_offline(
         assert proc.returncode == 0, err
         assert f"2 logbook entries, head {heads['A']}" in out.decode()
         assert "disputed decision (consent.bad_decision)" in out.decode()
+        # A whole node's export verifies too: the circle's history replayed, same head.
+        whole = b"\n".join(
+            [line async for line in b.store.export_lines()]
+            + [line async for line in b.store.order_lines()]
+        )
+        replayed = await logbook.verify_export(logbook.from_node_export(whole, circle))
+        assert (replayed.entries, replayed.head) == (2, heads["A"])
