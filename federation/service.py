@@ -277,8 +277,18 @@ class Federation:
                     log.warning("equivocation", envelope=r.id, sender=sender)
             if any(r.status == "accepted" for r in stored):
                 self.wake.set()
+            if any(env.kind == "membership" for _, env, _ in valid):
+                await self._confirm_delegations()
             self.node.notify_governance()
         return [r for r in results if r is not None]
+
+    async def _confirm_delegations(self) -> None:
+        """The home answers delegation requests as soon as they are ordered (§13.9)."""
+        try:
+            if await self.node.gov.confirm_delegations():
+                self.wake.set()
+        except Exception as exc:  # a failure here must not fail the ingest
+            log.warning("delegations", error=str(exc))
 
     async def on_heads(self, sender: str, scope: str) -> dict[str, Any]:
         await self._may_read(sender, scope)

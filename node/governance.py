@@ -10,6 +10,7 @@ effect here when the home's order brings it back.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -59,6 +60,18 @@ class ProposalView:
     effects: list[Effect]
     texts: dict[str, str]  # version id -> its text
     pending: int  # our envelopes on it not yet ordered by the home
+
+
+def _record_delegation(
+    row: tuple[str, str, str, str, str | None, str | None],
+    at: dt.datetime,
+    conn: sqlite3.Connection,
+) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO delegations (request_id, scope, member, status, code, message,"
+        " decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (*row, format_ts(at)),
+    )
 
 
 class Governance:
@@ -425,6 +438,67 @@ class Governance:
         if row is None:
             raise DomainError("selection.unknown", f"no election {selection_id}")
         return str(row[0])
+
+    # --- delegates -------------------------------------------------------------------------
+
+    async def name_delegate(
+        self, circle_id: str, handle: str, *, delegate: bool = True, status: str = "active"
+    ) -> str:
+        """A member node names one of its people into a federated circle (as its delegate,
+        or as a plain member), or withdraws them; the home confirms with its membership."""
+        circle = await self.node.circle(circle_id)
+        if circle is None:
+            raise DomainError("circle.unknown", f"no circle {circle_id}")
+        if circle.home == self.node.node_id:
+            raise DomainError("circle.is_home", "the home sets memberships directly")
+        member = await self.node.member(handle)
+        if member is None or member.disabled:
+            raise DomainError("member.unknown", f"no active member {handle}")
+        body = {
+            "member": self.node.actor_of(handle),
+            "status": status,
+            "roles": ["delegate"] if delegate and status == "active" else [],
+        }
+        result = await self._act("membership", circle_id, body, None)
+        assert result.id is not None
+        return result.id
+
+    async def confirm_delegations(self) -> list[tuple[str, str]]:
+        """On the home node: answer every delegation request ordered so far, with our own
+        membership envelope or a refusal kept for the admin; (request id, outcome)."""
+        rows = await self.node.store.fetchall(
+            "SELECT g.envelope_id, g.scope, e.header, e.body FROM gov_effects g"
+            " JOIN envelopes e ON e.id = g.envelope_id JOIN circles c ON c.id = g.scope"
+            " WHERE e.kind = 'membership' AND g.status = 'applied' AND c.home = ?"
+            " AND e.author != ? AND NOT EXISTS"
+            " (SELECT 1 FROM delegations d WHERE d.request_id = g.envelope_id)"
+            " ORDER BY g.scope, g.pos",
+            (self.node.node_id, self.node.node_id),
+        )
+        from node.store.codec import envelope_from_row
+
+        done = []
+        for request_id, scope, header, body in rows:
+            env = envelope_from_row(header, body)
+            if env.body is None:
+                continue
+            member = str(env.body["member"])
+            outcome, code, message = "confirmed", None, None
+            circle = await self.node.circle(scope)
+            held = circle.members.get(member) if circle else None
+            # The request speaks for the delegate role alone; roles given by the circle
+            # (an election, the home's admin) stay.
+            kept = [r for r in (held.roles if held else ()) if r != "delegate"]
+            roles = [*kept, *env.body.get("roles", [])]
+            try:
+                await self.node.set_membership(scope, member, roles, str(env.body["status"]))
+            except DomainError as exc:
+                outcome, code, message = "refused", exc.code, exc.message
+                log.warning("delegation refused", request=request_id, code=exc.code)
+            row = (request_id, scope, member, outcome, code, message)
+            await self.node.store.write(functools.partial(_record_delegation, row, self._now()))
+            done.append((request_id, outcome))
+        return done
 
     async def start_due_reviews(self) -> list[str]:
         """Bring back every adopted decision whose review date has come, in the circles

@@ -2,7 +2,9 @@
 
 Checked on receipt after the signature and the feed (PROTOCOL.md §6). Pure.
 
-- A circle's charter (``circle``) and its ``membership`` are written by its home node.
+- A circle's charter (``circle``) and its ``membership`` are written by its home node;
+  a member node of a federated circle may write a ``membership`` naming one of its own
+  people (``handle@<itself>``), as a delegation request the home confirms (§13.9).
 - Anything else in a circle is written by its home node or an active member node.
 - A circle the receiver does not know yet accepts only its home node's charter.
 - A ``direct:<node>`` scope is read by that node alone: a receiver accepts only envelopes
@@ -28,6 +30,22 @@ def member_nodes(circle: CircleState) -> set[str]:
     return nodes
 
 
+def is_delegation(env: Envelope, circle: CircleState | None) -> bool:
+    """A member node's ``membership`` naming one of its own people into a federated circle
+    (no role but delegate): a request the home confirms with its own membership."""
+    body = env.body
+    return (
+        env.kind == "membership"
+        and circle is not None
+        and circle.federated
+        and env.author != circle.home
+        and body is not None
+        and str(body.get("member", "")).endswith("@" + env.author)
+        and set(body.get("roles", [])) <= {"delegate"}
+        and env.author in member_nodes(circle)
+    )
+
+
 def check_authority(
     env: Envelope,
     circle: CircleState | None,
@@ -45,7 +63,7 @@ def check_authority(
                 ErrorCode.NOT_RECIPIENT, f"{env.scope} is not addressed to this node"
             )
         return
-    if env.kind in HOME_KINDS and env.author != owner:
+    if env.kind in HOME_KINDS and env.author != owner and not is_delegation(env, circle):
         raise RemoteProtocolError(
             ErrorCode.NOT_HOME, f"only the home node {owner} writes a circle's {env.kind}"
         )

@@ -380,3 +380,30 @@ async def test_the_logbook_is_the_same_everywhere_and_verifies_offline(
         )
         replayed = await logbook.verify_export(logbook.from_node_export(whole, circle))
         assert (replayed.entries, replayed.head) == (2, heads["A"])
+
+
+async def test_member_nodes_name_their_delegates_and_double_links_hold(cluster: Any) -> None:
+    async with cluster(3) as c:
+        circle, a, b, _d = await _setup(c)
+        await b.node.add_member("bo", "Bo")
+        bo = b.node.actor_of("bo")
+        # B's own board, a sub-circle of the coalition's general circle.
+        board = await b.node.create_circle("B board", "Run B", parent=circle)
+        await b.node.set_membership(board.id, "bo")
+        with pytest.raises(DomainError) as exc:
+            await b.node.set_membership(board.id, "bo", ["delegate"])
+        assert exc.value.code == "circle.not_in_parent"
+        await b.node.gov.name_delegate(circle, "bo")
+        await c.settle()
+        for n in c.nodes:
+            held = await n.node.circle(circle)
+            assert held is not None
+            assert held.members[bo].roles == ("delegate",), n
+        # Now Bo may carry the board's link up; the general circle's home signed it.
+        linked = await b.node.set_membership(board.id, "bo", ["delegate"])
+        assert linked.holders("delegate") == [bo]
+        requests = await a.store.fetchall("SELECT member, status FROM delegations")
+        assert requests == [(bo, "confirmed")]
+        with pytest.raises(DomainError) as exc:
+            await b.node.gov.name_delegate(circle, "nobody")
+        assert exc.value.code == "member.unknown"

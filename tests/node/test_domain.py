@@ -340,3 +340,40 @@ class DoubleLinks(RuleBasedStateMachine):
 
 DoubleLinks.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
 TestDoubleLinks = DoubleLinks.TestCase
+
+
+def test_a_member_node_may_name_only_its_own_people_as_delegates() -> None:
+    from nacl.signing import SigningKey
+
+    from node.domain.authority import check_authority, is_delegation
+    from node.domain.circles import CircleMember, CircleState
+    from protocol import Draft, Envelope, ErrorCode, RemoteProtocolError, node_id_of, sign
+
+    home, member, other = (SigningKey(bytes([i]) * 32) for i in (3, 4, 5))
+    h, m, o = (node_id_of(k) for k in (home, member, other))
+    circle = CircleState(
+        f"circle:general@{h}",
+        h,
+        "General",
+        "aim",
+        federated=True,
+        members={m: CircleMember(m, "active"), o: CircleMember(o, "active")},
+    )
+
+    def request(body: dict[str, object]) -> Envelope:
+        draft = Draft("membership", circle.id, 1, None, body, "2026-11-22T10:00:00Z")
+        return sign(draft, member)
+
+    ok = request({"member": f"bo@{m}", "status": "active", "roles": ["delegate"]})
+    assert is_delegation(ok, circle)
+    check_authority(ok, circle, h)
+    for body in (
+        {"member": f"cleo@{o}", "status": "active", "roles": ["delegate"]},  # not its own
+        {"member": f"bo@{m}", "status": "active", "roles": ["leader"]},  # not its to give
+        {"member": o, "status": "active"},  # a node
+    ):
+        with pytest.raises(RemoteProtocolError) as exc:
+            check_authority(request(body), circle, h)
+        assert exc.value.code == ErrorCode.NOT_HOME
+    local = CircleState(circle.id, h, "Local", "aim", members=circle.members)
+    assert not is_delegation(ok, local)  # local circles have no member nodes' requests
