@@ -270,6 +270,90 @@ class Governance:
             )
         return out
 
+    # --- questions, answers, reactions ---------------------------------------------------
+
+    async def ask(self, version_id: str, handle: str, text: str) -> str:
+        """A clarifying question on one exact version."""
+        return await self._discuss(version_id, handle, text, "question")
+
+    async def react(self, version_id: str, handle: str, text: str) -> str:
+        """A reaction to one exact version (the reactions round)."""
+        return await self._discuss(version_id, handle, text, "reaction")
+
+    async def answer(self, question_id: str, handle: str, text: str) -> str:
+        """An answer to a question (usually the proposer's)."""
+        row = await self.node.store.fetchone(
+            "SELECT header, body FROM envelopes WHERE id = ? AND kind = 'message'",
+            (question_id,),
+        )
+        from node.store.codec import envelope_from_row
+
+        question = None if row is None else envelope_from_row(row[0], row[1])
+        if question is None or (question.body or {}).get("purpose") != "question":
+            raise DomainError("consent.unknown_question", f"no question {question_id}")
+        version = str(question.body["thread"])  # type: ignore[index]
+        return await self._discuss(version, handle, text, "answer", thread=question_id)
+
+    async def _discuss(
+        self, version_id: str, handle: str, text: str, purpose: str, *, thread: str | None = None
+    ) -> str:
+        if not text.strip():
+            raise DomainError("message.empty", "say something")
+        root = await self._root_of(version_id)
+        state, circle_id = await self._state(root)
+        if state.outcome is not None:
+            raise DomainError("consent.bad_transition", f"the proposal is {state.outcome} already")
+        if purpose != "answer" and version_id != state.version_id:
+            raise DomainError(
+                "consent.wrong_version", "questions and reactions answer the current version"
+            )
+        actor = self.node.actor_of(handle)
+        circle = await self.node.circle(circle_id)
+        if circle is None or not circle.is_active(actor):
+            raise DomainError("consent.not_member", f"{handle} is not a member of the circle")
+        body = {"text": text, "thread": thread or version_id, "purpose": purpose}
+        try:
+            result = await self.node.author(
+                "message", circle_id, body, actor=actor, refs=(thread or version_id,)
+            )
+        except RemoteProtocolError as exc:
+            raise DomainError(str(exc.code), exc.message) from None
+        assert result.id is not None
+        return result.id
+
+    async def discussion(self, root: str) -> list[dict[str, Any]]:
+        """The questions, answers and reactions on a proposal's versions, oldest first."""
+        from node.store.codec import envelope_from_row
+
+        view = await self.proposal(root)
+        if view is None:
+            return []
+        versions = {v.id for v in view.state.history}
+        out: list[dict[str, Any]] = []
+        questions: set[str] = set()
+        for env_id, header, body in await self.node.store.fetchall(
+            "SELECT id, header, body FROM envelopes WHERE scope = ?"
+            " AND kind = 'message' ORDER BY rowid",
+            (view.circle_id,),
+        ):
+            env = envelope_from_row(header, body)
+            b = env.body or {}
+            thread = b.get("thread")
+            if thread in versions or thread in questions:
+                if b.get("purpose") == "question":
+                    questions.add(env_id)
+                out.append(
+                    {
+                        "id": env_id,
+                        "purpose": b.get("purpose", "chat"),
+                        "thread": thread,
+                        "actor": env.actor or env.author,
+                        "text": b.get("text"),
+                        "ts": env.ts,
+                    }
+                )
+        return out
+
     # --- elections ----------------------------------------------------------------------
 
     async def open_selection(

@@ -93,7 +93,25 @@ async def test_objection_amendment_adoption_and_review_across_three_nodes(
             assert view is not None, n
             assert view.state.phase == "draft"
             assert view.state.proposer == b.node.actor_of("ben")
-        await _open_round(c, a, root)
+        for phase in ("presented", "questions"):
+            await a.node.gov.move(root, "ana", phase)
+        await c.settle()
+        question = await d.node.gov.ask(root, "cleo", "Who pays for the flyers?")
+        await c.settle()
+        await b.node.gov.answer(question, "ben", "Each union its own.")
+        await a.node.gov.move(root, "ana", "reactions")
+        await c.settle()
+        await d.node.gov.react(root, "cleo", "Worried about money.")
+        await c.settle()
+        for n in c.nodes:
+            talk = await n.node.gov.discussion(root)
+            assert [(t["purpose"], t["text"]) for t in talk] == [
+                ("question", "Who pays for the flyers?"),
+                ("answer", "Each union its own."),
+                ("reaction", "Worried about money."),
+            ], n
+        await a.node.gov.move(root, "ana", "consent")
+        await c.settle()
 
         objection = await d.node.gov.stance(root, "cleo", "object", "we cannot fund a third")
         await b.node.gov.stance(root, "ben", "consent")
