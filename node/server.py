@@ -9,6 +9,7 @@ Federation and web UI routes plug into the same app later.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import signal
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -130,8 +131,34 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
         await node.store.close()
 
 
+async def _governance_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The clock's part of governance: reviews falling due come back to their circles."""
+    node = app[NODE]
+
+    async def tick() -> None:
+        while True:
+            try:
+                started = await node.gov.start_due_reviews()
+                if started:
+                    log.info("reviews.started", proposals=started)
+            except Exception as exc:  # a bad tick must not end the loop
+                log.warning("reviews.failed", error=str(exc))
+            await asyncio.sleep(GOVERNANCE_TICK)
+
+    task = asyncio.create_task(tick(), name="nst-governance")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def _on_shutdown(app: web.Application) -> None:
     app[HEALTH].state = "stopping"
+
+
+GOVERNANCE_TICK = 300.0  # seconds between looks for reviews falling due
 
 
 def make_app(node: Node) -> web.Application:
@@ -171,6 +198,7 @@ async def serve(
         loop.add_signal_handler(sig, stop.set)
     try:
         app = make_app(node)
+        app.cleanup_ctx.append(_governance_ctx)
         if extend is not None:
             extend(app)
         runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=10.0)

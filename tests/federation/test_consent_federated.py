@@ -344,13 +344,35 @@ async def test_the_logbook_is_the_same_everywhere_and_verifies_offline(
             await n.node.gov.stance(root, handle, "consent")
         await c.settle()
         forged = await _forge(a, circle, {"proposal": root, "outcome": "adopted", "stances": []})
-        await a.node.gov.decide(root, "ana")
+        decision = await a.node.gov.decide(root, "ana")
         await c.settle()
+        # A meeting, minuted on the facilitator's node, reaches every logbook.
+        meeting = await a.node.gov.schedule_meeting(
+            circle,
+            "ana",
+            "Coalition assembly",
+            c.clock.now() + HOUR,
+            [{"title": "Shared van", "type": "decide", "proposal": root}],
+        )
+        await c.settle()
+        await a.node.gov.write_minutes(
+            meeting,
+            "ana",
+            attendance=[a.node.actor_of("ana"), b.node.actor_of("ben"), d.node.actor_of("cleo")],
+            agenda_consented=True,
+            items=[
+                {"title": "Shared van", "type": "decide", "proposal": root, "decision": decision}
+            ],
+        )
+        await c.settle()
+        for n in c.nodes:
+            (held,) = await n.node.gov.meetings(circle)
+            assert held["minutes_id"] is not None, n
         heads = {n.name: (await logbook.entries(n.store, circle))[-1]["hash"] for n in c.nodes}
         assert len(set(heads.values())) == 1
         exported = b"\n".join(await logbook.export_jsonl(d.store, circle))
         report = await logbook.verify_export(exported)
-        assert report.entries == 2  # the charter, the adoption
+        assert report.entries == 3  # the charter, the adoption, the minutes
         assert report.head == heads["A"]
         assert [p for p, _ in report.disputed] == [
             e[0] for e in (await _governance(d, circle))["effects"] if e[1] == forged
@@ -389,7 +411,7 @@ async def test_the_logbook_is_the_same_everywhere_and_verifies_offline(
         )
         out, err = await asyncio.wait_for(proc.communicate(), 60)
         assert proc.returncode == 0, err
-        assert f"2 logbook entries, head {heads['A']}" in out.decode()
+        assert f"3 logbook entries, head {heads['A']}" in out.decode()
         assert "disputed decision (consent.bad_decision)" in out.decode()
         # A whole node's export verifies too: the circle's history replayed, same head.
         whole = b"\n".join(
@@ -397,7 +419,7 @@ async def test_the_logbook_is_the_same_everywhere_and_verifies_offline(
             + [line async for line in b.store.order_lines()]
         )
         replayed = await logbook.verify_export(logbook.from_node_export(whole, circle))
-        assert (replayed.entries, replayed.head) == (2, heads["A"])
+        assert (replayed.entries, replayed.head) == (3, heads["A"])
 
 
 async def test_member_nodes_name_their_delegates_and_double_links_hold(cluster: Any) -> None:
