@@ -283,10 +283,12 @@ class Federation:
         return [r for r in results if r is not None]
 
     async def _confirm_delegations(self) -> None:
-        """The home answers delegation requests as soon as they are ordered (§13.9)."""
+        """The home answers delegation requests as soon as they are ordered, and a child
+        circle here drops a link role its parent's home took away (§13.9)."""
         try:
             if await self.node.gov.confirm_delegations():
                 self.wake.set()
+            await self.node.gov.keep_double_links()
         except Exception as exc:  # a failure here must not fail the ingest
             log.warning("delegations", error=str(exc))
 

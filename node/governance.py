@@ -584,6 +584,27 @@ class Governance:
             done.append((request_id, outcome))
         return done
 
+    async def keep_double_links(self) -> list[tuple[str, str]]:
+        """Our circles whose parent circle is homed elsewhere: a leader or delegate who is
+        no longer an active member of that parent (its home removed them) loses the link
+        role here, so the double-link invariant holds across nodes; (circle, member)."""
+        dropped = []
+        for row in await self.node.circles():
+            if row["home"] != self.node.node_id or not row["parent"]:
+                continue
+            parent = await self.node.circle(row["parent"])
+            child = await self.node.circle(row["id"])
+            if parent is None or child is None or parent.home == self.node.node_id:
+                continue
+            for member in sorted({*child.holders("leader"), *child.holders("delegate")}):
+                if parent.is_active(member):
+                    continue
+                kept = [r for r in child.members[member].roles if r not in ("leader", "delegate")]
+                await self.node.set_membership(child.id, member, kept)
+                log.info("double link dropped", circle=child.id, member=member)
+                dropped.append((child.id, member))
+        return dropped
+
     async def start_due_reviews(self) -> list[str]:
         """Bring back every adopted decision whose review date has come, in the circles
         this node is home of, as a new proposal; the new proposals' ids."""

@@ -447,3 +447,10 @@ async def test_member_nodes_name_their_delegates_and_double_links_hold(cluster: 
         with pytest.raises(DomainError) as exc:
             await b.node.gov.name_delegate(circle, "nobody")
         assert exc.value.code == "member.unknown"
+        # The general circle's home removes Bo: B's board drops the link it carried.
+        await a.node.set_membership(circle, bo, status="removed")
+        await c.settle()
+        held_board = await b.node.circle(board.id)
+        assert held_board is not None
+        assert held_board.holders("delegate") == []
+        assert held_board.is_active(bo)  # still on the board, no longer its delegate
