@@ -229,6 +229,9 @@ def _run(args: argparse.Namespace) -> int:
         retired = load_retired_keys(node.config, key_passphrase)
         if retired:
             install_rotating_client(fed, retired)
+        from web_ui import install as install_web_ui
+
+        install_web_ui(app, node)
 
     try:
         run_async(serve(node, cfg.listen_host, cfg.listen_port, ready, with_federation))

@@ -765,6 +765,73 @@ class Governance:
         )
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
+    async def agenda(self, actor: str) -> dict[str, Any]:
+        """What needs ``actor`` now, for the home page: proposals awaiting their stance,
+        rounds closing within a day, reviews due within two weeks, elections open for
+        their nomination, and the latest decisions of their circles."""
+        await self.node.load_org_names()
+        rows = await self.node.store.fetchall(
+            "SELECT c.id, c.name, c.home, c.federated FROM circles c JOIN circle_members m"
+            " ON m.circle_id = c.id WHERE m.member = ? AND m.status = 'active' ORDER BY c.name",
+            (actor,),
+        )
+        circles = [{"id": i, "name": n, "home": h, "federated": bool(f)} for i, n, h, f in rows]
+        names = {c["id"]: c["name"] for c in circles}
+        now = self.node.clock.now()
+        soon = format_ts(now + dt.timedelta(hours=24))
+        review_by = (now + dt.timedelta(days=14)).date().isoformat()
+        awaiting, closing, reviews = [], [], []
+        for (
+            root,
+            circle_id,
+            title,
+            phase,
+            deadline,
+            blob,
+            review_date,
+            outcome,
+        ) in await self.node.store.fetchall(
+            "SELECT root, circle_id, title, phase, deadline, state, review_date, outcome"
+            " FROM proposals WHERE circle_id IN (SELECT circle_id FROM circle_members"
+            " WHERE member = ? AND status = 'active')"
+            " AND (outcome IS NULL OR (outcome = 'adopted' AND review_done = 0"
+            " AND review_date IS NOT NULL)) ORDER BY deadline, root",
+            (actor,),
+        ):
+            item = {"root": root, "title": title, "circle": names[circle_id], "deadline": deadline}
+            if outcome == "adopted":
+                if review_date <= review_by:
+                    reviews.append({**item, "review_date": review_date})
+            elif phase == "consent":
+                if actor not in gov.decode_state(blob).stances:
+                    awaiting.append(item)
+                if deadline and deadline[:19] <= soon[:19]:
+                    closing.append(item)
+        elections = []
+        for circle in circles:
+            for sel in await self.selections(circle["id"]):
+                if sel.phase == "nominations" and actor not in sel.nominations:
+                    elections.append({"id": sel.id, "role": sel.role, "circle": circle["name"]})
+        decided = await self.node.store.fetchall(
+            "SELECT l.envelope_id, l.at, p.title, p.root, c.name, p.outcome FROM logbook l"
+            " JOIN proposals p ON p.decision_id = l.envelope_id JOIN circles c ON c.id = l.scope"
+            " WHERE l.kind = 'decision' AND l.scope IN (SELECT circle_id FROM circle_members"
+            " WHERE member = ? AND status = 'active') ORDER BY l.at DESC LIMIT 10",
+            (actor,),
+        )
+        return {
+            "circles": circles,
+            "awaiting": awaiting,
+            "closing": closing,
+            "reviews": reviews,
+            "elections": elections,
+            "expiring": [s for s in await self.expiring_terms() if s.circle in names],
+            "decisions": [
+                {"id": i, "at": a, "title": t, "root": r, "circle": n, "outcome": o}
+                for i, a, t, r, n, o in decided
+            ],
+        }
+
     async def disputes(self) -> list[dict[str, Any]]:
         rows = await self.node.store.fetchall(
             "SELECT envelope_id, scope, process, author, code, message, at FROM disputes"

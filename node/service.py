@@ -45,6 +45,7 @@ class Node:
         from node.governance import Governance
 
         self.gov = Governance(self)
+        self._peer_names: dict[str, str] = {}
 
     def notify(self) -> None:
         for listener in self.listeners:
@@ -72,6 +73,15 @@ class Node:
         result = await self.store.append_local(draft, self.key, self.clock.now())
         self.notify()
         return result
+
+    def org_names(self) -> dict[str, str]:
+        """Node id -> organization name: this node's and its peers' (as last loaded)."""
+        return {**self._peer_names, self.node_id: self.config.name}
+
+    async def load_org_names(self) -> dict[str, str]:
+        rows = await self.store.fetchall("SELECT node_id, name FROM peers")
+        self._peer_names = {n: name for n, name in rows if name}
+        return self.org_names()
 
     def actor_of(self, handle: str) -> str:
         return f"{handle}@{self.node_id}"

@@ -1,4 +1,8 @@
-"""The members' web UI: aiohttp views, templates, sessions and CSRF.
+"""The members' web UI: server-rendered pages, sessions, CSRF, live updates.
 
-Calls the Node service only; never touches storage. Not yet built beyond this marker.
+Calls the Node service (``node.gov`` for governance); never writes storage itself.
 """
+
+from web_ui.app import install
+
+__all__ = ["install"]

@@ -44,6 +44,7 @@ from node.service import Node
 from node.store import SQLiteStore
 from protocol import Draft, Envelope, envelope_id, node_id_of, sign
 from protocol.requests import NONCE, sign_request, sign_response
+from web_ui import install as install_web_ui
 
 START = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
 NAMES = "ABCDEFGHIJ"
@@ -143,6 +144,7 @@ class ClusterNode:
         node = Node(cfg, store, self.key, self.clock)
         app = make_app(node)
         install(app, node, self.transport, workers=False)
+        install_web_ui(app, node)
         # Our own Federation, seeded for reproducible jitter and with the test's limits.
         fed = Federation(
             node, self.transport, **{"rng": random.Random(self.index), **self.fed_options}

@@ -1,0 +1,121 @@
+"""Web UI tests: two organizations' real nodes (the federation harness), each serving its
+web UI on 127.0.0.1, with members who log in over HTTP or in Debian's Chromium.
+
+``web`` yields a ``World``: nodes A (home of the coalition's general circle) and B, with
+Ana (A, facilitator, admin) and Ben (B) in the general circle, plus Carl (A, a member in
+no circle). Every password is ``PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+PASSWORD = "correct horse battery"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+
+
+def _load_harness() -> Any:
+    if "harness" in sys.modules:
+        return sys.modules["harness"]
+    path = Path(__file__).parents[1] / "federation" / "harness.py"
+    spec = importlib.util.spec_from_file_location("harness", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["harness"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+harness = _load_harness()
+
+
+@dataclass
+class World:
+    cluster: Any
+    a: Any
+    b: Any
+    circle: str
+    password: str = PASSWORD
+
+    def url(self, node: Any, path: str = "/") -> str:
+        return f"{node.url}{path}"
+
+
+@pytest.fixture
+async def web() -> AsyncIterator[World]:
+    async with harness.cluster(2, workers=True) as c:
+        a, b = c.nodes
+        await c.link_all()
+        await a.node.add_member("ana", "Ana", "admin", PASSWORD)
+        await a.node.add_member("carl", "Carl", "member", PASSWORD)
+        await b.node.add_member("ben", "Ben", "member", PASSWORD)
+        circle = await c.federated_circle(a, [b], name="Coalition general circle")
+        await a.node.set_membership(circle.id, "ana", ["facilitator"])
+        await a.node.set_membership(circle.id, b.node.actor_of("ben"))
+        await c.settle()
+        for n in c.nodes:
+            await n.node.load_org_names()
+        yield World(c, a, b, circle.id)
+
+
+_CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
+
+
+class Browser:
+    """A member's HTTP session against one node's web UI (no JavaScript)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.csrf = ""
+
+    async def close(self) -> None:
+        await self.http.close()
+
+    async def get(self, path: str) -> tuple[int, str]:
+        async with self.http.get(self.base + path, allow_redirects=True) as r:
+            text = await r.text()
+            found = _CSRF.search(text)
+            if found:
+                self.csrf = found.group(1)
+            return r.status, text
+
+    async def post(
+        self, path: str, data: dict[str, str], *, csrf: str | None = None
+    ) -> tuple[int, str]:
+        form = {"_csrf": self.csrf if csrf is None else csrf, **data}
+        async with self.http.post(self.base + path, data=form, allow_redirects=True) as r:
+            text = await r.text()
+            found = _CSRF.search(text)
+            if found:
+                self.csrf = found.group(1)
+            return r.status, text
+
+    async def login(self, handle: str, password: str = PASSWORD) -> int:
+        await self.get("/login")
+        status, _ = await self.post("/login", {"handle": handle, "password": password})
+        return status
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    made: list[Browser] = []
+
+    def make(base: str) -> Browser:
+        b = Browser(base)
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        await b.close()

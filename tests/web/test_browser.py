@@ -1,0 +1,156 @@
+"""The web UI in a real browser (Debian's Chromium through Playwright): two organizations'
+nodes, two members in two browser contexts, a whole consent process with an objection
+and an amendment, live updates, accessibility (axe-core), screenshots as artifacts."""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 360, "height": 780}
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def _login(page: Page, base: str, handle: str, password: str) -> None:
+    await page.goto(base + "/login")
+    await page.get_by_label("Handle").fill(handle)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Log in").click()
+
+
+async def _axe(page: Page, name: str) -> None:
+    """No serious or critical accessibility violation on the page."""
+    await page.evaluate(AXE)
+    result = await page.evaluate("axe.run(document).then(r => r.violations)")
+    bad = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert bad == [], f"{name}: {bad}"
+
+
+async def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+async def _move(page: Page, phase: str) -> None:
+    await page.get_by_label("Move to").select_option(phase)
+    await page.get_by_role("button", name="Move").click()
+    await expect(page.locator("#phase")).to_have_text(phase)
+
+
+async def test_a_consent_process_across_two_nodes_in_two_browsers(
+    web: Any, chromium: Browser
+) -> None:
+    ana_ctx = await chromium.new_context(viewport=PHONE)
+    ben_ctx = await chromium.new_context(viewport=PHONE)
+    ana, ben = await ana_ctx.new_page(), await ben_ctx.new_page()
+    await _login(ana, web.a.url, "ana", web.password)
+    await _login(ben, web.b.url, "ben", web.password)
+    await _axe(ana, "home")
+    await _shot(ana, "home")
+
+    await ana.get_by_role("link", name="Coalition general circle").first.click()
+    await ana.get_by_text("New proposal").click()
+    await ana.get_by_label("Title").fill("Joint rent campaign")
+    await ana.get_by_label("Proposal", exact=True).fill("All member unions fund the flyers.")
+    await ana.get_by_role("button", name="Propose").click()
+    await expect(ana.locator("h1")).to_have_text("Joint rent campaign")
+    for phase in ("presented", "questions", "reactions", "consent"):
+        await _move(ana, phase)
+    root = ana.url.rsplit("/", 1)[1]
+
+    # Ben, on his own organization's node, objects; Ana's open page shows it live.
+    await ben.goto(f"{web.b.url}/proposals/{root}")
+    await expect(ben.locator("#phase")).to_have_text("consent", timeout=10_000)
+    await ben.reload()
+    await ben.get_by_role("radio", name="Object").check()
+    await ben.get_by_label("Reason (needed for a concern or an objection)").fill(
+        "We cannot fund flyers this year"
+    )
+    await ben.get_by_role("button", name="Give my stance").click()
+    await expect(ana.get_by_text("We cannot fund flyers this year").first).to_be_visible(
+        timeout=15_000
+    )  # no reload on Ana's side
+    await _axe(ana, "proposal")
+    await _shot(ana, "proposal-objection")
+
+    # Integrate: a new version, a new round, everyone consents, the decision is recorded.
+    await ana.reload()
+    await _move(ana, "integrating")
+    await ana.get_by_text("Amend (make version 2)").click()
+    await ana.locator("#amend-text").fill("Unions fund flyers; Ben's union gives volunteer time.")
+    await ana.get_by_label("What changes, and how it integrates the objections").fill(
+        "time instead of money"
+    )
+    await ana.get_by_role("button", name="Make the new version").click()
+    await _move(ana, "consent")
+    await ana.get_by_role("radio", name="Consent", exact=True).check()
+    await ana.get_by_role("button", name="Give my stance").click()
+    await expect(ben.locator("text=version 2").first).to_be_visible(timeout=15_000)
+    await ben.reload()
+    await ben.get_by_role("radio", name="Consent", exact=True).check()
+    await ben.get_by_role("button", name="Give my stance").click()
+    await expect(ana.locator(".stance-consent")).to_have_count(2, timeout=15_000)
+    await ana.reload()
+    await ana.get_by_role("button", name="Record the decision").click()
+    await expect(ana.locator("#outcome")).to_contain_text("Adopted")
+    await expect(ben.locator("#outcome")).to_contain_text("Adopted", timeout=15_000)
+    await expect(ben.get_by_text("time instead of money").first).to_be_visible()
+    await _shot(ana, "proposal-adopted")
+    await _shot(ben, "proposal-adopted-other-node")
+
+    await ana.goto(f"{web.a.url}/circles/{web.circle}")
+    await expect(ana.locator(".logbook .verified")).to_have_count(2)  # charter, decision
+    await _axe(ana, "circle")
+    await _shot(ana, "circle")
+    await ana.goto(f"{web.a.url}/admin")
+    await _axe(ana, "admin")
+    await _shot(ana, "admin")
+    await ana_ctx.close()
+    await ben_ctx.close()
+
+
+async def test_login_failure_csrf_and_admin_page_in_the_browser(
+    web: Any, chromium: Browser
+) -> None:
+    ctx = await chromium.new_context(viewport=PHONE)
+    page = await ctx.new_page()
+    await _login(page, web.a.url, "carl", "not the password")
+    await expect(page.get_by_role("alert")).to_have_text("Wrong handle or password.")
+    await _axe(page, "login")
+    await _shot(page, "login-failed")
+    await _login(page, web.a.url, "carl", web.password)
+    await expect(page.locator("h1")).to_have_text("What needs you now")
+    await page.goto(web.a.url + "/admin")
+    await expect(page.locator("h1")).to_have_text("Not allowed")
+    # A form whose token was tampered with is refused, and nothing changes.
+    await page.goto(web.a.url + "/password")
+    await page.locator("#main input[name=_csrf]").evaluate("e => e.value = 'forged'")
+    await page.get_by_label("Current password").fill(web.password)
+    await page.get_by_label("New password", exact=True).fill("another long password")
+    await page.get_by_label("New password again").fill("another long password")
+    await page.get_by_role("button", name="Change password").click()
+    await expect(page.get_by_text(re.compile("auth.csrf"))).to_be_visible()
+    assert await web.a.node.check_login("carl", web.password) is not None
+    await ctx.close()
