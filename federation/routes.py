@@ -138,6 +138,7 @@ def install(
     ``verify_workers`` processes verify large batches on other cores."""
     fed = Federation(node, transport, verifier=Verifier(workers=verify_workers))
     app[FEDERATION] = fed
+    node.links = fed
     app.router.add_get(f"{API}/node", _node)
     app.router.add_post(f"{API}/link", _signed(_link, linking=True))
     app.router.add_post(f"{API}/unlink", _signed(_unlink))

@@ -8,10 +8,11 @@ them touches storage directly.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import sqlite3
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -31,6 +32,14 @@ from protocol.ids import NODE_PREFIX
 _HASHER = PasswordHasher()
 
 
+class Links(Protocol):
+    """What the federation offers the rest of the node about links with other nodes."""
+
+    async def create_invite(self, expires: dt.timedelta = ..., note: str = "") -> Any: ...
+    async def link(self, invite_text: str) -> Any: ...
+    async def unlink(self, node_id: str) -> Any: ...
+
+
 class Node:
     def __init__(self, config: Config, store: Store, key: SigningKey, clock: Clock) -> None:
         self.config = config
@@ -45,6 +54,12 @@ class Node:
         from node.governance import Governance
 
         self.gov = Governance(self)
+        from node.accounts import Accounts
+
+        self.accounts = Accounts(self)
+        # Set by the federation when it is installed (the composition root): links with
+        # other organizations' nodes, for the web UI's admin pages.
+        self.links: Links | None = None
         self._peer_names: dict[str, str] = {}
 
     def notify(self) -> None:

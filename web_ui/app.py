@@ -22,16 +22,17 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from node.accounts import Session
 from node.domain.errors import DomainError
 from node.service import Node
-from web_ui import sessions
+from web_ui.throttle import LoginThrottle
 
 Role = Literal["public", "member", "admin"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 COOKIE = "nst_session"
 NODE_KEY = web.AppKey("web_node", Node)
-THROTTLE = web.AppKey("web_throttle", sessions.LoginThrottle)
+THROTTLE = web.AppKey("web_throttle", LoginThrottle)
 FLASH = web.AppKey("web_flash", dict)
 SESSION = web.RequestKey("web_session", object)
 FORM = web.RequestKey("web_form", object)
@@ -51,9 +52,9 @@ class Forbidden(web.HTTPForbidden):
     pass
 
 
-def session_of(request: web.Request) -> sessions.Session:
+def session_of(request: web.Request) -> Session:
     s = request[SESSION]
-    assert isinstance(s, sessions.Session)
+    assert isinstance(s, Session)
     return s
 
 
@@ -63,7 +64,7 @@ def page(role: Role) -> Callable[[Handler], Handler]:
     def wrap(view: Handler) -> Handler:
         async def handler(request: web.Request) -> web.StreamResponse:
             node = request.app[NODE_KEY]
-            session = await sessions.load(node, request.cookies.get(COOKIE))
+            session = await node.accounts.session(request.cookies.get(COOKIE))
             if session is not None:
                 request[SESSION] = session
             if role != "public":
@@ -121,7 +122,7 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 def flash(request: web.Request, message: str, kind: str = "error") -> None:
     session = request.get(SESSION)
-    if isinstance(session, sessions.Session):
+    if isinstance(session, Session):
         request.app[FLASH].setdefault(session.token_hash, []).append((kind, message))
 
 
@@ -134,7 +135,7 @@ def back(request: web.Request, to: str, error: DomainError | None = None) -> web
 
 def render(request: web.Request, template: str, context: dict[str, Any]) -> web.Response:
     found = request.get(SESSION)
-    session = found if isinstance(found, sessions.Session) else None
+    session = found if isinstance(found, Session) else None
     node = request.app[NODE_KEY]
     messages = request.app[FLASH].pop(session.token_hash, []) if session else []
     base = {
@@ -179,7 +180,7 @@ async def live(request: web.Request) -> web.StreamResponse:
 
 def install(app: web.Application, node: Node) -> None:
     """Add the web UI to a node's application."""
-    from web_ui import views
+    from web_ui import more, views
 
     env = aiohttp_jinja2.setup(
         app,
@@ -192,10 +193,11 @@ def install(app: web.Application, node: Node) -> None:
     env.filters["date"] = lambda d: "" if d is None else str(d)
     env.globals["org_name"] = lambda node_id: views.org_name(app, node_id)
     app[NODE_KEY] = node
-    app[THROTTLE] = sessions.LoginThrottle()
+    app[THROTTLE] = LoginThrottle()
     app[FLASH] = {}
     app.middlewares.append(_errors)
     views.routes(app, page, live)
+    more.routes(app, page)
     app.router.add_static("/static", _STATIC, append_version=True)
 
 

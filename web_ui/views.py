@@ -11,10 +11,10 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from node.accounts import SESSION_DAYS
 from node.domain.errors import DomainError
 from node.service import Node
 from protocol.ids import NODE_PREFIX
-from web_ui import sessions
 from web_ui.app import COOKIE, FORM, NODE_KEY, THROTTLE, back, render, session_of
 
 STANCE_LABELS = {"consent": "Consent", "concern": "Consent with concern", "object": "Objection"}
@@ -124,7 +124,7 @@ async def login(request: web.Request) -> web.Response:
         response.set_status(401)
         return response
     throttle.succeeded(handle)
-    token, _ = await sessions.start(node, member.handle)
+    token, _ = await node.accounts.start_session(member.handle)
     response = web.HTTPSeeOther(target)
     response.set_cookie(
         COOKIE,
@@ -132,14 +132,14 @@ async def login(request: web.Request) -> web.Response:
         httponly=True,
         samesite="Lax",
         secure=_secure(request),
-        max_age=sessions.SESSION_DAYS * 86400,
+        max_age=SESSION_DAYS * 86400,
         path="/",
     )
     raise response
 
 
 async def logout(request: web.Request) -> web.Response:
-    await sessions.end(_node(request), session_of(request).token_hash)
+    await _node(request).accounts.end_session(session_of(request).token_hash)
     response = web.HTTPSeeOther("/login")
     response.del_cookie(COOKIE, path="/")
     raise response
@@ -150,19 +150,16 @@ async def password_form(request: web.Request) -> web.Response:
 
 
 async def password(request: web.Request) -> web.Response:
-    node = _node(request)
     me = session_of(request).member
-    current = str(_form(request).get("current", ""))
     new = str(_form(request).get("new", ""))
     if new != str(_form(request).get("repeat", "")):
         raise back(request, "/password", DomainError("member.mismatch", "The passwords differ."))
-    if await node.check_login(me.handle, current) is None:
-        raise back(request, "/password", DomainError("auth.wrong_password", "Wrong password."))
     try:
-        await node.set_password(me.handle, new)
+        await _node(request).accounts.change_password(
+            me.handle, str(_form(request).get("current", "")), new
+        )
     except DomainError as exc:
         raise back(request, "/password", exc) from None
-    await sessions.end_all(node, me.handle)
     response = web.HTTPSeeOther("/login")
     response.del_cookie(COOKIE, path="/")
     raise response
@@ -383,7 +380,13 @@ async def admin(request: web.Request) -> web.Response:
     return render(
         request,
         "admin.html",
-        {"members": await node.members(), "status": status, "disputes": status["disputes"]},
+        {
+            "members": await node.members(),
+            "status": status,
+            "disputes": status["disputes"],
+            "invites": await node.accounts.invitations(),
+            "links": node.links is not None,
+        },
     )
 
 

@@ -150,6 +150,7 @@ class ClusterNode:
             node, self.transport, **{"rng": random.Random(self.index), **self.fed_options}
         )
         app[FEDERATION] = fed
+        node.links = fed
         runner = web.AppRunner(app)
         await runner.setup()
         try:

@@ -41,7 +41,7 @@ async def _axe(page: Page, name: str) -> None:
     await page.evaluate(AXE)
     result = await page.evaluate("axe.run(document).then(r => r.violations)")
     bad = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        (v["id"], v["impact"], [(n["target"], n.get("failureSummary")) for n in v["nodes"]][:3])
         for v in result
         if v["impact"] in ("serious", "critical")
     ]
@@ -72,7 +72,7 @@ async def test_a_consent_process_across_two_nodes_in_two_browsers(
 
     await ana.get_by_role("link", name="Coalition general circle").first.click()
     await ana.get_by_text("New proposal").click()
-    await ana.get_by_label("Title").fill("Joint rent campaign")
+    await ana.locator("#title").fill("Joint rent campaign")
     await ana.get_by_label("Proposal", exact=True).fill("All member unions fund the flyers.")
     await ana.get_by_role("button", name="Propose").click()
     await expect(ana.locator("h1")).to_have_text("Joint rent campaign")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -78,3 +79,116 @@ async def test_password_change_ends_every_session(web: Any, browser: Any) -> Non
     _status, page = await two.get("/")
     assert "Log in" in page
     assert await one.login("carl", new) == 200
+
+
+async def test_an_admin_invites_a_member_who_joins_with_a_one_time_link(
+    web: Any, browser: Any
+) -> None:
+    admin = browser(web.a.url)
+    await admin.login("ana")
+    await admin.get("/admin")
+    status, page = await admin.post("/admin/invites", {"handle": "dora", "display_name": "Dora"})
+    assert status == 200
+    link = re.search(r"(/join/[A-Za-z0-9_-]+)", page)
+    assert link is not None
+    newcomer = browser(web.a.url)
+    status, page = await newcomer.get(link.group(1))
+    assert "Welcome, Dora" in page
+    status, page = await newcomer.post(link.group(1), {"new": "short", "repeat": "short"})
+    assert status == 400  # too short: nothing created
+    long = "dora's long password"
+    status, page = await newcomer.post(link.group(1), {"new": long, "repeat": long})
+    assert "What needs you now" in page
+    again = browser(web.a.url)
+    status, _ = await again.get(link.group(1))
+    assert status == 404  # used up
+    assert await web.a.node.check_login("dora", long) is not None
+
+
+async def test_an_admin_disables_a_member_and_their_sessions_end(web: Any, browser: Any) -> None:
+    carl = browser(web.a.url)
+    await carl.login("carl")
+    admin = browser(web.a.url)
+    await admin.login("ana")
+    await admin.get("/admin")
+    await admin.post("/admin/members", {"handle": "carl", "disabled": "yes"})
+    _, page = await carl.get("/")
+    assert "Log in" in page
+    assert await carl.login("carl") == 401
+
+
+async def test_an_election_a_meeting_and_the_logbook_through_the_pages(
+    web: Any, browser: Any
+) -> None:
+    ana, ben = browser(web.a.url), browser(web.b.url)
+    await ana.login("ana")
+    await ben.login("ben")
+    await ana.get(f"/circles/{web.circle}")
+    _, page = await ana.post(
+        f"/circles/{web.circle}/elections",
+        {"role": "secretary", "description": "Keeps the minutes", "term_months": "12"},
+    )
+    sel = (await web.a.node.gov.selections(web.circle))[0].id
+    assert "Election: secretary" in page
+    ben_actor = web.b.node.actor_of("ben")
+    await ana.get(f"/elections/{sel}")
+    await ana.post(f"/elections/{sel}", {"action": "nominate", "nominee": ben_actor})
+    await ana.post(f"/elections/{sel}", {"action": "phase", "phase": "nomination_round"})
+    await ana.post(f"/elections/{sel}", {"action": "reveal", "reason": "organised"})
+    await ana.post(f"/elections/{sel}", {"action": "phase", "phase": "change_round"})
+    await ana.post(
+        f"/elections/{sel}", {"action": "phase", "phase": "consent", "candidate": ben_actor}
+    )
+    await ana.post(
+        f"/elections/{sel}", {"action": "stance", "candidate": ben_actor, "stance": "consent"}
+    )
+    await web.cluster.settle()
+    await ben.get(f"/elections/{sel}")
+    await ben.post(
+        f"/elections/{sel}", {"action": "stance", "candidate": ben_actor, "stance": "consent"}
+    )
+    await web.cluster.settle()
+    _, page = await ana.post(f"/elections/{sel}", {"action": "result"})
+    assert "Selected:" in page
+    # A meeting with its minutes.
+    await ana.get(f"/circles/{web.circle}")
+    _, page = await ana.post(
+        f"/circles/{web.circle}/meetings",
+        {"title": "Assembly", "starts": "2026-11-23T18:00", "agenda": "Rent\nFlyers"},
+    )
+    assert "Write the minutes" in page
+    meeting = (await web.a.node.gov.meetings(web.circle))[0]["id"]
+    await ana.post(
+        f"/meetings/{meeting}/minutes",
+        {
+            "attendance": web.a.node.actor_of("ana"),
+            "agenda_consented": "yes",
+            "opening": "All well",
+            "items": "Rent",
+            "closing": "Thanks",
+        },
+    )
+    _, page = await ana.get(f"/circles/{web.circle}/logbook")
+    assert page.count('class="verified"') == 3  # charter, selection, minutes
+    async with ana.http.get(f"{web.a.url}/circles/{web.circle}/logbook.jsonl") as r:
+        exported = await r.read()
+    from node import logbook
+
+    report = await logbook.verify_export(exported)
+    assert report.entries == 3
+
+
+async def test_messages_in_a_circle_and_between_organizations(web: Any, browser: Any) -> None:
+    ana, ben = browser(web.a.url), browser(web.b.url)
+    await ana.login("ana")
+    await ben.login("ben")
+    await ana.get(f"/circles/{web.circle}/messages")
+    await ana.post(f"/circles/{web.circle}/messages", {"text": "Meeting at six <b>sharp</b>"})
+    await web.cluster.settle()
+    _, page = await ben.get(f"/circles/{web.circle}/messages")
+    assert "Meeting at six &lt;b&gt;sharp&lt;/b&gt;" in page
+    await ben.get(f"/messages/{web.a.node_id}")
+    await ben.post(f"/messages/{web.a.node_id}", {"text": "Can you host the assembly?"})
+    await web.cluster.settle()
+    _, page = await ana.get(f"/messages/{web.b.node_id}")
+    assert "Can you host the assembly?" in page
