@@ -57,6 +57,9 @@ class Node:
         from node.accounts import Accounts
 
         self.accounts = Accounts(self)
+        from node.notifications import Notifications
+
+        self.notifications = Notifications(self)
         # Set by the federation when it is installed (the composition root): links with
         # other organizations' nodes, for the web UI's admin pages.
         self.links: Links | None = None

@@ -36,6 +36,7 @@ THROTTLE = web.AppKey("web_throttle", LoginThrottle)
 FLASH = web.AppKey("web_flash", dict)
 SESSION = web.RequestKey("web_session", object)
 FORM = web.RequestKey("web_form", object)
+UNREAD = web.RequestKey("web_unread", int)
 _STATIC = Path(__file__).with_name("static")
 _HEADERS = {
     "Content-Security-Policy": (
@@ -74,6 +75,8 @@ def page(role: Role) -> Callable[[Handler], Handler]:
                     raise _error(401, "auth.login_required", "Log in first.")
                 if role == "admin" and session.member.role != "admin":
                     raise _error(403, "auth.forbidden", "This page is for the node's admins.")
+            if session is not None and request.method == "GET":
+                request[UNREAD] = await node.notifications.unread(session.member.handle)
             if request.method == "POST":
                 form = await request.post()
                 request[FORM] = form
@@ -139,6 +142,7 @@ def render(request: web.Request, template: str, context: dict[str, Any]) -> web.
     node = request.app[NODE_KEY]
     messages = request.app[FLASH].pop(session.token_hash, []) if session else []
     base = {
+        "unread": request.get(UNREAD, 0),
         "me": session.member if session else None,
         "actor": node.actor_of(session.member.handle) if session else None,
         "csrf": session.csrf if session else "",

@@ -395,6 +395,38 @@ async def admin_link(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/admin#links")
 
 
+# --- notifications -------------------------------------------------------------------------
+
+
+async def notifications(request: web.Request) -> web.Response:
+    node = _node(request)
+    handle = session_of(request).member.handle
+    items = await node.notifications.recent(handle)
+    settings = await node.notifications.settings(handle)
+    response = render(
+        request,
+        "notifications.html",
+        {
+            "items": items,
+            "settings": settings,
+            "digest": await node.notifications.digest(handle),
+        },
+    )
+    await node.notifications.mark_seen(handle)
+    return response
+
+
+async def notification_settings(request: web.Request) -> web.Response:
+    node = _node(request)
+    try:
+        await node.notifications.set_digest(
+            session_of(request).member.handle, _field(request, "digest", 10)
+        )
+    except DomainError as exc:
+        raise back(request, "/notifications", exc) from None
+    raise web.HTTPSeeOther("/notifications")
+
+
 def routes(app: web.Application, page: Any) -> None:
     get, post = app.router.add_get, app.router.add_post
     get("/elections/{id}", page("member")(election))
@@ -410,6 +442,8 @@ def routes(app: web.Application, page: Any) -> None:
     get("/messages", page("member")(direct_list))
     get("/messages/{peer}", page("member")(direct_page))
     post("/messages/{peer}", page("member")(direct_send))
+    get("/notifications", page("member")(notifications))
+    post("/notifications", page("member")(notification_settings))
     get("/join/{token}", page("public")(join_form))
     post("/join/{token}", page("public")(join))
     post("/admin/invites", page("admin")(admin_invite_member))

@@ -386,6 +386,13 @@ async def admin(request: web.Request) -> web.Response:
             "disputes": status["disputes"],
             "invites": await node.accounts.invitations(),
             "links": node.links is not None,
+            "settings": {
+                "Name": node.config.name,
+                "Public URL": node.config.url,
+                "Listening on": f"{node.config.listen_host}:{node.config.listen_port}",
+                "Development mode": "on" if node.config.dev_mode else "off",
+                "Metrics": "public" if node.config.metrics_public else "loopback only",
+            },
         },
     )
 

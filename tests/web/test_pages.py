@@ -192,3 +192,22 @@ async def test_messages_in_a_circle_and_between_organizations(web: Any, browser:
     await web.cluster.settle()
     _, page = await ana.get(f"/messages/{web.b.node_id}")
     assert "Can you host the assembly?" in page
+
+
+async def test_notifications_list_what_others_did_and_keep_the_digest_setting(
+    web: Any, browser: Any
+) -> None:
+    root = await web.a.node.gov.propose(web.circle, "ana", "Banner colours", "Red and black.")
+    await web.cluster.settle()
+    ben = browser(web.b.url)
+    await ben.login("ben")
+    _, page = await ben.get("/")
+    assert 'Notifications <span class="badge">1' in page
+    _, page = await ben.get("/notifications")
+    assert "Banner colours" in page
+    assert f"/proposals/{root}" in page
+    _, page = await ben.get("/")
+    assert 'Notifications <span class="badge">' not in page  # seen
+    _, page = await ben.post("/notifications", {"digest": "daily"})
+    assert 'value="daily" checked' in page
+    assert "Banner colours" in page  # in the digest of the last day

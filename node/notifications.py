@@ -1,0 +1,113 @@
+"""A member's notifications: what happened in their circles (proposals, phases, stances,
+decisions, elections, meetings), newest first, with what they have not seen yet marked;
+and a daily digest of the same for members who ask for one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+from node.store.codec import envelope_from_row
+from protocol import format_ts
+
+if TYPE_CHECKING:
+    from node.service import Node
+
+_WHAT = {
+    "proposal": "proposed",
+    "phase": "moved a proposal",
+    "stance": "gave a stance",
+    "decision": "recorded a decision",
+    "selection": "acted in an election",
+    "meeting": "scheduled or minuted a meeting",
+}
+
+
+class Notifications:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    async def settings(self, handle: str) -> dict[str, Any]:
+        row = await self.node.store.fetchone(
+            "SELECT digest, seen_at FROM notification_settings WHERE handle = ?", (handle,)
+        )
+        return {"digest": row[0] if row else "off", "seen_at": row[1] if row else None}
+
+    async def set_digest(self, handle: str, digest: str) -> None:
+        if digest not in ("off", "daily"):
+            from node.domain.errors import DomainError
+
+            raise DomainError("notify.bad_digest", "the digest is off or daily")
+        await self.node.store.write(
+            lambda conn: conn.execute(
+                "INSERT INTO notification_settings (handle, digest) VALUES (?, ?)"
+                " ON CONFLICT (handle) DO UPDATE SET digest = excluded.digest",
+                (handle, digest),
+            )
+        )
+
+    async def mark_seen(self, handle: str) -> None:
+        now = format_ts(self.node.clock.now())
+
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO notification_settings (handle, seen_at) VALUES (?, ?)"
+                " ON CONFLICT (handle) DO UPDATE SET seen_at = excluded.seen_at",
+                (handle, now),
+            )
+
+        await self.node.store.write(run)
+
+    async def recent(
+        self, handle: str, *, since: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Events in the member's circles (newest first), others' acts only."""
+        actor = self.node.actor_of(handle)
+        seen = (await self.settings(handle))["seen_at"]
+        rows = await self.node.store.fetchall(
+            "SELECT o.envelope_id, o.at, c.name, c.id, g.process, e.header, e.body"
+            " FROM circle_order o JOIN gov_effects g ON g.envelope_id = o.envelope_id"
+            " JOIN envelopes e ON e.id = o.envelope_id JOIN circles c ON c.id = o.scope"
+            " WHERE g.status = 'applied' AND e.kind NOT IN ('circle', 'membership')"
+            " AND o.scope IN (SELECT circle_id FROM circle_members WHERE member = ?"
+            " AND status = 'active') AND o.at > ? ORDER BY o.at DESC, o.pos DESC LIMIT ?",
+            (actor, since or "", limit),
+        )
+        out = []
+        for env_id, at, circle_name, circle_id, process, header, body in rows:
+            env = envelope_from_row(header, body)
+            who = env.actor or env.author
+            if who == actor:
+                continue
+            b = env.body or {}
+            detail = b.get("title") or b.get("phase") or b.get("outcome") or b.get("op") or ""
+            out.append(
+                {
+                    "id": env_id,
+                    "at": at,
+                    "circle": circle_name,
+                    "circle_id": circle_id,
+                    "process": process,
+                    "kind": env.kind,
+                    "who": who,
+                    "what": _WHAT.get(env.kind, env.kind),
+                    "detail": detail,
+                    "unread": seen is None or at > seen,
+                }
+            )
+        return out
+
+    async def unread(self, handle: str) -> int:
+        return sum(1 for n in await self.recent(handle) if n["unread"])
+
+    async def digest(self, handle: str, now: dt.datetime | None = None) -> str:
+        """The daily digest's text: the last 24 hours in the member's circles."""
+        when = now or self.node.clock.now()
+        items = await self.recent(handle, since=format_ts(when - dt.timedelta(days=1)))
+        if not items:
+            return "Nothing happened in your circles in the last day."
+        lines = [f"{len(items)} things happened in your circles in the last day:"]
+        for n in reversed(items):
+            lines.append(f"- {n['at']} {n['circle']}: {n['who']} {n['what']} {n['detail']}")
+        return "\n".join(lines)
