@@ -787,26 +787,27 @@ class Governance:
             title,
             phase,
             deadline,
-            blob,
             review_date,
             outcome,
+            mine,
         ) in await self.node.store.fetchall(
-            "SELECT root, circle_id, title, phase, deadline, state, review_date, outcome"
-            " FROM proposals WHERE circle_id IN (SELECT circle_id FROM circle_members"
-            " WHERE member = ? AND status = 'active')"
-            " AND (outcome IS NULL OR (outcome = 'adopted' AND review_done = 0"
-            " AND review_date IS NOT NULL)) ORDER BY deadline, root",
-            (actor,),
+            "SELECT p.root, p.circle_id, p.title, p.phase, p.deadline, p.review_date,"
+            " p.outcome, EXISTS (SELECT 1 FROM current_stances s WHERE s.root = p.root"
+            " AND s.member = ?1) FROM proposals p WHERE p.circle_id IN"
+            " (SELECT circle_id FROM circle_members WHERE member = ?1 AND status = 'active')"
+            " AND (p.phase = 'consent' OR (p.outcome = 'adopted' AND p.review_done = 0"
+            " AND p.review_date IS NOT NULL AND p.review_date <= ?2))"
+            " ORDER BY p.deadline, p.root",
+            (actor, review_by),
         ):
             item = {"root": root, "title": title, "circle": names[circle_id], "deadline": deadline}
             if outcome == "adopted":
-                if review_date <= review_by:
-                    reviews.append({**item, "review_date": review_date})
-            elif phase == "consent":
-                if actor not in gov.decode_state(blob).stances:
-                    awaiting.append(item)
-                if deadline and deadline[:19] <= soon[:19]:
-                    closing.append(item)
+                reviews.append({**item, "review_date": review_date})
+                continue
+            if not mine:
+                awaiting.append(item)
+            if deadline and deadline[:19] <= soon[:19]:
+                closing.append(item)
         elections = []
         for circle in circles:
             for sel in await self.selections(circle["id"]):

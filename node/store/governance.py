@@ -54,6 +54,7 @@ GOVERNANCE_TABLES = (
     "meetings",
     "logbook",
     "selections",
+    "current_stances",
 )
 
 _STATE_ENCODER = msgspec.json.Encoder()
@@ -518,6 +519,11 @@ def decode_state(data: bytes) -> consent.ProposalState:
 
 def _save(conn: sqlite3.Connection, state: consent.ProposalState, at: dt.datetime) -> None:
     current = state.current
+    conn.execute("DELETE FROM current_stances WHERE root = ?", (state.root,))
+    conn.executemany(
+        "INSERT INTO current_stances (root, member, value) VALUES (?, ?, ?)",
+        [(state.root, s.member, s.value) for s in state.stances.values()],
+    )
     conn.execute(
         "INSERT INTO proposals (root, circle_id, proposer, title, version, version_id, phase,"
         " deadline, outcome, review_date, updated_at, state)"

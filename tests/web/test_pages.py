@@ -211,3 +211,21 @@ async def test_notifications_list_what_others_did_and_keep_the_digest_setting(
     _, page = await ben.post("/notifications", {"digest": "daily"})
     assert 'value="daily" checked' in page
     assert "Banner colours" in page  # in the digest of the last day
+
+
+async def test_home_lists_rounds_awaiting_my_stance(web: Any, browser: Any) -> None:
+    gov = web.a.node.gov
+    root = await gov.propose(web.circle, "ana", "Shared office", "Rent one together.")
+    for phase in ("presented", "questions", "reactions", "consent"):
+        await gov.move(root, "ana", phase)
+    await web.cluster.settle()
+    ben = browser(web.b.url)
+    await ben.login("ben")
+    _, page = await ben.get("/")
+    awaiting = page.split('id="awaiting-h"')[1].split("</section>")[0]
+    assert "Shared office" in awaiting
+    await web.b.node.gov.stance(root, "ben", "consent")
+    await web.cluster.settle()
+    _, page = await ben.get("/")
+    awaiting = page.split('id="awaiting-h"')[1].split("</section>")[0]
+    assert "Shared office" not in awaiting
