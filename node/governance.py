@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import secrets
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ from node.store import AppendResult, LocalDraft
 from node.store import governance as gov
 from node.store.log import append_local
 from node.store.state import load_circle
-from protocol import RemoteProtocolError, format_ts
+from protocol import RemoteProtocolError, format_ts, scope_owner
 
 log = structlog.get_logger("nst.governance")
 
@@ -62,6 +63,10 @@ class ProposalView:
     pending: int  # our envelopes on it not yet ordered by the home
 
 
+HOME_LIST = 20
+AGENDA_TTL = 30.0  # seconds a member's home agenda is kept when nothing changes
+
+
 def _record_delegation(
     row: tuple[str, str, str, str, str | None, str | None],
     at: dt.datetime,
@@ -77,6 +82,9 @@ def _record_delegation(
 class Governance:
     def __init__(self, node: Node) -> None:
         self.node = node
+        self._agendas: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.agenda_ttl = AGENDA_TTL
+        node.governance_listeners.append(self._agendas.clear)
 
     def _now(self) -> dt.datetime:
         # Order times have second precision; judging at the same instant keeps a
@@ -321,23 +329,21 @@ class Governance:
         assert result.id is not None
         return result.id
 
-    async def discussion(self, root: str) -> list[dict[str, Any]]:
+    async def discussion(self, root: str, view: ProposalView | None = None) -> list[dict[str, Any]]:
         """The questions, answers and reactions on a proposal's versions, oldest first."""
-        from node.store.codec import envelope_from_row
 
-        view = await self.proposal(root)
+        view = view or await self.proposal(root)
         if view is None:
             return []
         versions = {v.id for v in view.state.history}
         out: list[dict[str, Any]] = []
         questions: set[str] = set()
-        for env_id, header, body in await self.node.store.fetchall(
-            "SELECT id, header, body FROM envelopes WHERE scope = ?"
+        for env_id, actor, author, ts, raw in await self.node.store.fetchall(
+            "SELECT id, actor, author, ts, body FROM envelopes WHERE scope = ?"
             " AND kind = 'message' ORDER BY rowid",
             (view.circle_id,),
         ):
-            env = envelope_from_row(header, body)
-            b = env.body or {}
+            b = orjson.loads(raw) if raw is not None else {}
             thread = b.get("thread")
             if thread in versions or thread in questions:
                 if b.get("purpose") == "question":
@@ -347,9 +353,9 @@ class Governance:
                         "id": env_id,
                         "purpose": b.get("purpose", "chat"),
                         "thread": thread,
-                        "actor": env.actor or env.author,
+                        "actor": actor or author,
                         "text": b.get("text"),
-                        "ts": env.ts,
+                        "ts": ts,
                     }
                 )
         return out
@@ -510,7 +516,9 @@ class Governance:
         """Selected role holders whose term ends within ``within_days`` (or has ended)."""
         today = self._now().date()
         rows = await self.node.store.fetchall(
-            "SELECT state FROM selections WHERE selected IS NOT NULL ORDER BY term_end"
+            "SELECT state FROM selections WHERE selected IS NOT NULL AND term_end <= ?"
+            " ORDER BY term_end",
+            ((today + dt.timedelta(days=within_days)).isoformat(),),
         )
         states = [gov.decode_selection(r[0]) for r in rows]
         return [s for s in states if term_expiring(s, today, within_days)]
@@ -702,42 +710,46 @@ class Governance:
         )
         if row is None:
             return None
-        from node.store.codec import envelope_from_row
 
         effects = []
         texts: dict[str, str] = {}
-        for env_id, pos, status, code, message, at, header, body in await self.node.store.fetchall(
-            "SELECT g.envelope_id, g.pos, g.status, g.code, g.message, o.at, e.header, e.body"
-            " FROM gov_effects g JOIN circle_order o ON o.envelope_id = g.envelope_id"
-            " AND o.scope = g.scope JOIN envelopes e ON e.id = g.envelope_id"
-            " WHERE g.process = ? ORDER BY g.pos",
+        for (
+            env_id,
+            pos,
+            status,
+            code,
+            message,
+            at,
+            kind,
+            actor,
+            author,
+            raw,
+        ) in await self.node.store.fetchall(
+            "SELECT g.envelope_id, g.pos, g.status, g.code, g.message, o.at, e.kind,"
+            " e.actor, e.author, e.body FROM gov_effects g JOIN circle_order o"
+            " ON o.envelope_id = g.envelope_id AND o.scope = g.scope"
+            " JOIN envelopes e ON e.id = g.envelope_id WHERE g.process = ? ORDER BY g.pos",
             (root,),
         ):
-            env = envelope_from_row(header, body)
-            if env.kind == "proposal" and env.body is not None:
-                texts[env_id] = str(env.body.get("text", ""))
+            # Every envelope here was verified when it was stored: its columns and body
+            # are read as they are, without decoding the signed header again.
+            body = orjson.loads(raw) if raw is not None else None
+            if kind == "proposal" and body is not None:
+                texts[env_id] = str(body.get("text", ""))
             effects.append(
-                Effect(
-                    env_id,
-                    pos,
-                    env.kind,
-                    env.actor or env.author,
-                    status,
-                    code,
-                    message,
-                    at,
-                    env.body,
-                )
+                Effect(env_id, pos, kind, actor or author, status, code, message, at, body)
             )
-        pending = await self.node.store.fetchone(
-            "SELECT count(*) FROM envelopes e WHERE e.scope = ? AND e.author = ?"
-            " AND e.kind IN ('proposal', 'phase', 'stance', 'decision')"
-            " AND NOT EXISTS (SELECT 1 FROM circle_order o WHERE o.envelope_id = e.id)",
-            (row[1], self.node.node_id),
-        )
-        return ProposalView(
-            gov.decode_state(row[0]), str(row[1]), row[2], effects, texts, int(pending[0])
-        )
+        pending = 0
+        if scope_owner(str(row[1])) != self.node.node_id:  # the home orders at once
+            found = await self.node.store.fetchone(
+                "SELECT count(*) FROM envelopes e WHERE e.scope = ? AND e.author = ?"
+                " AND e.kind IN ('proposal', 'phase', 'stance', 'decision', 'selection',"
+                " 'meeting') AND NOT EXISTS (SELECT 1 FROM circle_order o"
+                " WHERE o.scope = e.scope AND o.envelope_id = e.id)",
+                (row[1], self.node.node_id),
+            )
+            pending = int(found[0])
+        return ProposalView(gov.decode_state(row[0]), str(row[1]), row[2], effects, texts, pending)
 
     async def proposals(self, circle_id: str | None = None) -> list[dict[str, Any]]:
         sql = (
@@ -768,7 +780,19 @@ class Governance:
     async def agenda(self, actor: str) -> dict[str, Any]:
         """What needs ``actor`` now, for the home page: proposals awaiting their stance,
         rounds closing within a day, reviews due within two weeks, elections open for
-        their nomination, and the latest decisions of their circles."""
+        their nomination, and the latest decisions of their circles.
+
+        Kept until the governance state changes (any command or ingest clears it) or
+        ``AGENDA_TTL`` seconds pass (deadlines and due dates move with the clock)."""
+        now = time.monotonic()
+        cached = self._agendas.get(actor)
+        if cached is not None and now - cached[0] < self.agenda_ttl:
+            return cached[1]
+        agenda = await self._agenda(actor)
+        self._agendas[actor] = (now, agenda)
+        return agenda
+
+    async def _agenda(self, actor: str) -> dict[str, Any]:
         await self.node.load_org_names()
         rows = await self.node.store.fetchall(
             "SELECT c.id, c.name, c.home, c.federated FROM circles c JOIN circle_members m"
@@ -781,50 +805,69 @@ class Governance:
         soon = format_ts(now + dt.timedelta(hours=24))
         review_by = (now + dt.timedelta(days=14)).date().isoformat()
         awaiting, closing, reviews = [], [], []
-        for (
-            root,
-            circle_id,
-            title,
-            phase,
-            deadline,
-            review_date,
-            outcome,
-            mine,
-        ) in await self.node.store.fetchall(
-            "SELECT p.root, p.circle_id, p.title, p.phase, p.deadline, p.review_date,"
-            " p.outcome, EXISTS (SELECT 1 FROM current_stances s WHERE s.root = p.root"
-            " AND s.member = ?1) FROM proposals p WHERE p.circle_id IN"
-            " (SELECT circle_id FROM circle_members WHERE member = ?1 AND status = 'active')"
-            " AND (p.phase = 'consent' OR (p.outcome = 'adopted' AND p.review_done = 0"
-            " AND p.review_date IS NOT NULL AND p.review_date <= ?2))"
-            " ORDER BY p.deadline, p.root",
+        consent_rounds = (
+            " FROM proposals p WHERE p.phase = 'consent' AND p.circle_id IN (SELECT circle_id"
+            " FROM circle_members WHERE member = ?1 AND status = 'active')"
+        )
+        unanswered = (
+            " AND NOT EXISTS (SELECT 1 FROM current_stances s WHERE s.root = p.root"
+            " AND s.member = ?1)"
+        )
+        count = await self.node.store.fetchone(
+            "SELECT count(*)" + consent_rounds + unanswered, (actor,)
+        )
+        for root, circle_id, title, deadline in await self.node.store.fetchall(
+            "SELECT p.root, p.circle_id, p.title, p.deadline"
+            + consent_rounds
+            + unanswered
+            + " ORDER BY p.deadline, p.root LIMIT ?2",
+            (actor, HOME_LIST),
+        ):
+            awaiting.append(
+                {"root": root, "title": title, "circle": names[circle_id], "deadline": deadline}
+            )
+        for root, circle_id, title, deadline in await self.node.store.fetchall(
+            "SELECT p.root, p.circle_id, p.title, p.deadline"
+            + consent_rounds
+            + " AND p.deadline <= ?2 ORDER BY p.deadline, p.root LIMIT ?3",
+            (actor, soon, HOME_LIST),
+        ):
+            closing.append(
+                {"root": root, "title": title, "circle": names[circle_id], "deadline": deadline}
+            )
+        for root, circle_id, title, review_date in await self.node.store.fetchall(
+            "SELECT p.root, p.circle_id, p.title, p.review_date FROM proposals p"
+            " WHERE p.outcome = 'adopted' AND p.review_done = 0 AND p.review_date <= ?2"
+            " AND p.circle_id IN (SELECT circle_id FROM circle_members WHERE member = ?1"
+            " AND status = 'active') ORDER BY p.review_date, p.root",
             (actor, review_by),
         ):
-            item = {"root": root, "title": title, "circle": names[circle_id], "deadline": deadline}
-            if outcome == "adopted":
-                reviews.append({**item, "review_date": review_date})
-                continue
-            if not mine:
-                awaiting.append(item)
-            if deadline and deadline[:19] <= soon[:19]:
-                closing.append(item)
+            item = {"root": root, "title": title, "circle": names[circle_id]}
+            reviews.append({**item, "review_date": review_date})
         elections = []
-        for circle in circles:
-            for sel in await self.selections(circle["id"]):
-                if sel.phase == "nominations" and actor not in sel.nominations:
-                    elections.append({"id": sel.id, "role": sel.role, "circle": circle["name"]})
+        for (blob,) in await self.node.store.fetchall(
+            "SELECT state FROM selections WHERE phase = 'nominations' AND circle_id IN"
+            " (SELECT circle_id FROM circle_members WHERE member = ? AND status = 'active')",
+            (actor,),
+        ):
+            sel = gov.decode_selection(blob)
+            if actor not in sel.nominations:
+                elections.append({"id": sel.id, "role": sel.role, "circle": names[sel.circle]})
         decided = await self.node.store.fetchall(
             "SELECT l.envelope_id, l.at, p.title, p.root, c.name, p.outcome FROM logbook l"
             " JOIN proposals p ON p.decision_id = l.envelope_id JOIN circles c ON c.id = l.scope"
-            " WHERE l.kind = 'decision' AND l.scope IN (SELECT circle_id FROM circle_members"
+            # "+l.scope": newest first by the (kind, at) index, stopping at the limit.
+            " WHERE l.kind = 'decision' AND +l.scope IN (SELECT circle_id FROM circle_members"
             " WHERE member = ? AND status = 'active') ORDER BY l.at DESC LIMIT 10",
             (actor,),
         )
         return {
             "circles": circles,
-            "awaiting": awaiting,
-            "closing": closing,
-            "reviews": reviews,
+            # The home page shows the first of each list and how many there are.
+            "awaiting_count": int(count[0]),
+            "awaiting": awaiting[:HOME_LIST],
+            "closing": closing[:HOME_LIST],
+            "reviews": reviews[:HOME_LIST],
             "elections": elections,
             "expiring": [s for s in await self.expiring_terms() if s.circle in names],
             "decisions": [
@@ -833,10 +876,12 @@ class Governance:
             ],
         }
 
-    async def disputes(self) -> list[dict[str, Any]]:
+    async def disputes(self, process: str | None = None) -> list[dict[str, Any]]:
+        """Decisions that failed re-verification (all, or those about one proposal)."""
         rows = await self.node.store.fetchall(
             "SELECT envelope_id, scope, process, author, code, message, at FROM disputes"
-            " ORDER BY at, envelope_id"
+            " WHERE ?1 IS NULL OR process = ?1 ORDER BY at, envelope_id",
+            (process,),
         )
         keys = ("envelope_id", "scope", "process", "author", "code", "message", "at")
         return [dict(zip(keys, r, strict=True)) for r in rows]

@@ -83,7 +83,8 @@ async def export_jsonl(store: Store, circle_id: str) -> list[bytes]:
     # The circle's other envelopes (messages), which feeds chain through.
     for header_bytes, body in await store.fetchall(
         "SELECT e.header, e.body FROM envelopes e WHERE e.scope = ? AND NOT EXISTS"
-        " (SELECT 1 FROM circle_order o WHERE o.envelope_id = e.id) ORDER BY e.rowid",
+        " (SELECT 1 FROM circle_order o WHERE o.scope = e.scope AND o.envelope_id = e.id)"
+        " ORDER BY e.rowid",
         (circle_id,),
     ):
         lines.append(b'{"envelope":' + envelope_from_row(header_bytes, body).to_bytes() + b"}")

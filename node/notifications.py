@@ -70,7 +70,9 @@ class Notifications:
             " FROM circle_order o JOIN gov_effects g ON g.envelope_id = o.envelope_id"
             " JOIN envelopes e ON e.id = o.envelope_id JOIN circles c ON c.id = o.scope"
             " WHERE g.status = 'applied' AND e.kind NOT IN ('circle', 'membership')"
-            " AND o.scope IN (SELECT circle_id FROM circle_members WHERE member = ?"
+            # "+o.scope": walk the order newest first (by its time index) and stop at
+            # the limit, rather than gather every position of the member's circles.
+            " AND +o.scope IN (SELECT circle_id FROM circle_members WHERE member = ?"
             " AND status = 'active') AND o.at > ? ORDER BY o.at DESC, o.pos DESC LIMIT ?",
             (actor, since or "", limit),
         )
@@ -98,8 +100,20 @@ class Notifications:
             )
         return out
 
-    async def unread(self, handle: str) -> int:
-        return sum(1 for n in await self.recent(handle) if n["unread"])
+    async def unread(self, handle: str, cap: int = 50) -> int:
+        """How many of others' acts in the member's circles came after they last looked
+        (counted up to ``cap``)."""
+        actor = self.node.actor_of(handle)
+        seen = (await self.settings(handle))["seen_at"]
+        row = await self.node.store.fetchone(
+            "SELECT count(*) FROM (SELECT 1 FROM circle_order o JOIN envelopes e"
+            " ON e.id = o.envelope_id WHERE o.at > ? AND e.kind NOT IN ('circle', 'membership')"
+            " AND coalesce(e.actor, e.author) != ? AND +o.scope IN (SELECT circle_id"
+            " FROM circle_members WHERE member = ? AND status = 'active')"
+            " ORDER BY o.at DESC LIMIT ?)",
+            (seen or "", actor, actor, cap),
+        )
+        return int(row[0])
 
     async def digest(self, handle: str, now: dt.datetime | None = None) -> str:
         """The daily digest's text: the last 24 hours in the member's circles."""

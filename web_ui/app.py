@@ -191,6 +191,7 @@ def install(app: web.Application, node: Node) -> None:
         loader=jinja2.PackageLoader("web_ui", "templates"),
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,
     )
     env.filters["short"] = views.short
     env.filters["when"] = views.when

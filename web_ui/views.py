@@ -303,11 +303,11 @@ async def proposal(request: web.Request) -> web.Response:
             "can_amend": (actor == state.proposer or is_facilitator)
             and state.phase in ("draft", "presented", "questions", "reactions", "integrating"),
             "next_phases": NEXT_PHASE.get(state.phase, []) if state.outcome is None else [],
-            "discussion": await node.gov.discussion(root),
+            "discussion": await node.gov.discussion(root, view),
             "refused": refused,
             "decision": decision,
             "pending": view.pending,
-            "disputes": [d for d in await node.gov.disputes() if d["process"] == root],
+            "disputes": await node.gov.disputes(root),
         },
     )
 

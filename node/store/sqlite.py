@@ -1,6 +1,7 @@
 """The SQLite store: WAL, foreign keys, busy_timeout, migrations; one writer thread with
-group commit for every change, and a separate aiosqlite connection for reads so reads
-never queue behind writes."""
+group commit for every change; reads never queue behind writes: short ones on a read
+connection of the calling thread, long ones (exports, feed pages) on an aiosqlite
+reader thread."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from protocol import Envelope
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
+QUICK_BUSY_MS = 20  # the longest a read on the event loop's thread may wait for a lock
 _CIRCLE_SELECT = (
     "SELECT id, home, name, aim, domain, parent, federated, silence, round_hours FROM circles"
 )
@@ -46,6 +48,7 @@ class SQLiteStore:
         self.schema_version = 0
         self._writer = GroupWriter(self._connect_writer)
         self._reader: aiosqlite.Connection | None = None
+        self._quick: sqlite3.Connection | None = None
 
     def _connect_writer(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -65,6 +68,10 @@ class SQLiteStore:
         await self._reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await self._reader.execute("PRAGMA foreign_keys = ON")
         await self._reader.execute("PRAGMA query_only = ON")
+        self._quick = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._quick.execute(f"PRAGMA busy_timeout = {QUICK_BUSY_MS}")
+        self._quick.execute("PRAGMA foreign_keys = ON")
+        self._quick.execute("PRAGMA query_only = ON")
 
     async def close(self) -> None:
         """Drain every submitted write, then close."""
@@ -72,6 +79,9 @@ class SQLiteStore:
         if self._reader is not None:
             await self._reader.close()
             self._reader = None
+        if self._quick is not None:
+            self._quick.close()
+            self._quick = None
 
     async def __aenter__(self) -> SQLiteStore:
         await self.open()
@@ -148,6 +158,22 @@ class SQLiteStore:
     # --- reads --------------------------------------------------------------------------
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """A short read (an index lookup, a bounded page), run at once on the calling
+        thread: under WAL it never waits for the writer, and it costs less than the hop
+        to a reader thread. Long reads go through ``fetchall_long``."""
+        assert self._quick is not None, "store is not open"
+        try:
+            return self._quick.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            # Rare under WAL (a recovery, a checkpoint resetting the log): wait for it
+            # on the reader thread instead of holding up the event loop.
+            return await self.fetchall_long(sql, params)
+
+    async def fetchall_long(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """A read that may take long (exports, feed pages), on the reader thread so the
+        event loop stays free."""
         assert self._reader is not None, "store is not open"
         async with self._reader.execute(sql, params) as cur:
             return list(await cur.fetchall())
@@ -163,7 +189,7 @@ class SQLiteStore:
     async def feed(
         self, scope: str, author: str, after: int = 0, limit: int = 500
     ) -> list[Envelope]:
-        rows = await self.fetchall(
+        rows = await self.fetchall_long(
             "SELECT header, body FROM envelopes WHERE author = ? AND scope = ? AND seq > ?"
             " ORDER BY seq LIMIT ?",
             (author, scope, after, limit),
@@ -174,7 +200,7 @@ class SQLiteStore:
         self, scope: str, author: str, after: int = 0, limit: int = 500
     ) -> list[bytes]:
         """A page of one author's feed as canonical envelope bytes (no decoding)."""
-        rows = await self.fetchall(
+        rows = await self.fetchall_long(
             "SELECT header, body FROM envelopes WHERE author = ? AND scope = ? AND seq > ?"
             " ORDER BY seq LIMIT ?",
             (author, scope, after, limit),
@@ -189,7 +215,7 @@ class SQLiteStore:
         """Every envelope held, in arrival order, as canonical JSON bytes."""
         last = 0
         while True:
-            rows = await self.fetchall(
+            rows = await self.fetchall_long(
                 "SELECT rowid, header, body FROM envelopes WHERE rowid > ? ORDER BY rowid LIMIT ?",
                 (last, batch),
             )
