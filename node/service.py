@@ -267,6 +267,17 @@ class Node:
 
     # --- operations ---------------------------------------------------------------------
 
+    async def link_invites(self) -> list[dict[str, Any]]:
+        """The invites this node made for other organizations' nodes."""
+        from node.peers import Peers
+
+        return await Peers(self.store, self.clock, self.node_id).invites()
+
+    async def revoke_link_invite(self, token_hash: str) -> bool:
+        from node.peers import Peers
+
+        return await Peers(self.store, self.clock, self.node_id).revoke_invite(token_hash)
+
     async def status(self) -> dict[str, Any]:
         """What the node holds and how its links are, for ``nst status`` and operators.
 

@@ -383,6 +383,8 @@ async def admin_link(request: web.Request) -> web.Response:
             flash(request, f"Linked with {peer.name or peer.node_id}.", "info")
         elif action == "unlink":
             await node.links.unlink(_field(request, "node_id", 100))
+        elif action == "revoke":
+            await node.revoke_link_invite(_field(request, "token_hash", 100))
         else:
             raise DomainError("form.bad_action", f"no action {action!r}")
     except DomainError as exc:

@@ -386,6 +386,7 @@ async def admin(request: web.Request) -> web.Response:
             "disputes": status["disputes"],
             "invites": await node.accounts.invitations(),
             "links": node.links is not None,
+            "link_invites": await node.link_invites(),
             "settings": {
                 "Name": node.config.name,
                 "Public URL": node.config.url,

@@ -229,3 +229,17 @@ async def test_home_lists_rounds_awaiting_my_stance(web: Any, browser: Any) -> N
     _, page = await ben.get("/")
     awaiting = page.split('id="awaiting-h"')[1].split("</section>")[0]
     assert "Shared office" not in awaiting
+
+
+async def test_an_admin_makes_and_revokes_a_link_invite(web: Any, browser: Any) -> None:
+    admin = browser(web.a.url)
+    await admin.login("ana")
+    await admin.get("/admin")
+    _, page = await admin.post("/admin/links", {"action": "invite", "note": "for the tenants"})
+    assert "Give this invite to the other organization" in page
+    (invite,) = [i for i in await web.a.node.link_invites() if i["note"] == "for the tenants"]
+    _, page = await admin.post(
+        "/admin/links", {"action": "revoke", "token_hash": invite["token_hash"]}
+    )
+    (invite,) = [i for i in await web.a.node.link_invites() if i["note"] == "for the tenants"]
+    assert invite["revoked"]
