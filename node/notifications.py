@@ -115,6 +115,21 @@ class Notifications:
         )
         return int(row[0])
 
+    async def unread_messages(self, handle: str, cap: int = 50) -> int:
+        """Messages others wrote since the member last looked at their notifications: in
+        the member's circles (chat, questions, answers, reactions) and from other
+        organizations to this node (counted up to ``cap``)."""
+        actor = self.node.actor_of(handle)
+        seen = (await self.settings(handle))["seen_at"] or ""
+        row = await self.node.store.fetchone(
+            "SELECT count(*) FROM (SELECT 1 FROM envelopes e WHERE e.kind = 'message'"
+            " AND e.received_at > ?1 AND coalesce(e.actor, e.author) != ?2"
+            " AND (e.scope IN (SELECT circle_id FROM circle_members WHERE member = ?2"
+            " AND status = 'active') OR e.scope = ?3) LIMIT ?4)",
+            (seen, actor, "direct:" + self.node.node_id, cap),
+        )
+        return int(row[0])
+
     async def digest(self, handle: str, now: dt.datetime | None = None) -> str:
         """The daily digest's text: the last 24 hours in the member's circles."""
         when = now or self.node.clock.now()

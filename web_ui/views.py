@@ -170,8 +170,10 @@ async def password(request: web.Request) -> web.Response:
 
 async def home(request: web.Request) -> web.Response:
     node = _node(request)
-    actor = node.actor_of(session_of(request).member.handle)
-    return render(request, "home.html", await node.gov.agenda(actor))
+    handle = session_of(request).member.handle
+    agenda = await node.gov.agenda(node.actor_of(handle))
+    messages = await node.notifications.unread_messages(handle)
+    return render(request, "home.html", {**agenda, "new_messages": messages})
 
 
 # --- circles -------------------------------------------------------------------------------

@@ -190,6 +190,8 @@ async def test_messages_in_a_circle_and_between_organizations(web: Any, browser:
     await ben.get(f"/messages/{web.a.node_id}")
     await ben.post(f"/messages/{web.a.node_id}", {"text": "Can you host the assembly?"})
     await web.cluster.settle()
+    _, page = await ana.get("/")
+    assert "1 new message" in page  # Ben's, not her own
     _, page = await ana.get(f"/messages/{web.b.node_id}")
     assert "Can you host the assembly?" in page
 
