@@ -164,3 +164,39 @@ def test_a_taken_port_is_a_clear_error() -> None:
         )
     assert proc.returncode == 1
     assert f"error: demo.port_taken: 127.0.0.1:{base + 1} is in use" in proc.stderr
+
+
+def _run_until_ready(args: list[str]) -> tuple[subprocess.Popen[str], list[str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "node", "demo", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines = []
+    while True:
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read() if proc.stderr else ""
+        lines.append(line.rstrip("\n"))
+        if "Ctrl-C" in line:
+            return proc, lines
+
+
+def test_a_kept_demo_starts_again_with_the_same_logins(tmp_path: Path) -> None:
+    base = _free_base()
+    args = ["--base-port", str(base), "--dir", str(tmp_path / "demo")]
+    proc, first = _run_until_ready(args)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0
+    proc, again = _run_until_ready(args)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0
+    logins = [line for line in first if LINE.match(line)]
+    assert len(logins) == 6
+    assert [line for line in again if LINE.match(line)] == logins
+    assert f"kept in {tmp_path / 'demo'}" in again[-1]
+    proc, fresh = _run_until_ready([*args, "--reset"])
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0
+    assert [line for line in fresh if LINE.match(line)] != logins  # new passwords
