@@ -23,7 +23,9 @@ LINE = re.compile(r"^(.+?)\s+(http://127\.0\.0\.1:(\d+)/)\s+(\S+) (\S+)$")
 
 def _free_base() -> int:
     for _ in range(50):
-        base = random.randint(20000, 40000)
+        # Below the system's ephemeral range (32768 and up on Linux), so that no test's
+        # outgoing connection takes one of these ports between the check and the demo.
+        base = random.randint(20000, 32000)
         ok = True
         for port in range(base, base + 3):
             with socket.socket() as s:
