@@ -129,8 +129,14 @@ def run(args: argparse.Namespace) -> int:
         procs = _start(root, ports)
         try:
             _wait_ready(procs, ports)
-            _print_table(logins, ports, time.monotonic() - started, root if keep else None)
-            _wait_for_stop(procs)
+            # Catch Ctrl-C before saying it stops the demo, so none arrives unhandled.
+            stop, previous = _catch_stop_signals()
+            try:
+                _print_table(logins, ports, time.monotonic() - started, root if keep else None)
+                _wait_for_stop(procs, stop)
+            finally:
+                for signum, handler in previous.items():
+                    signal.signal(signum, handler)
         finally:
             _stop(procs)
     finally:
@@ -448,22 +454,21 @@ def _print_table(
     print(f"Data {where}. Press Ctrl-C to stop every node.", flush=True)
 
 
-def _wait_for_stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    stop = {"now": False}
+def _catch_stop_signals() -> tuple[threading.Event, dict[signal.Signals, Any]]:
+    stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
-        stop["now"] = True
+        stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while not stop["now"]:
-            if any(p.poll() is not None for p in procs):
-                print("a node stopped; stopping the others", file=sys.stderr)
-                return
-            time.sleep(0.2)
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    return stop, previous
+
+
+def _wait_for_stop(procs: list[subprocess.Popen[bytes]], stop: threading.Event) -> None:
+    while not stop.wait(0.2):
+        if any(p.poll() is not None for p in procs):
+            print("a node stopped; stopping the others", file=sys.stderr)
+            return
     print("stopping…", flush=True)
 
 
