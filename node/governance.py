@@ -67,6 +67,18 @@ HOME_LIST = 20
 AGENDA_TTL = 30.0  # seconds a member's home agenda is kept when nothing changes
 
 
+def _meeting_row(row: Any) -> dict[str, Any]:
+    i, circle_id, title, starts, agenda, minutes_id = row
+    return {
+        "id": i,
+        "circle_id": circle_id,
+        "title": title,
+        "starts": starts,
+        "agenda": orjson.loads(agenda),
+        "minutes_id": minutes_id,
+    }
+
+
 def _record_delegation(
     row: tuple[str, str, str, str, str | None, str | None],
     at: dt.datetime,
@@ -109,9 +121,7 @@ class Governance:
             body["review_date"] = review_date.isoformat()
         if measures:
             body["measures"] = [m for m in measures if m.strip()]
-        result = await self._act("proposal", circle_id, body, handle)
-        assert result.id is not None
-        return result.id
+        return await self._act_id("proposal", circle_id, body, handle)
 
     async def amend(
         self,
@@ -140,9 +150,7 @@ class Governance:
             body["review_date"] = review_date.isoformat()
         if measures:
             body["measures"] = [m for m in measures if m.strip()]
-        result = await self._act("proposal", circle_id, body, handle, (root, state.version_id))
-        assert result.id is not None
-        return result.id
+        return await self._act_id("proposal", circle_id, body, handle, (root, state.version_id))
 
     async def move(
         self,
@@ -160,9 +168,7 @@ class Governance:
             body["deadline"] = format_ts(deadline)
         if note:
             body["note"] = note
-        result = await self._act("phase", circle_id, body, handle, (root,))
-        assert result.id is not None
-        return result.id
+        return await self._act_id("phase", circle_id, body, handle, (root,))
 
     async def stance(self, version_id: str, handle: str, value: str, reason: str = "") -> str:
         """``handle``'s stance on the proposal version ``version_id``."""
@@ -171,9 +177,7 @@ class Governance:
         body: dict[str, Any] = {"proposal": version_id, "stance": value}
         if reason:
             body["reason"] = reason
-        result = await self._act("stance", circle_id, body, handle, (version_id,))
-        assert result.id is not None
-        return result.id
+        return await self._act_id("stance", circle_id, body, handle, (version_id,))
 
     async def decide(self, root: str, handle: str | None) -> str:
         """Record the outcome the process has reached (adoption, withdrawal, referral);
@@ -186,11 +190,9 @@ class Governance:
             assert current is not None
             return consent.decide(current, circle, now, rules=gov.rules_of(conn, circle.id))
 
-        result = await self._act(
+        return await self._act_id(
             "decision", circle_id, body_of, handle, (state.version_id,), now=now
         )
-        assert result.id is not None
-        return result.id
 
     async def schedule_meeting(
         self,
@@ -204,9 +206,7 @@ class Governance:
         report, explore or decide, optionally naming a proposal); returns its id."""
         body = {"op": "schedule", "title": title.strip(), "starts": format_ts(starts)}
         body["agenda"] = [dict(item) for item in agenda]  # type: ignore[assignment]
-        result = await self._act("meeting", circle_id, body, handle)
-        assert result.id is not None
-        return result.id
+        return await self._act_id("meeting", circle_id, body, handle)
 
     async def write_minutes(
         self,
@@ -221,10 +221,8 @@ class Governance:
     ) -> str:
         """The minutes of a meeting (once): who attended (actors), the opening round, the
         agenda consented, the items with their notes and decisions, the closing round."""
-        row = await self.node.store.fetchone(
-            "SELECT circle_id FROM meetings WHERE id = ?", (meeting_id,)
-        )
-        if row is None:
+        held = await self.meeting(meeting_id)
+        if held is None:
             raise DomainError("meeting.unknown", f"no meeting {meeting_id}")
         body: dict[str, Any] = {
             "op": "minutes",
@@ -235,20 +233,31 @@ class Governance:
             "items": [dict(item) for item in items],
             "closing": closing,
         }
-        result = await self._act("meeting", str(row[0]), body, handle, (meeting_id,))
-        assert result.id is not None
-        return result.id
+        return await self._act_id("meeting", held["circle_id"], body, handle, (meeting_id,))
 
     async def meetings(self, circle_id: str) -> list[dict[str, Any]]:
         rows = await self.node.store.fetchall(
-            "SELECT id, title, starts, agenda, minutes_id FROM meetings WHERE circle_id = ?"
-            " ORDER BY starts DESC, id",
+            "SELECT id, circle_id, title, starts, agenda, minutes_id FROM meetings"
+            " WHERE circle_id = ? ORDER BY starts DESC, id",
             (circle_id,),
         )
-        return [
-            {"id": i, "title": t, "starts": s, "agenda": orjson.loads(a), "minutes_id": m}
-            for i, t, s, a, m in rows
-        ]
+        return [_meeting_row(r) for r in rows]
+
+    async def meeting(self, meeting_id: str) -> dict[str, Any] | None:
+        row = await self.node.store.fetchone(
+            "SELECT id, circle_id, title, starts, agenda, minutes_id FROM meetings WHERE id = ?",
+            (meeting_id,),
+        )
+        return None if row is None else _meeting_row(row)
+
+    async def logbook_export(self, circle_id: str, fmt: str) -> bytes:
+        """The circle's logbook as JSON lines (``jsonl``) or a printable page (``html``)."""
+        from node import logbook
+
+        if fmt == "html":
+            return (await logbook.export_html(self.node.store, circle_id)).encode()
+        lines = await logbook.export_jsonl(self.node.store, circle_id)
+        return b"".join(line + b"\n" for line in lines)
 
     async def logbook(self, circle_id: str) -> list[dict[str, Any]]:
         """The circle's logbook entries, oldest first, each with its envelope's body."""
@@ -372,9 +381,7 @@ class Governance:
             "description": description,
             "term_months": term_months,
         }
-        result = await self._act("selection", circle_id, body, handle)
-        assert result.id is not None
-        return result.id
+        return await self._act_id("selection", circle_id, body, handle)
 
     async def nominate(self, selection_id: str, handle: str, nominee: str) -> str:
         """A sealed nomination: only its commitment travels; the nominee and salt stay on
@@ -393,9 +400,7 @@ class Governance:
                 (env_id, nominee, salt),
             )
 
-        result = await self._act("selection", circle_id, body, handle, (selection_id,), after=keep)
-        assert result.id is not None
-        return result.id
+        return await self._act_id("selection", circle_id, body, handle, (selection_id,), after=keep)
 
     async def reveal(
         self, selection_id: str, handle: str, reason: str = "", *, nominee: str | None = None
@@ -422,9 +427,7 @@ class Governance:
             "salt": row[1],
             "reason": reason,
         }
-        result = await self._act("selection", circle_id, body, handle, (selection_id, mine.id))
-        assert result.id is not None
-        return result.id
+        return await self._act_id("selection", circle_id, body, handle, (selection_id, mine.id))
 
     async def move_selection(
         self,
@@ -441,9 +444,7 @@ class Governance:
             body["candidate"] = candidate
         if deadline is not None:
             body["deadline"] = format_ts(deadline)
-        result = await self._act("selection", circle_id, body, handle, (selection_id,))
-        assert result.id is not None
-        return result.id
+        return await self._act_id("selection", circle_id, body, handle, (selection_id,))
 
     async def selection_stance(
         self, selection_id: str, handle: str, candidate: str, value: str, reason: str = ""
@@ -457,9 +458,7 @@ class Governance:
         }
         if reason:
             body["reason"] = reason
-        result = await self._act("selection", circle_id, body, handle, (selection_id,))
-        assert result.id is not None
-        return result.id
+        return await self._act_id("selection", circle_id, body, handle, (selection_id,))
 
     async def record_selection(self, selection_id: str, handle: str | None) -> str:
         """Record the consented candidate as selected, the term starting today."""
@@ -473,10 +472,11 @@ class Governance:
                 current, circle, now, rules=gov.rules_of(conn, circle.id), term_start=now.date()
             )
 
-        result = await self._act("selection", circle_id, body_of, handle, (selection_id,), now=now)
-        assert result.id is not None
+        env_id = await self._act_id(
+            "selection", circle_id, body_of, handle, (selection_id,), now=now
+        )
         await self._give_role(circle_id, selection_id)
-        return result.id
+        return env_id
 
     async def _give_role(self, circle_id: str, selection_id: str) -> None:
         """On the home node: the selected member takes the role in the circle's
@@ -551,9 +551,7 @@ class Governance:
             "status": status,
             "roles": ["delegate"] if delegate and status == "active" else [],
         }
-        result = await self._act("membership", circle_id, body, None)
-        assert result.id is not None
-        return result.id
+        return await self._act_id("membership", circle_id, body, None)
 
     async def confirm_delegations(self) -> list[tuple[str, str]]:
         """On the home node: answer every delegation request ordered so far, with our own
@@ -635,10 +633,14 @@ class Governance:
                 "text": text,
                 "review_of": decision_id,
             }
-            result = await self._act("proposal", circle_id, body, None, (decision_id,))
-            assert result.id is not None
-            started.append(result.id)
+            started.append(await self._act_id("proposal", circle_id, body, None, (decision_id,)))
         return started
+
+    async def _act_id(self, *args: Any, **kwargs: Any) -> str:
+        """``_act``, returning the id of the envelope it signed."""
+        result = await self._act(*args, **kwargs)
+        assert result.id is not None
+        return result.id
 
     async def _act(
         self,

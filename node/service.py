@@ -278,15 +278,31 @@ class Node:
 
         return await Peers(self.store, self.clock, self.node_id).revoke_invite(token_hash)
 
+    async def peer_list(self) -> list[dict[str, Any]]:
+        """Every peer with its link's health (state, last contact, failures, queue)."""
+        from node.peers import Peers
+
+        return [
+            {
+                "node_id": p.node_id,
+                "url": p.url,
+                "name": p.name,
+                "state": p.state,
+                "last_contact": p.last_contact,
+                "failures": p.failures,
+                "queued": p.queued,
+                "last_error": p.last_error,
+            }
+            for p in await Peers(self.store, self.clock, self.node_id).all()
+        ]
+
     async def status(self) -> dict[str, Any]:
         """What the node holds and how its links are, for ``nst status`` and operators.
 
         ``last_errors`` stays empty here: those live in the running process's memory.
         """
-        from node.peers import Peers
-
         batches, writes = self.store.commit_stats
-        peers = await Peers(self.store, self.clock, self.node_id).all()
+        peers = await self.peer_list()
         return {
             "node_id": self.node_id,
             "name": self.config.name,
@@ -295,21 +311,8 @@ class Node:
             "envelopes": await self.store.counts(),
             "members": len(await self.members()),
             "circles": len(await self.circles()),
-            "peers": [
-                {
-                    "node_id": p.node_id,
-                    "url": p.url,
-                    "name": p.name,
-                    "state": p.state,
-                    # The same, under the name the text view of `nst status` reads.
-                    "last_contact": p.last_contact,
-                    "failures": p.failures,
-                    "queued": p.queued,
-                    "last_error": p.last_error,
-                }
-                for p in peers
-            ],
-            "queues": {p.node_id: p.queued for p in peers if p.queued},
+            "peers": peers,
+            "queues": {p["node_id"]: p["queued"] for p in peers if p["queued"]},
             "equivocations": await self.store.equivocations(),
             "disputes": await self.gov.disputes(),
             "last_errors": [],

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import hmac
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -47,10 +46,6 @@ _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
-
-
-class Forbidden(web.HTTPForbidden):
-    pass
 
 
 def session_of(request: web.Request) -> Session:
@@ -206,4 +201,4 @@ def install(app: web.Application, node: Node) -> None:
     app.router.add_static("/static", _STATIC, append_version=True)
 
 
-__all__ = ["back", "dt", "install", "page", "render", "session_of"]
+__all__ = ["back", "flash", "install", "page", "render", "session_of"]

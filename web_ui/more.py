@@ -4,14 +4,15 @@ invitations and the admin's links with other organizations."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from aiohttp import web
 
-from node import direct, logbook, messages
+from node import direct, messages
 from node.domain.errors import DomainError
 from protocol import RemoteProtocolError
-from web_ui.app import COOKIE, back, render, session_of
+from web_ui.app import COOKIE, back, flash, render, session_of
 from web_ui.views import _ensure, _field, _form, _node
 
 # --- elections -----------------------------------------------------------------------------
@@ -98,13 +99,8 @@ async def election_act(request: web.Request) -> web.Response:
 
 async def meeting(request: web.Request) -> web.Response:
     node = _node(request)
-    meeting_id = request.match_info["id"]
-    found = None
-    for row in await node.circles():
-        for m in await node.gov.meetings(row["id"]):
-            if m["id"] == meeting_id:
-                found = (row["id"], m)
-    circle_id, held = _ensure(found, "meeting")
+    held = _ensure(await node.gov.meeting(request.match_info["id"]), "meeting")
+    circle_id = held["circle_id"]
     circle = _ensure(await node.circle(circle_id), "circle")
     actor = node.actor_of(session_of(request).member.handle)
     minutes = None
@@ -201,12 +197,12 @@ async def logbook_export(request: web.Request) -> web.Response:
     node = _node(request)
     circle_id = request.match_info["circle"]
     _ensure(await node.circle(circle_id), "circle")
-    if request.match_info["format"] == "html":
-        page = await logbook.export_html(node.store, circle_id)
-        return web.Response(text=page, content_type="text/html")
-    lines = await logbook.export_jsonl(node.store, circle_id)
+    fmt = request.match_info["format"]
+    body = await node.gov.logbook_export(circle_id, fmt)
+    if fmt == "html":
+        return web.Response(body=body, content_type="text/html")
     return web.Response(
-        body=b"".join(line + b"\n" for line in lines),
+        body=body,
         content_type="application/x-ndjson",
         headers={"Content-Disposition": 'attachment; filename="logbook.jsonl"'},
     )
@@ -244,16 +240,15 @@ async def post_message(request: web.Request) -> web.Response:
 
 async def direct_list(request: web.Request) -> web.Response:
     node = _node(request)
-    status = await node.status()
-    peers = [p for p in status["peers"] if p["state"] == "linked"]
+    peers = [p for p in await node.peer_list() if p["state"] == "linked"]
     return render(request, "direct.html", {"peers": peers, "peer": None, "conversation": []})
 
 
 async def direct_page(request: web.Request) -> web.Response:
     node = _node(request)
     peer_id = request.match_info["peer"]
-    status = await node.status()
-    peer = _ensure(next((p for p in status["peers"] if p["node_id"] == peer_id), None), "peer")
+    every = await node.peer_list()
+    peer = _ensure(next((p for p in every if p["node_id"] == peer_id), None), "peer")
     try:
         conversation = await direct.read_direct(node, peer_id)
     except (DomainError, RemoteProtocolError):
@@ -262,7 +257,7 @@ async def direct_page(request: web.Request) -> web.Response:
         request,
         "direct.html",
         {
-            "peers": [p for p in status["peers"] if p["state"] == "linked"],
+            "peers": [p for p in every if p["state"] == "linked"],
             "peer": peer,
             "conversation": conversation,
         },
@@ -295,11 +290,7 @@ async def join_form(request: web.Request) -> web.Response:
     invite = await _node(request).accounts.invitation(request.match_info["token"])
     if invite is None:
         raise web.HTTPNotFound(text="This link is unknown, used or expired.")
-    csrf = request.cookies.get("nst_csrf") or ""
-    if not csrf:
-        import secrets
-
-        csrf = secrets.token_urlsafe(32)
+    csrf = request.cookies.get("nst_csrf") or secrets.token_urlsafe(32)
     response = render(request, "join.html", {"invite": invite, "csrf": csrf, "error": None})
     response.set_cookie("nst_csrf", csrf, httponly=True, samesite="Strict")
     return response
@@ -343,8 +334,6 @@ async def admin_invite_member(request: web.Request) -> web.Response:
     except DomainError as exc:
         raise back(request, "/admin", exc) from None
     base = str(request.url.origin())
-    from web_ui.app import flash
-
     flash(request, f"Pass this one-time link on: {base}/join/{token}", "info")
     raise web.HTTPSeeOther("/admin#invites")
 
@@ -371,8 +360,6 @@ async def admin_link(request: web.Request) -> web.Response:
     node = _node(request)
     if node.links is None:
         raise back(request, "/admin", DomainError("links.off", "Federation is not running."))
-    from web_ui.app import flash
-
     action = _field(request, "action", 20)
     try:
         if action == "invite":

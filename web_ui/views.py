@@ -12,19 +12,26 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from node.accounts import SESSION_DAYS
+from node.domain.consent import PHASE_TRANSITIONS
 from node.domain.errors import DomainError
 from node.service import Node
 from protocol.ids import NODE_PREFIX
 from web_ui.app import COOKIE, FORM, NODE_KEY, THROTTLE, back, render, session_of
 
 STANCE_LABELS = {"consent": "Consent", "concern": "Consent with concern", "object": "Objection"}
+# The phases a facilitator may move a proposal to, in the order the process goes.
+_PHASE_ORDER = (
+    "presented",
+    "questions",
+    "reactions",
+    "consent",
+    "integrating",
+    "withdrawn",
+    "referred",
+)
 NEXT_PHASE = {
-    "draft": ["presented", "withdrawn"],
-    "presented": ["questions", "withdrawn", "referred"],
-    "questions": ["reactions", "withdrawn", "referred"],
-    "reactions": ["consent", "withdrawn", "referred"],
-    "consent": ["integrating", "withdrawn", "referred"],
-    "integrating": ["consent", "withdrawn", "referred"],
+    phase: [p for p in _PHASE_ORDER if p in following]
+    for phase, following in PHASE_TRANSITIONS.items()
 }
 
 

@@ -502,10 +502,10 @@ def preview(
 
 
 def _load(conn: sqlite3.Connection, root: str) -> consent.ProposalState:
-    row = conn.execute("SELECT state FROM proposals WHERE root = ?", (root,)).fetchone()
-    if row is None:
+    state = load_proposal(conn, root)
+    if state is None:
         raise DomainError("consent.unknown_proposal", f"no proposal {root}")
-    return _STATE_DECODER.decode(row[0])
+    return state
 
 
 def load_proposal(conn: sqlite3.Connection, root: str) -> consent.ProposalState | None:
