@@ -12,10 +12,9 @@ import binascii
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
-import orjson
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey
 
@@ -43,23 +42,24 @@ SIGNED_FIELDS = (*HEADER_FIELDS, "body_hash")
 ALL_FIELDS = frozenset((*SIGNED_FIELDS, "sig", "body"))
 REQUIRED_FIELDS = frozenset((*SIGNED_FIELDS, "sig"))
 
-_TS_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
+_TS_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z", re.ASCII)
 _SIG_RE = re.compile(B64_64)
 # `,"sig":"<86 chars>"` and `,"body":` around the signed header in the full envelope.
 _SIG_MEMBER_BYTES = 95
 _BODY_MEMBER_BYTES = 8
 
 
-def _header_regex(with_sig: bool) -> re.Pattern[bytes]:
-    """One pattern for the canonical bytes of a well-formed header (sorted keys), signed
-    part only or with ``sig`` (the bytes the id is computed over).
+_ALL_KINDS: frozenset[str] = frozenset().union(*(v.kinds for v in SUPPORTED.values()))
+
+
+def _header_regex() -> re.Pattern[bytes]:
+    """One pattern for the canonical bytes of a well-formed signed header (sorted keys,
+    without ``sig``), for objects decoded already (``decode_envelope``).
 
     Matching it proves every header field's type and format in one C call; anything it
     does not match goes through the field-by-field checks, which name the broken rule.
     """
-    kinds = "|".join(
-        re.escape(k) for k in sorted(set().union(*(v.kinds for v in SUPPORTED.values())))
-    )
+    kinds = "|".join(re.escape(k) for k in sorted(_ALL_KINDS))
     versions = "|".join(str(n) for n in SUPPORTED)
     hash_ = f'"{HASH_PATTERN}"'
     parts = [
@@ -71,16 +71,17 @@ def _header_regex(with_sig: bool) -> re.Pattern[bytes]:
         re.escape(',"refs":') + rf"\[(?:{hash_}(?:,{hash_})*)?\]",
         re.escape(',"scope":') + f'"(?:circle:{CIRCLE_LOCAL_PATTERN}@|direct:){NODE_ID_PATTERN}"',
         re.escape(',"seq":') + "([1-9][0-9]{0,15})",
-        "(?P<sig>" + re.escape(',"sig":') + f'"{B64_64}")' if with_sig else "",
         re.escape(',"ts":') + r'"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z"',
         re.escape(',"v":') + f"(?:{versions})" + re.escape("}"),
     ]
     return re.compile("".join(parts).encode())
 
 
-_HEADER_RE = _header_regex(with_sig=False)
-_HEADER_SIG_RE = _header_regex(with_sig=True)
+_HEADER_RE = _header_regex()
 _TS_MEMBER = b',"ts":"'
+_HASHES_RE = re.compile(rf"{HASH_PATTERN}(?:,{HASH_PATTERN})*")
+# `,"ts":"` `","v":` `}` and the digits of v: what follows the sig member, but the time.
+_TAIL_BYTES = {n: 14 + len(str(n)) for n in SUPPORTED}
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
@@ -104,10 +105,13 @@ class Envelope(msgspec.Struct, frozen=True, gc=False):
     body_hash: str
     sig: str
     # Canonical bytes computed once when the envelope is decoded or signed; not part of
-    # the envelope's value.
-    signed_bytes: bytes = b""
+    # the envelope's value. The header is what the id is computed over and what the
+    # store keeps; sig_bytes is the decoded signature, signed what it signs (read it
+    # through signed_bytes()).
     body_bytes: bytes | None = None
     header_bytes: bytes = b""
+    sig_bytes: bytes = b""
+    signed: bytes = b""
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Envelope):
@@ -133,6 +137,17 @@ class Envelope(msgspec.Struct, frozen=True, gc=False):
     def to_bytes(self) -> bytes:
         """Canonical bytes of the whole envelope."""
         return canonical.encode(self.to_json())
+
+    def signed_bytes(self) -> bytes:
+        """The canonical bytes the signature covers: the header without ``sig``."""
+        if self.signed:
+            return self.signed
+        header = self.header_bytes
+        if not header:
+            return canonical.encode(self._signed_fields())
+        # The sig member is followed only by `,"ts":"<ts>","v":<v>}`.
+        end = len(header) - len(self.ts) - _TAIL_BYTES[self.v]
+        return header[: end - _SIG_MEMBER_BYTES] + header[end:]
 
     def without_body(self) -> Envelope:
         """The same envelope with its content dropped (after a retraction)."""
@@ -172,26 +187,38 @@ def _bad(code: ErrorCode, message: str) -> RemoteProtocolError:
     return RemoteProtocolError(code, message)
 
 
+_Hash = Annotated[str, msgspec.Meta(min_length=50, max_length=50)]
+
+
 class _Wire(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
-    """An envelope as it arrives, fields in canonical (sorted) order, body kept raw."""
+    """An envelope as it arrives, fields in canonical (sorted) order.
+
+    The types carry the checks msgspec makes natively while decoding: kinds and
+    versions by value, seq by range, hashes and sig by length.
+    """
 
     actor: str | None
     author: str
-    body: msgspec.Raw = msgspec.Raw()
-    body_hash: str
-    kind: str
-    prev: str | None
-    refs: list[str]
+    body: dict[str, Any] | None = None
+    body_hash: _Hash
+    kind: Literal[tuple(sorted(_ALL_KINDS))]  # type: ignore[valid-type]
+    prev: _Hash | None
+    refs: list[_Hash]
     scope: str
-    seq: int
-    sig: str
+    seq: Annotated[int, msgspec.Meta(ge=1, le=canonical.MAX_INT)]
+    sig: Annotated[str, msgspec.Meta(min_length=86, max_length=86)]
     ts: str
-    v: int
+    v: Literal[tuple(SUPPORTED)]  # type: ignore[valid-type]
 
 
 _WIRE_DECODER = msgspec.json.Decoder(_Wire)
-_WIRE_ENCODER = msgspec.json.Encoder()
+# Sorted keys and orjson's escaping: RFC 8785 bytes inside the canonical subset.
+_WIRE_ENCODER = msgspec.json.Encoder(order="sorted")
 _BODY_MEMBER = b',"body":'
+_BODY_HASH_MEMBER = b',"body_hash":"'
+# Maps base64url onto the standard alphabet, and the standard alphabet's own two extra
+# characters onto one that no decoder accepts.
+_SIG_TO_STANDARD = bytes.maketrans(b"-_+/", b"+/**")
 
 
 def parse_envelope(data: bytes) -> Envelope:
@@ -206,61 +233,127 @@ def parse_envelope(data: bytes) -> Envelope:
     if len(data) <= CURRENT.max_envelope_bytes:
         try:
             return _parse_canonical(data)
-        except (_Slow, msgspec.DecodeError):
+        except (_Slow, msgspec.DecodeError, ValueError, RecursionError):
+            # Also invalid UTF-8 in a key, or a body nested past msgspec's depth limit:
+            # the general path names the rule.
             pass
     return decode_envelope(canonical.loads(data))
 
 
 def _parse_canonical(data: bytes) -> Envelope:
     wire = _WIRE_DECODER.decode(data)
+    # Equal bytes prove the whole envelope canonical: no whitespace, keys sorted, no
+    # duplicate key (its member would be missing), every string and integer spelled one
+    # way. So each decoded value is spelled in the input exactly as it is here, and
+    # checking the values checks the bytes. Floats, non-ASCII keys, big integers and
+    # depth in the body need no walk: every body schema field is typed and bounded
+    # inside the subset (a test pins that), so such a body fails its schema.
     if _WIRE_ENCODER.encode(wire) != data:
         raise _Slow
-    raw = wire.body
-    body: dict[str, Any] | None = None
+    source = _KNOWN_SOURCES.get((wire.v, wire.kind, wire.author, wire.actor, wire.scope))
+    if source is None:
+        source = _check_source(wire.v, wire.kind, wire.author, wire.actor, wire.scope)
+    ver, kind, author, actor, scope = source
+    seq = wire.seq
+    prev = wire.prev
+    refs = wire.refs
+    ts = wire.ts
+    body_hash = wire.body_hash
+    if (
+        (seq == 1) != (prev is None)
+        or len(refs) > ver.max_refs
+        or (refs and len(set(refs)) != len(refs))
+    ):
+        raise _Slow
+    # The hashes joined with a comma, which their alphabet does not hold: each must
+    # match its own part of the pattern whole.
+    if prev is None:
+        hashes = ",".join((body_hash, *refs)) if refs else body_hash
+    else:
+        hashes = ",".join((body_hash, prev, *refs))
+    if _HASHES_RE.fullmatch(hashes) is None:
+        raise _Slow
+    # A time whose hour was seen valid is valid with any minutes and seconds.
+    if not (ts[13:] in _MINUTE_SECOND and ts[:13] in _KNOWN_HOURS):
+        if _TS_RE.fullmatch(ts) is None or not _valid_time(ts):
+            raise _Slow
+        if len(_KNOWN_HOURS) >= 4096:
+            _KNOWN_HOURS.clear()
+        _KNOWN_HOURS.add(ts[:13])
+    # The signature decoded once, here: decoding proves its alphabet, the last
+    # character its zero trailing bits, and verify needs the raw bytes anyway.
+    sig = wire.sig
+    try:
+        sig_bytes = binascii.a2b_base64(
+            sig.encode().translate(_SIG_TO_STANDARD) + b"==", strict_mode=True
+        )
+    except binascii.Error:
+        raise _Slow from None
+    if sig[85] not in "AQgw":
+        raise _Slow
+    body = wire.body
     body_bytes: bytes | None = None
     header_bytes = data
-    if len(raw):
-        body_bytes = bytes(raw)
-        body = orjson.loads(body_bytes)
-        # Equal bytes after re-encoding prove the body canonical (a duplicate key would
-        # have been dropped). Floats, non-ASCII keys, big integers and depth need no walk
-        # here: every body schema field is typed and bounded inside the subset (a test
-        # pins that), so such a body fails its schema and takes the general path below.
-        if type(body) is not dict or canonical.encode(body) != body_bytes:
-            raise _Slow
-        # No string before "body" can hold an unescaped quote, so the first match is
-        # the top-level member.
-        at = data.index(_BODY_MEMBER)
-        header_bytes = data[:at] + data[at + len(_BODY_MEMBER) + len(body_bytes) :]
-    m = _HEADER_SIG_RE.fullmatch(header_bytes)
-    if m is None:
-        raise _Slow
-    start, end = m.span("sig")
-    signed_bytes = header_bytes[:start] + header_bytes[end:]
-    ver = _cross_check(m, wire.v, wire.refs, wire.ts, wire.author)
-    refs = wire.refs
     if body is not None:
         try:
-            validate_body(wire.kind, body)
+            validate_body(kind, body)
         except RemoteProtocolError:
             raise _Slow from None
+        # No string before the body can hold a quote (actor and author are checked),
+        # nor any after it: the first ',"body":' and the last ',"body_hash":"' are the
+        # top-level members.
+        start = data.index(_BODY_MEMBER)
+        end = data.rindex(_BODY_HASH_MEMBER)
+        body_bytes = data[start + len(_BODY_MEMBER) : end]
+        header_bytes = data[:start] + data[end:]
+    # The sig member is followed only by `,"ts":"<ts>","v":<v>}`.
+    end = len(header_bytes) - len(ts) - _TAIL_BYTES[ver.number]
+    signed = header_bytes[: end - _SIG_MEMBER_BYTES] + header_bytes[end:]
     return Envelope(
         ver.number,
-        wire.kind,
-        wire.author,
-        wire.actor,
-        wire.scope,
-        wire.seq,
-        wire.prev,
+        kind,
+        author,
+        actor,
+        scope,
+        seq,
+        prev,
         tuple(refs),
-        wire.ts,
+        ts,
         body,
-        wire.body_hash,
-        wire.sig,
-        signed_bytes,
+        body_hash,
+        sig,
         body_bytes,
         header_bytes,
+        sig_bytes,
+        signed,
     )
+
+
+# (v, kind, author, actor, scope) of envelopes already parsed: these repeat from
+# envelope to envelope, and proving them well formed once is enough. The values keep
+# one copy of each string for every envelope that names it.
+_Source = tuple[ProtocolVersion, str, str, str | None, str]
+_KNOWN_SOURCES: dict[tuple[int, str, str, str | None, str], _Source] = {}
+# "YYYY-MM-DDTHH" of times already proven valid, and every ":MM:SSZ" that completes one.
+_KNOWN_HOURS: set[str] = set()
+_MINUTE_SECOND = frozenset(f":{m:02}:{s:02}Z" for m in range(60) for s in range(60))
+
+
+def _check_source(v: int, kind: str, author: str, actor: str | None, scope: str) -> _Source:
+    ver = SUPPORTED.get(v)
+    if ver is None or kind not in ver.kinds:
+        raise _Slow
+    try:
+        verify_key_of(author)
+        if actor is not None and parse_actor(actor)[1] != author:
+            raise _Slow
+        scope_owner(scope)
+    except RemoteProtocolError:
+        raise _Slow from None
+    if len(_KNOWN_SOURCES) >= 16384:
+        _KNOWN_SOURCES.clear()
+    source = _KNOWN_SOURCES[v, kind, author, actor, scope] = (ver, kind, author, actor, scope)
+    return source
 
 
 def _cross_check(
@@ -337,8 +430,10 @@ def _decode_fast(obj: Any) -> Envelope:
         body,
         obj["body_hash"],
         sig,
-        signed_bytes,
         body_bytes,
+        _with_sig(signed_bytes, sig),
+        b"",
+        signed_bytes,
     )
 
 
@@ -417,9 +512,19 @@ def _decode_strict(obj: Any) -> Envelope:
         body,
         body_hash,
         sig,
-        signed_bytes,
         body_bytes,
+        _with_sig(signed_bytes, sig),
+        b"",
+        signed_bytes,
     )
+
+
+def _with_sig(signed: bytes, sig: str) -> bytes:
+    """The header: the signed bytes with the sig member in its sorted place."""
+    # "sig" sorts just before "ts"; no field before ts can hold a quote (they are
+    # checked), so the first ',"ts":"' is the member boundary.
+    at = signed.index(_TS_MEMBER)
+    return b"".join((signed[:at], b',"sig":"', sig.encode(), b'"', signed[at:]))
 
 
 def _valid_time(ts: str) -> bool:
@@ -438,10 +543,12 @@ def verify(env: Envelope) -> None:
             body_bytes = canonical.encode(env.body)
         if sha256_id(body_bytes) != env.body_hash:
             raise _bad(ErrorCode.BODY_HASH_MISMATCH, "body does not match body_hash")
-    signed = env.signed_bytes or canonical.encode(env._signed_fields())
+    signed = env.signed_bytes()
     try:
         # The sig's spelling was checked canonical when the envelope was decoded.
-        raw_sig = binascii.a2b_base64(env.sig.encode().translate(_FROM_URLSAFE) + b"==")
+        raw_sig = env.sig_bytes or binascii.a2b_base64(
+            env.sig.encode().translate(_FROM_URLSAFE) + b"=="
+        )
         verify_key_of(env.author).verify(signed, raw_sig)
     except (BadSignatureError, ValueError):
         raise _bad(ErrorCode.BAD_SIGNATURE, f"signature does not verify for {env.author}") from None
@@ -449,15 +556,7 @@ def verify(env: Envelope) -> None:
 
 def envelope_id(env: Envelope) -> str:
     """``sha256:`` + base64url SHA-256 of the canonical header (``sig`` in, ``body`` out)."""
-    if env.header_bytes:
-        return sha256_id(env.header_bytes)
-    signed = env.signed_bytes
-    if not signed:
-        return sha256_id(canonical.encode(env.header()))
-    # "sig" sorts just before "ts"; no field before ts can hold a quote, so the first
-    # ',"ts":"' is the member boundary.
-    at = signed.index(_TS_MEMBER)
-    return sha256_id(b"".join((signed[:at], b',"sig":"', env.sig.encode(), b'"', signed[at:])))
+    return sha256_id(env.header_bytes or canonical.encode(env.header()))
 
 
 def open_envelope(obj: Any) -> tuple[Envelope, str]:
@@ -513,7 +612,12 @@ def sign_json(draft: dict[str, Any], key: SigningKey) -> Envelope:
     # Every structural and schema rule, before signing. The sig is not among the signed
     # bytes, so the checked envelope only needs its placeholder replaced.
     env = decode_envelope(unsigned)
-    return msgspec.structs.replace(env, sig=b64encode(key.sign(env.signed_bytes).signature))
+    signed_bytes = env.signed_bytes()
+    raw_sig = key.sign(signed_bytes).signature
+    sig = b64encode(raw_sig)
+    return msgspec.structs.replace(
+        env, sig=sig, sig_bytes=raw_sig, header_bytes=_with_sig(signed_bytes, sig)
+    )
 
 
 def format_ts(when: dt.datetime) -> str:

@@ -34,7 +34,11 @@ Text = Annotated[str, Meta(max_length=20000)]
 Short = Annotated[str, Meta(max_length=500)]
 Sig = Annotated[str, Meta(pattern=f"^{B64_64}{END}", description="base64url signature")]
 Date = dt.date
-Time = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z" + END)]
+# [0-9], not \d: in Python \d also matches other scripts' digits.
+Time = Annotated[
+    str,
+    Meta(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z" + END),
+]
 Role = Literal["leader", "delegate", "facilitator", "secretary"]
 StanceValue = Literal["consent", "concern", "object"]
 Purpose = Literal["chat", "question", "answer", "reaction"]

@@ -63,7 +63,7 @@ async def held(node: ClusterNode) -> tuple[Any, ...]:
 def forge(env: Envelope, **fields: Any) -> bytes:
     """The envelope with fields changed and its signature kept (no longer matching)."""
     changed = msgspec.structs.replace(
-        env, **fields, signed_bytes=b"", header_bytes=b"", body_bytes=None
+        env, **fields, header_bytes=b"", body_bytes=None, sig_bytes=b"", signed=b""
     )
     return changed.to_bytes()
 

@@ -609,6 +609,7 @@ def build_envelope_rules(v: Invalid) -> None:
     f("ts_no_seconds", E.BAD_TIMESTAMP, "No seconds.", ts="2026-11-22T10:30Z")
     f("ts_number", E.BAD_TIMESTAMP, "A number.", ts=1795000000)
     f("ts_trailing_newline", E.BAD_TIMESTAMP, "A line feed after Z.", ts="2026-11-22T10:30:00Z\n")
+    f("ts_other_digits", E.BAD_TIMESTAMP, "Arabic-Indic digits.", ts="٢٠٢٦-11-22T10:30:00Z")
 
     hexdigest = hashlib.sha256(encode(base.body)).hexdigest()
     for name, rule, value in (
@@ -665,6 +666,8 @@ def build_schema_rules(v: Invalid) -> None:
         ("body_bad_id", E.BODY_INVALID, "stance.consent", {"proposal": "sha1:abc"}, "sha1:abc."),
         ("body_unknown_campaign_object", E.BODY_INVALID, "campaign.campaign",
          {"object": "poster"}, "object poster."),
+        ("body_time_other_digits", E.BODY_INVALID, "meeting.schedule",
+         {"starts": "２０２６-12-03T18:30:00Z"}, "A time in full-width digits: digits are ASCII."),
         # Patterns match the whole string, as JSON Schema's do.
         ("body_id_trailing_newline", E.BODY_INVALID, "stance.consent",
          {"proposal": proposal + "\n"}, "An id followed by a line feed."),

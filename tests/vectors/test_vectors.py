@@ -23,12 +23,15 @@ from protocol import (
     b64decode,
     check_chain,
     dumps,
+    envelope_id,
     equivocation,
     loads,
     node_id_of,
     open_envelope,
+    parse_envelope,
     place,
     sha256_id,
+    verify,
 )
 from protocol.canonical import encode
 
@@ -119,6 +122,21 @@ def test_valid_vector_opens_with_its_id_hash_and_sig(vector: dict[str, Any]) -> 
         assert "body" not in vector
 
 
+@_by_name(DOC["valid"])
+def test_valid_vector_parses_from_its_bytes_to_the_same_envelope(vector: dict[str, Any]) -> None:
+    """parse_envelope, the receive path from bytes, gives the same envelope and bytes."""
+    data = vector["canonical"].encode("utf-8")
+    env = parse_envelope(data)
+    verify(env)
+    assert envelope_id(env) == vector["id"]
+    assert env == open_envelope(loads(data))[0]
+    assert env.header_bytes == vector["header"].encode("utf-8")
+    assert env.signed_bytes() == vector["signed"].encode("utf-8")
+    assert env.sig_bytes == b64decode(vector["sig"])
+    body = vector.get("body")
+    assert env.body_bytes == (None if body is None else body.encode("utf-8"))
+
+
 def test_retracted_vector_keeps_the_header_of_its_original() -> None:
     valid = {v["name"]: v for v in DOC["valid"]}
     original, retracted = valid["message.retracted"], valid["retracted"]
@@ -155,6 +173,13 @@ def test_nomination_commitment_hashes_nominee_and_salt() -> None:
 def test_invalid_vector_is_refused_with_its_code(vector: dict[str, Any]) -> None:
     with pytest.raises(RemoteProtocolError) as info:
         open_envelope(loads(_input(vector)))
+    assert info.value.code == vector["error"], info.value.message
+
+
+@_by_name(DOC["invalid"])
+def test_invalid_vector_is_refused_from_its_bytes_with_its_code(vector: dict[str, Any]) -> None:
+    with pytest.raises(RemoteProtocolError) as info:
+        verify(parse_envelope(_input(vector)))
     assert info.value.code == vector["error"], info.value.message
 
 
