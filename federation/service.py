@@ -34,7 +34,6 @@ from protocol import (
     SUPPORTED,
     ErrorCode,
     RemoteProtocolError,
-    envelope_id,
     parse_envelope,
     scope_owner,
 )
@@ -252,15 +251,16 @@ class Federation:
         """
         results: list[IngestResult | None] = [None] * len(raws)
         valid = []
-        verdicts = await self.verifier.verify(raws)
-        for i, (raw, (ok_id, code, message)) in enumerate(zip(raws, verdicts, strict=True)):
+        checked = await self.verifier.verify(raws)
+        for i, (raw, ((ok_id, code, message), env)) in enumerate(zip(raws, checked, strict=True)):
             if ok_id is None:
                 results[i] = IngestResult("rejected", None, code, message)
                 continue
-            # The same bytes parse to the same envelope here; only the signature check,
-            # the costly part, ran elsewhere.
-            env = parse_envelope(raw)
-            valid.append((i, env, envelope_id(env)))
+            if env is None:
+                # Verified in a worker: the same bytes parse to the same envelope here;
+                # only the signature check, the costly part, ran there.
+                env = parse_envelope(raw)
+            valid.append((i, env, ok_id))
         if valid:
             stored = await self.node.store.append_remote(
                 [(env, env_id) for _, env, env_id in valid],

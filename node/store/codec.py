@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import orjson
-
-from protocol import Envelope, decode_envelope
+from protocol import Envelope, parse_envelope
 
 
 def envelope_from_row(header: bytes, body: bytes | None) -> Envelope:
-    obj = orjson.loads(header)
-    if body is not None:
-        obj["body"] = orjson.loads(body)
-    return decode_envelope(obj)
+    return parse_envelope(envelope_json_from_row(header, body))
 
 
 def envelope_json_from_row(header: bytes, body: bytes | None) -> bytes:

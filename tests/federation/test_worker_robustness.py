@@ -128,11 +128,17 @@ async def test_a_verifier_process_judges_a_batch_as_inline_verification_does() -
     raws[9] = raws[9][:-10] + b"broken"
     verifier = Verifier(workers=2, min_batch=10)
     try:
-        pooled = await verifier.verify(raws)
+        checked = await verifier.verify(raws)
     finally:
         verifier.close()
 
+    pooled = [verdict for verdict, _ in checked]
     assert pooled == verify_raws(raws)
+    # Those verified here come with their envelope, those verified in a worker (or
+    # rejected) without.
+    assert [env is not None for _, env in checked] == [
+        i < 27 and i not in (7, 9) for i in range(80)
+    ]
     assert pooled[7] == (None, "sig.invalid", pooled[7][2])
     assert pooled[9][0] is None
     assert sum(v[0] is not None for v in pooled) == 78
