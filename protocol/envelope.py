@@ -190,11 +190,12 @@ def _bad(code: ErrorCode, message: str) -> RemoteProtocolError:
 _Hash = Annotated[str, msgspec.Meta(min_length=50, max_length=50)]
 
 
-class _Wire(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
+class _Wire(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True, gc=False):
     """An envelope as it arrives, fields in canonical (sorted) order.
 
     The types carry the checks msgspec makes natively while decoding: kinds and
-    versions by value, seq by range, hashes and sig by length.
+    versions by value, seq by range, hashes and sig by length. Never tracked by the
+    garbage collector: it holds only JSON values, which cannot refer back to it.
     """
 
     actor: str | None
