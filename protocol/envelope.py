@@ -140,14 +140,7 @@ class Envelope(msgspec.Struct, frozen=True, gc=False):
 
     def signed_bytes(self) -> bytes:
         """The canonical bytes the signature covers: the header without ``sig``."""
-        if self.signed:
-            return self.signed
-        header = self.header_bytes
-        if not header:
-            return canonical.encode(self._signed_fields())
-        # The sig member is followed only by `,"ts":"<ts>","v":<v>}`.
-        end = len(header) - len(self.ts) - _TAIL_BYTES[self.v]
-        return header[: end - _SIG_MEMBER_BYTES] + header[end:]
+        return self.signed or canonical.encode(self._signed_fields())
 
     def without_body(self) -> Envelope:
         """The same envelope with its content dropped (after a retraction)."""
