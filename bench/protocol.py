@@ -24,7 +24,9 @@ from protocol import (
     Draft,
     circle_id,
     decode_envelope,
+    envelope,
     envelope_id,
+    ids,
     loads,
     node_id_of,
     parse_envelope,
@@ -107,6 +109,17 @@ def batched(batch: list[bytes]) -> None:
         verify(env)
     for env in envs:
         envelope_id(env)
+
+
+def batched_in_python(batch: list[bytes]) -> None:
+    """``batched`` with the Python references of the compiled functions (as installed
+    without a C compiler)."""
+    built = envelope._split, envelope.sha256_id
+    envelope._split, envelope.sha256_id = envelope._split_py, ids._sha256_id
+    try:
+        batched(batch)
+    finally:
+        envelope._split, envelope.sha256_id = built
 
 
 def phases(batch: list[bytes]) -> tuple[float, float, float]:
@@ -194,6 +207,7 @@ def main() -> None:
         {
             "raw": (raw_verify, chunks(raw_pairs(mix))),
             "batched": (batched, chunks(mix)),
+            "in python": (batched_in_python, chunks(mix)),
             "phases": (phases, chunks(mix)),
             "pipe": (pipeline, chunks(mix)),
             "general": (pipeline, chunks(loose)),
@@ -216,6 +230,10 @@ def main() -> None:
         f"  (verify alone: {raw / n * 1e6:.1f})"
     )
     print(line("pipeline, one envelope at a time", t["pipe"], raw, n))
+    if envelope._split is envelope._split_py:
+        print("(protocol._speedups is not built: every figure here is of the Python path)")
+    else:
+        print(line("batches, _speedups' Python references", t["in python"], raw, n))
     print(line("same envelopes indented (general path)", t["general"], raw, n))
     print(
         line(

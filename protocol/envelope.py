@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import binascii
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -34,7 +35,7 @@ from protocol.ids import (
     sha256_id,
     verify_key_of,
 )
-from protocol.schemas import validate_body
+from protocol.schemas import body_ok, validate_body
 from protocol.versions import CURRENT, SUPPORTED, ProtocolVersion, version
 
 HEADER_FIELDS = ("v", "kind", "author", "actor", "scope", "seq", "prev", "refs", "ts")
@@ -79,7 +80,6 @@ def _header_regex() -> re.Pattern[bytes]:
 
 _HEADER_RE = _header_regex()
 _TS_MEMBER = b',"ts":"'
-_HASHES_RE = re.compile(rf"{HASH_PATTERN}(?:,{HASH_PATTERN})*")
 # `,"ts":"` `","v":` `}` and the digits of v: what follows the sig member, but the time.
 _TAIL_BYTES = {n: 14 + len(str(n)) for n in SUPPORTED}
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
@@ -106,12 +106,14 @@ class Envelope(msgspec.Struct, frozen=True, gc=False):
     sig: str
     # Canonical bytes computed once when the envelope is decoded or signed; not part of
     # the envelope's value. The header is what the id is computed over and what the
-    # store keeps; sig_bytes is the decoded signature, signed what it signs (read it
-    # through signed_bytes()).
+    # store keeps; sig_bytes and body_hash_bytes are the decoded signature and body
+    # hash (b"" when not decoded), signed what the signature signs (read it through
+    # signed_bytes()).
     body_bytes: bytes | None = None
     header_bytes: bytes = b""
     sig_bytes: bytes = b""
     signed: bytes = b""
+    body_hash_bytes: bytes = b""
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Envelope):
@@ -209,10 +211,7 @@ _WIRE_DECODER = msgspec.json.Decoder(_Wire)
 # Sorted keys and orjson's escaping: RFC 8785 bytes inside the canonical subset.
 _WIRE_ENCODER = msgspec.json.Encoder(order="sorted")
 _BODY_MEMBER = b',"body":'
-_BODY_HASH_MEMBER = b',"body_hash":"'
-# Maps base64url onto the standard alphabet, and the standard alphabet's own two extra
-# characters onto one that no decoder accepts.
-_SIG_TO_STANDARD = bytes.maketrans(b"-_+/", b"+/**")
+_BODY_HASH_KEY = b',"body_hash":'
 
 
 def parse_envelope(data: bytes) -> Envelope:
@@ -252,20 +251,11 @@ def _parse_canonical(data: bytes) -> Envelope:
     prev = wire.prev
     refs = wire.refs
     ts = wire.ts
-    body_hash = wire.body_hash
     if (
         (seq == 1) != (prev is None)
         or len(refs) > ver.max_refs
         or (refs and len(set(refs)) != len(refs))
     ):
-        raise _Slow
-    # The hashes joined with a comma, which their alphabet does not hold: each must
-    # match its own part of the pattern whole.
-    if prev is None:
-        hashes = ",".join((body_hash, *refs)) if refs else body_hash
-    else:
-        hashes = ",".join((body_hash, prev, *refs))
-    if _HASHES_RE.fullmatch(hashes) is None:
         raise _Slow
     # A time whose hour was seen valid is valid with any minutes and seconds.
     if not (ts[13:] in _MINUTE_SECOND and ts[:13] in _KNOWN_HOURS):
@@ -274,35 +264,15 @@ def _parse_canonical(data: bytes) -> Envelope:
         if len(_KNOWN_HOURS) >= 4096:
             _KNOWN_HOURS.clear()
         _KNOWN_HOURS.add(ts[:13])
-    # The signature decoded once, here: decoding proves its alphabet, the last
-    # character its zero trailing bits, and verify needs the raw bytes anyway.
-    sig = wire.sig
-    try:
-        sig_bytes = binascii.a2b_base64(
-            sig.encode().translate(_SIG_TO_STANDARD) + b"==", strict_mode=True
-        )
-    except binascii.Error:
-        raise _Slow from None
-    if sig[85] not in "AQgw":
+    # The hashes and the signature's spelling are checked, and the bytes cut apart,
+    # only now: the cuts rely on every string checked before them holding no quote.
+    parts = _split(data, len(ts) + _TAIL_BYTES[ver.number])
+    if parts is None:
         raise _Slow
+    body_bytes, header_bytes, signed, sig_bytes, body_hash_bytes = parts
     body = wire.body
-    body_bytes: bytes | None = None
-    header_bytes = data
-    if body is not None:
-        try:
-            validate_body(kind, body)
-        except RemoteProtocolError:
-            raise _Slow from None
-        # No string before the body can hold a quote (actor and author are checked),
-        # nor any after it: the first ',"body":' and the last ',"body_hash":"' are the
-        # top-level members.
-        start = data.index(_BODY_MEMBER)
-        end = data.rindex(_BODY_HASH_MEMBER)
-        body_bytes = data[start + len(_BODY_MEMBER) : end]
-        header_bytes = data[:start] + data[end:]
-    # The sig member is followed only by `,"ts":"<ts>","v":<v>}`.
-    end = len(header_bytes) - len(ts) - _TAIL_BYTES[ver.number]
-    signed = header_bytes[: end - _SIG_MEMBER_BYTES] + header_bytes[end:]
+    if (body is None) != (body_bytes is None) or (body is not None and not body_ok(kind, body)):
+        raise _Slow
     return Envelope(
         ver.number,
         kind,
@@ -314,13 +284,69 @@ def _parse_canonical(data: bytes) -> Envelope:
         tuple(refs),
         ts,
         body,
-        body_hash,
-        sig,
+        wire.body_hash,
+        wire.sig,
         body_bytes,
         header_bytes,
         sig_bytes,
         signed,
+        body_hash_bytes,
     )
+
+
+_Parts = tuple[bytes | None, bytes, bytes, bytes, bytes]
+# From the last ',"body_hash":' of an envelope to its scope's opening quote.
+_HASH = rf'"({HASH_PATTERN})"'.encode()
+_HASHES_TO_SCOPE = re.compile(
+    rb',"body_hash":' + _HASH + rb',"kind":"[^"]*","prev":(?:null|' + _HASH + rb")"
+    rb',"refs":\[(?:' + _HASH + rb"(?:," + _HASH + rb")*)?\]"
+    rb',"scope":"'
+)
+_SIG_AT = re.compile(rb',"sig":"([A-Za-z0-9_-]{85}[AQgw])","ts":"')
+
+
+def _split_py(data: bytes, tail: int) -> _Parts | None:
+    """Check the hashes and the signature's spelling in canonical envelope bytes, and
+    cut them apart: (body, header, signed bytes, raw signature, raw body hash).
+
+    ``data`` re-encodes from its decoded fields exactly, and its author, actor and scope
+    are checked, so no string before the body holds a quote, nor any after it once
+    these checks pass: the first ',"body":' and the last ',"body_hash":' are the
+    top-level members. ``tail`` is the length of `,"ts":"<ts>","v":<v>}`. None when
+    anything is not as expected. protocol/_speedups.c has the same function, compiled.
+    """
+    start = data.find(_BODY_MEMBER)
+    if start >= 0:
+        end = data.rfind(_BODY_HASH_KEY, start + len(_BODY_MEMBER))
+    else:
+        end = data.find(_BODY_HASH_KEY)
+    m = _HASHES_TO_SCOPE.match(data, end) if end >= 0 else None
+    at = len(data) - tail - _SIG_MEMBER_BYTES
+    if m is None or at < m.end():
+        return None
+    sig = _SIG_AT.match(data, at)
+    if sig is None:
+        return None
+    try:
+        sig_bytes = binascii.a2b_base64(sig[1].translate(_FROM_URLSAFE) + b"==")
+        body_hash = binascii.a2b_base64(m[1][7:].translate(_FROM_URLSAFE) + b"=")
+    except binascii.Error:
+        return None
+    if start < 0:
+        return None, data, data[:at] + data[at + _SIG_MEMBER_BYTES :], sig_bytes, body_hash
+    return (
+        data[start + len(_BODY_MEMBER) : end],
+        data[:start] + data[end:],
+        b"".join((data[:start], data[end:at], data[at + _SIG_MEMBER_BYTES :])),
+        sig_bytes,
+        body_hash,
+    )
+
+
+try:
+    from protocol._speedups import split as _split
+except ImportError:  # built without a C compiler: the same function in Python
+    _split = _split_py
 
 
 # (v, kind, author, actor, scope) of envelopes already parsed: these repeat from
@@ -535,7 +561,11 @@ def verify(env: Envelope) -> None:
     if env.body is not None:
         if body_bytes is None:
             body_bytes = canonical.encode(env.body)
-        if sha256_id(body_bytes) != env.body_hash:
+        if (
+            hashlib.sha256(body_bytes).digest() != env.body_hash_bytes
+            if env.body_hash_bytes
+            else sha256_id(body_bytes) != env.body_hash
+        ):
             raise _bad(ErrorCode.BODY_HASH_MISMATCH, "body does not match body_hash")
     signed = env.signed_bytes()
     try:

@@ -63,9 +63,15 @@ def b64decode(text: str) -> bytes:
     return raw
 
 
-def sha256_id(data: bytes) -> str:
+def _sha256_id(data: bytes) -> str:
     """``sha256:`` + base64url digest: the form of envelope ids and body hashes."""
     return HASH_PREFIX + b64encode(hashlib.sha256(data).digest())
+
+
+try:
+    from protocol._speedups import sha256_id as sha256_id
+except ImportError:  # built without a C compiler
+    sha256_id = _sha256_id
 
 
 def node_id_of(key: VerifyKey | SigningKey) -> str:

@@ -1,7 +1,8 @@
 # Sourced by scripts/*: creates .venv and installs the project with its dev extras when
-# missing or when pyproject.toml changed since the last install.
+# missing or when pyproject.toml or the C source changed since the last install (which
+# builds protocol/_speedups.c in place).
 py=${PYTHON:-python3}
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+stamp=.venv/.installed-$(cat pyproject.toml protocol/_speedups.c | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   [ -x .venv/bin/python ] || "$py" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip

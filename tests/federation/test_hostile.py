@@ -63,7 +63,13 @@ async def held(node: ClusterNode) -> tuple[Any, ...]:
 def forge(env: Envelope, **fields: Any) -> bytes:
     """The envelope with fields changed and its signature kept (no longer matching)."""
     changed = msgspec.structs.replace(
-        env, **fields, header_bytes=b"", body_bytes=None, sig_bytes=b"", signed=b""
+        env,
+        **fields,
+        header_bytes=b"",
+        body_bytes=None,
+        sig_bytes=b"",
+        signed=b"",
+        body_hash_bytes=b"",
     )
     return changed.to_bytes()
 
