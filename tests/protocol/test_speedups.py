@@ -35,7 +35,10 @@ compiled = pytest.mark.skipif(_speedups is None, reason="protocol._speedups is n
 def test_the_compiled_module_is_built_and_used_where_a_compiler_is() -> None:
     if shutil.which("cc") is None and shutil.which("gcc") is None:
         pytest.skip("no C compiler on this machine: the Python references serve")
-    assert _speedups is not None, "pip install -e . builds protocol/_speedups.c"
+    assert _speedups is not None, (
+        "a C compiler is here but protocol._speedups is not built: `pip install -e .` builds"
+        " it (with the Python headers installed, e.g. Debian's python3-dev)"
+    )
     assert ids.sha256_id is _speedups.sha256_id
     assert envelope._split is _speedups.split
 
