@@ -24,6 +24,21 @@ _WHAT = {
 }
 
 
+# Others' applied acts in the circles where ?1 is an active member, after the time ?2,
+# newest first, at most ?3: what ``recent`` lists and ``unread`` counts. "+o.scope":
+# walk the order newest first (by its time index) and stop at the limit, rather than
+# gather every position of the member's circles.
+_OTHERS_ACTS = (
+    " FROM circle_order o JOIN gov_effects g ON g.envelope_id = o.envelope_id"
+    " JOIN envelopes e ON e.id = o.envelope_id JOIN circles c ON c.id = o.scope"
+    " WHERE g.status = 'applied' AND e.kind NOT IN ('circle', 'membership')"
+    " AND coalesce(e.actor, e.author) != ?1 AND +o.scope IN (SELECT circle_id"
+    " FROM circle_members WHERE member = ?1 AND status = 'active') AND o.at > ?2"
+    " ORDER BY o.at DESC, o.pos DESC LIMIT ?3"
+)
+_COUNT_OTHERS_ACTS = "SELECT count(*) FROM (SELECT 1" + _OTHERS_ACTS + ")"  # noqa: S608 (constants)
+
+
 class Notifications:
     def __init__(self, node: Node) -> None:
         self.node = node
@@ -62,26 +77,16 @@ class Notifications:
     async def recent(
         self, handle: str, *, since: str | None = None, limit: int = 50
     ) -> list[dict[str, Any]]:
-        """Events in the member's circles (newest first), others' acts only."""
+        """Others' acts in the member's circles (newest first)."""
         actor = self.node.actor_of(handle)
         seen = (await self.settings(handle))["seen_at"]
         rows = await self.node.store.fetchall(
-            "SELECT o.envelope_id, o.at, c.name, c.id, g.process, e.header, e.body"
-            " FROM circle_order o JOIN gov_effects g ON g.envelope_id = o.envelope_id"
-            " JOIN envelopes e ON e.id = o.envelope_id JOIN circles c ON c.id = o.scope"
-            " WHERE g.status = 'applied' AND e.kind NOT IN ('circle', 'membership')"
-            # "+o.scope": walk the order newest first (by its time index) and stop at
-            # the limit, rather than gather every position of the member's circles.
-            " AND +o.scope IN (SELECT circle_id FROM circle_members WHERE member = ?"
-            " AND status = 'active') AND o.at > ? ORDER BY o.at DESC, o.pos DESC LIMIT ?",
+            "SELECT o.envelope_id, o.at, c.name, c.id, g.process, e.header, e.body" + _OTHERS_ACTS,
             (actor, since or "", limit),
         )
         out = []
         for env_id, at, circle_name, circle_id, process, header, body in rows:
             env = envelope_from_row(header, body)
-            who = env.actor or env.author
-            if who == actor:
-                continue
             b = env.body or {}
             detail = b.get("title") or b.get("phase") or b.get("outcome") or b.get("op") or ""
             out.append(
@@ -92,7 +97,7 @@ class Notifications:
                     "circle_id": circle_id,
                     "process": process,
                     "kind": env.kind,
-                    "who": who,
+                    "who": env.actor or env.author,
                     "what": _WHAT.get(env.kind, env.kind),
                     "detail": detail,
                     "unread": seen is None or at > seen,
@@ -101,18 +106,11 @@ class Notifications:
         return out
 
     async def unread(self, handle: str, cap: int = 50) -> int:
-        """How many of others' acts in the member's circles came after they last looked
+        """How many of the acts ``recent`` lists came after the member last looked
         (counted up to ``cap``)."""
         actor = self.node.actor_of(handle)
         seen = (await self.settings(handle))["seen_at"]
-        row = await self.node.store.fetchone(
-            "SELECT count(*) FROM (SELECT 1 FROM circle_order o JOIN envelopes e"
-            " ON e.id = o.envelope_id WHERE o.at > ? AND e.kind NOT IN ('circle', 'membership')"
-            " AND coalesce(e.actor, e.author) != ? AND +o.scope IN (SELECT circle_id"
-            " FROM circle_members WHERE member = ? AND status = 'active')"
-            " ORDER BY o.at DESC LIMIT ?)",
-            (seen or "", actor, actor, cap),
-        )
+        row = await self.node.store.fetchone(_COUNT_OTHERS_ACTS, (actor, seen or "", cap))
         return int(row[0])
 
     async def unread_messages(self, handle: str, cap: int = 50) -> int:

@@ -178,6 +178,11 @@ async def test_a_stance_that_reaches_the_home_after_the_deadline_is_refused_ever
         state = await _same_everywhere(c, circle)
         effect = [e for e in state["effects"] if e[1] == late]
         assert effect == [(effect[0][0], late, root, "refused", "consent.round_closed")]
+        # Ben's notifications leave the refused stance out, in the list and in the count.
+        listed = [n["id"] for n in await b.node.notifications.recent("ben")]
+        assert late not in listed
+        assert listed  # Ana's proposal and phases
+        assert await b.node.notifications.unread("ben") == len(listed)
         await a.node.gov.decide(root, "ana")  # silence is absence; the objection came late
         await c.settle()
         state = await _same_everywhere(c, circle)
