@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
 from protocol import Draft, Envelope, circle_id, envelope_id, node_id_of, sha256_id, sign
@@ -13,6 +14,7 @@ from protocol import Draft, Envelope, circle_id, envelope_id, node_id_of, sha256
 TS = "2026-11-22T10:00:00Z"
 
 SignFn = Callable[..., tuple[Envelope, str]]
+ChangeFn = Callable[..., bytes]
 
 
 @pytest.fixture(scope="session")
@@ -99,3 +101,31 @@ def rich(
         body={"text": "hello", "purpose": "question"},
     )
     return env
+
+
+def _change_bytes(data: Any, base: bytes, inserts: list[bytes], longest_repeat: int) -> bytes:
+    """``base`` with one to three changes drawn from Hypothesis' ``data``: a byte
+    replaced, a few deleted, one of ``inserts`` inserted, or a run of up to
+    ``longest_repeat`` bytes repeated. Empty when the changes deleted everything."""
+    raw = bytearray(base)
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(raw) - 1))
+        how = data.draw(st.sampled_from(["replace", "delete", "insert", "repeat"]))
+        if how == "replace":
+            raw[at] = data.draw(st.integers(0, 255))
+        elif how == "delete":
+            del raw[at : at + data.draw(st.integers(1, 8))]
+        elif how == "insert":
+            raw[at:at] = data.draw(st.sampled_from(inserts))
+        else:
+            end = at + data.draw(st.integers(1, longest_repeat))
+            raw[end:end] = raw[at:end]
+        if not raw:
+            break
+    return bytes(raw)
+
+
+@pytest.fixture(scope="session")
+def change_bytes() -> ChangeFn:
+    """``change_bytes(data, base, inserts, longest_repeat)``: see ``_change_bytes``."""
+    return _change_bytes
