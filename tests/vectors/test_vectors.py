@@ -23,6 +23,7 @@ from protocol import (
     b64decode,
     check_chain,
     dumps,
+    envelope,
     envelope_id,
     equivocation,
     loads,
@@ -122,9 +123,20 @@ def test_valid_vector_opens_with_its_id_hash_and_sig(vector: dict[str, Any]) -> 
         assert "body" not in vector
 
 
+# The fast path's native half as installed (compiled where a C compiler is) and its
+# Python reference, which serves where none is.
+SPLITS = pytest.mark.parametrize(
+    "split", [envelope._split, envelope._split_py], ids=["installed", "python"]
+)
+
+
+@SPLITS
 @_by_name(DOC["valid"])
-def test_valid_vector_parses_from_its_bytes_to_the_same_envelope(vector: dict[str, Any]) -> None:
+def test_valid_vector_parses_from_its_bytes_to_the_same_envelope(
+    vector: dict[str, Any], split: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """parse_envelope, the receive path from bytes, gives the same envelope and bytes."""
+    monkeypatch.setattr(envelope, "_split", split)
     data = vector["canonical"].encode("utf-8")
     env = parse_envelope(data)
     verify(env)
@@ -176,8 +188,12 @@ def test_invalid_vector_is_refused_with_its_code(vector: dict[str, Any]) -> None
     assert info.value.code == vector["error"], info.value.message
 
 
+@SPLITS
 @_by_name(DOC["invalid"])
-def test_invalid_vector_is_refused_from_its_bytes_with_its_code(vector: dict[str, Any]) -> None:
+def test_invalid_vector_is_refused_from_its_bytes_with_its_code(
+    vector: dict[str, Any], split: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(envelope, "_split", split)
     with pytest.raises(RemoteProtocolError) as info:
         verify(parse_envelope(_input(vector)))
     assert info.value.code == vector["error"], info.value.message
