@@ -402,7 +402,9 @@ def validate_body(kind: str, body: Any) -> Any:
 _Check = tuple[str, Callable[[str], object], set[str]]
 
 
-def _loose(tp: Any, searches: dict[str, Callable[[str], object]]) -> Any:
+def _loose(
+    tp: Any, searches: dict[str, Callable[[str], object]]
+) -> tuple[Any, Callable[[str], object]] | None:
     """For a field typed only by a pattern (or that or None): (plain type, search)."""
     optional = get_origin(tp) in (Union, types.UnionType) and type(None) in get_args(tp)
     if optional:
