@@ -11,6 +11,7 @@ only these two.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import re
 import types
 from collections.abc import Callable
@@ -485,5 +486,17 @@ def json_schemas() -> dict[str, Any]:
     schemas, components = msgspec.json.schema_components([SCHEMAS[k] for k in names])
     return {
         "kinds": dict(zip(names, schemas, strict=True)),
-        "$defs": components,
+        "$defs": clean_descriptions(components),
+    }
+
+
+def clean_descriptions(components: dict[str, Any]) -> dict[str, Any]:
+    """Descriptions as ``inspect.cleandoc`` gives them: they come from docstrings, whose
+    indentation msgspec releases keep or strip differently, and the published schema
+    must come out the same under any of them."""
+    return {
+        name: {**c, "description": inspect.cleandoc(c["description"])}
+        if isinstance(c.get("description"), str)
+        else c
+        for name, c in components.items()
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import msgspec
@@ -10,7 +11,7 @@ import pytest
 
 from protocol import SCHEMAS, sha256_id, validate_body
 from protocol.errors import ErrorCode, RemoteProtocolError
-from protocol.schemas import json_schemas
+from protocol.schemas import clean_descriptions, json_schemas
 
 NODE = "ed25519:iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w"
 ALICE = f"alice@{NODE}"
@@ -317,3 +318,11 @@ def test_every_body_field_lies_inside_the_canonical_subset(kind: str) -> None:
             assert leaf.le <= MAX_INT, f"{kind}: int beyond 2^53-1"
         else:
             assert isinstance(leaf, allowed), f"{kind}: {leaf!r} may lie outside the subset"
+
+
+def test_published_descriptions_do_not_depend_on_how_msgspec_spells_docstrings() -> None:
+    indented = {"A": {"title": "A", "description": "First line\n    second line."}}
+    assert clean_descriptions(indented)["A"]["description"] == "First line\nsecond line."
+    for name, component in json_schemas()["$defs"].items():
+        if "description" in component:
+            assert component["description"] == inspect.cleandoc(component["description"]), name
