@@ -6,7 +6,9 @@ product's story: each organization's own circles; a coalition general circle wit
 delegates from each; a proposal in its consent round with an objection being integrated;
 an adopted decision with a review date; an election under way; a meeting's minutes in
 the logbook; messages between the organizations. It prints each web UI's address with
-logins and runs until Ctrl-C, then stops every node cleanly.
+everyone's login (one demo password for all) and who facilitates the general circle,
+so a newcomer can carry a proposal to adoption in the browser, and runs until Ctrl-C,
+then stops every node cleanly.
 
 The content is made once per directory, through the nodes' own services and real
 federation over HTTP (the nodes briefly served in this process), before the three node
@@ -26,6 +28,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from dataclasses import dataclass
@@ -39,6 +42,7 @@ from node.cli_proto import CliError
 DEFAULT_BASE_PORT = 8471
 READY_SECONDS = 30.0
 MARKER = "demo.json"
+GENERAL = "Coalition general circle"  # homed at the first organization
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,10 @@ class Org:
     name: str
     people: tuple[tuple[str, str], ...]  # (handle, name); the first two are its delegates
     own_circle: tuple[str, str]
+
+    @property
+    def delegates(self) -> list[str]:
+        return [handle for handle, _ in self.people[:2]]
 
 
 ORGS = (
@@ -69,6 +77,11 @@ ORGS = (
         ("Youth organizers", "Bring young people into the coalition's campaigns"),
     ),
 )
+
+
+# The first organization's first delegate facilitates the general circle: moves its
+# proposals through their phases and records the decisions.
+FACILITATOR = ORGS[0].delegates[0]
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -153,6 +166,12 @@ def _prepare(root: Path, ports: list[int]) -> dict[str, Any]:
     marker = root / MARKER
     if marker.exists():
         saved: dict[str, Any] = orjson.loads(marker.read_bytes())
+        if "password" not in saved:
+            raise CliError(
+                "demo.outdated",
+                "this demo was made by an earlier nst demo, which kept no password for most"
+                " of its people: start it over with --reset",
+            )
         if saved.get("ports") != ports:
             raise CliError(
                 "demo.ports_changed",
@@ -176,19 +195,12 @@ def _prepare(root: Path, ports: list[int]) -> dict[str, Any]:
         _, err = proc.communicate(timeout=60)
         if proc.returncode != 0:
             raise CliError("demo.init", err.decode(errors="replace").strip())
+    # One password for every demo account: a newcomer logs in as one delegate after
+    # another; the nodes listen on 127.0.0.1 only and the demo is throwaway.
     logins = {
         "ports": ports,
-        "orgs": [
-            {
-                "slug": org.slug,
-                "name": org.name,
-                "member": org.people[0][0],
-                "member_password": secrets.token_urlsafe(9),
-                "admin": "admin",
-                "admin_password": secrets.token_urlsafe(9),
-            }
-            for org in ORGS
-        ],
+        "password": secrets.token_urlsafe(9),
+        "orgs": [{"slug": org.slug, "name": org.name} for org in ORGS],
     }
     from node.cli_node import run_async
 
@@ -249,11 +261,11 @@ async def _story(nodes: list[Any], feds: list[Any], logins: dict[str, Any]) -> N
     from node.direct import send_direct
 
     river, north, east = nodes
-    # People: every organization's three people, one of them its node's admin.
-    for node, org, login in zip(nodes, ORGS, logins["orgs"], strict=True):
-        await node.add_member("admin", f"{org.name} admin", "admin", login["admin_password"])
-        for i, (handle, name) in enumerate(org.people):
-            password = login["member_password"] if i == 0 else secrets.token_urlsafe(12)
+    # People: every organization's three people, and its node's admin.
+    password = logins["password"]
+    for node, org in zip(nodes, ORGS, strict=True):
+        await node.add_member("admin", f"{org.name} admin", "admin", password)
+        for handle, name in org.people:
             await node.add_member(handle, name, "member", password)
     # Links: every node with every other.
     for i, a in enumerate(feds):
@@ -268,22 +280,23 @@ async def _story(nodes: list[Any], feds: list[Any], logins: dict[str, Any]) -> N
     # The coalition's general circle, homed at Riverside; each organization names its
     # two delegates (Riverside directly, the others by delegation requests).
     general = await river.create_circle(
-        "Coalition general circle",
+        GENERAL,
         "Win fair rents and affordable food in the three neighbourhoods",
         domain="The coalition's joint campaigns, budget and public voice",
         federated=True,
     )
     for node in (north, east):
         await river.set_membership(general.id, node.node_id)
-    await river.set_membership(general.id, "ana", ["facilitator", "delegate"])
-    await river.set_membership(general.id, "ravi", ["secretary", "delegate"])
+    ana, ravi = ORGS[0].delegates  # ana is the FACILITATOR
+    await river.set_membership(general.id, ana, ["facilitator", "delegate"])
+    await river.set_membership(general.id, ravi, ["secretary", "delegate"])
     await _settle(feds)
     for node, org in ((north, ORGS[1]), (east, ORGS[2])):
-        for handle, _ in org.people[:2]:
+        for handle in org.delegates:
             await node.gov.name_delegate(general.id, handle)
     await _settle(feds)
     gov = river.gov
-    ana, noor, kai = "ana", "noor", "kai"
+    noor, kai = "noor", "kai"
     # An adopted decision with a review date.
     space = await gov.propose(
         general.id,
@@ -440,15 +453,24 @@ def _print_table(
     width = max(len(o["name"]) for o in logins["orgs"]) + 2
     print(f"Next Step Together demo: three organizations, ready in {seconds:.1f} s")
     print()
-    print(f"{'organization':<{width}}{'web UI':<25} login password")
-    for org, port in zip(logins["orgs"], ports, strict=True):
+    print(f"Every login below has the password  {logins['password']}")
+    for org, spec, port in zip(logins["orgs"], ORGS, ports, strict=True):
         url = f"http://127.0.0.1:{port}/"
-        print(f"{org['name']:<{width}}{url:<25} {org['member']} {org['member_password']}")
+        others = [handle for handle, _ in spec.people[2:]]
+        print()
+        print(f"{org['name']:<{width}}{url}")
+        print(f"  delegates   {' '.join(spec.delegates)}")
+        print(f"  others      {' '.join(others)}")
+        print("  node admin  admin")
     print()
-    print("node admins:")
-    for org, port in zip(logins["orgs"], ports, strict=True):
-        url = f"http://127.0.0.1:{port}/"
-        print(f"{org['name']:<{width}}{url:<25} {org['admin']} {org['admin_password']}")
+    how = (
+        f"{FACILITATOR} ({ORGS[0].name}) facilitates the {GENERAL}. To carry a proposal"
+        f" to adoption: log in as any delegate and propose it in that circle; as"
+        f" {FACILITATOR}, move it through its phases to consent; as each of the six"
+        f" delegates, on their own organization's web UI, give a stance; then, as"
+        f" {FACILITATOR}, record the decision."
+    )
+    print(textwrap.fill(how, width=79))
     print()
     where = f"kept in {kept}" if kept else "in a throwaway directory"
     print(f"Data {where}. Press Ctrl-C to stop every node.", flush=True)

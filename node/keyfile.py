@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from nacl.signing import SigningKey
 
-from protocol import b64decode, b64encode, node_id_of
+from protocol import RemoteProtocolError, b64decode, b64encode, node_id_of, verify_key_of
 
 KEY_TYPE = "nst.ed25519.seed"
 ENCRYPTED_KEY_TYPE = "nst.ed25519.seed.encrypted"
@@ -110,6 +110,23 @@ def _open_sealed(path: Path, doc: dict[str, Any], passphrase: str) -> bytes:
         raise KeyFileError(
             f"wrong passphrase for {path} (or the file was altered)", "key.bad_passphrase"
         ) from None
+
+
+def stated_node_id(path: Path) -> str:
+    """The node id a key file says it holds, without its passphrase: a plain file's seed
+    must match it; an encrypted file binds it to the sealed seed (see ``_seal``)."""
+    try:
+        doc = orjson.loads(path.read_bytes())
+        kind = doc.get("type")
+        node_id = doc["node_id"]
+        verify_key_of(node_id)
+    except (*_UNREADABLE, RemoteProtocolError) as exc:
+        raise KeyFileError(f"cannot read key {path}: {exc}") from None
+    if kind == KEY_TYPE:
+        read_key(path)
+    elif kind != ENCRYPTED_KEY_TYPE:
+        raise KeyFileError(f"{path} is not an NST key file")
+    return str(node_id)
 
 
 def read_key(path: Path, passphrase: str | None = None) -> SigningKey:

@@ -1,9 +1,11 @@
 """``nst demo`` as a newcomer runs it: three real node processes, ready quickly, with the
-story's content on every node's web UI, stopped cleanly by Ctrl-C."""
+story's content on every node's web UI, every printed login working, stopped cleanly by
+Ctrl-C."""
 
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import random
 import re
 import signal
@@ -14,11 +16,49 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-LINE = re.compile(r"^(.+?)\s+(http://127\.0\.0\.1:(\d+)/)\s+(\S+) (\S+)$")
+PASSWORD = re.compile(r"^Every login below has the password\s+(\S+)$")
+ORG = re.compile(r"^(\S.*?)\s+(http://127\.0\.0\.1:\d+/)$")
+PEOPLE = re.compile(r"^  (delegates|others|node admin)\s+(.+)$")
+FACILITATES = re.compile(r"^(\S+) \((.+?)\) facilitates the Coalition general circle\.")
+
+
+@dataclass
+class Printed:
+    """What the demo printed: the password, and each organization's address and people."""
+
+    password: str = ""
+    orgs: dict[str, tuple[str, dict[str, list[str]]]] = field(default_factory=dict)
+    facilitator: tuple[str, str] = ("", "")
+
+    @classmethod
+    def parse(cls, lines: list[str]) -> Printed:
+        printed, org = cls(), ""
+        for line in lines:
+            if m := PASSWORD.match(line):
+                printed.password = m.group(1)
+            elif m := ORG.match(line):
+                org = m.group(1)
+                printed.orgs[org] = (m.group(2), {})
+            elif (m := PEOPLE.match(line)) and org:
+                printed.orgs[org][1][m.group(1)] = m.group(2).split()
+            elif m := FACILITATES.match(line):
+                printed.facilitator = (m.group(1), m.group(2))
+        return printed
+
+    def logins(self) -> list[tuple[str, str, str]]:
+        """(organization, web UI, handle) of every printed login."""
+        return [
+            (org, url, handle)
+            for org, (url, people) in self.orgs.items()
+            for group in people.values()
+            for handle in group
+        ]
 
 
 def _free_base() -> int:
@@ -92,27 +132,55 @@ def demo(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], list[str], flo
 
 
 def test_the_demo_runs_three_linked_organizations_with_their_story(
-    demo: tuple[subprocess.Popen[str], list[str], float],
+    demo: tuple[subprocess.Popen[str], list[str], float], tmp_path: Path
 ) -> None:
     proc, lines, seconds = demo
-    rows = [m for m in (LINE.match(line) for line in lines) if m]
-    members, admins = rows[:3], rows[3:]
-    assert [m.group(1).strip() for m in members] == [
+    assert max(len(line) for line in lines if "kept in" not in line) <= 80  # but a path
+    printed = Printed.parse(lines)
+    assert list(printed.orgs) == [
         "Riverside Tenants Union",
         "Northend Food Co-op",
         "Eastside Youth Network",
     ]
-    assert len(admins) == 3
     assert seconds < 60  # ready within 10 s on a quiet machine; CI shares its cores
 
+    # Every printed login works, with the one printed password: 3 people and an admin each.
+    logins = printed.logins()
+    assert len(logins) == 12
     pages = {}
-    for row in members:
-        member = Member(row.group(2))
-        home = member.login(row.group(4), row.group(5))
-        assert "What needs you now" in home
-        assert "Coalition general circle" in home
-        assert "Share one meeting space" in home  # the adopted decision, on every node
-        pages[row.group(1).strip()] = member
+    for org, url, handle in logins:
+        member = Member(url)
+        home = member.login(handle, printed.password)
+        assert f"Log out {handle}<" in home, (org, handle)
+        if handle in printed.orgs[org][1]["delegates"]:
+            assert "What needs you now" in home
+            assert "Coalition general circle" in home
+            assert "Share one meeting space" in home  # the adopted decision, on every node
+            pages.setdefault(org, member)
+        if handle in printed.orgs[org][1]["node admin"]:
+            assert "Admin" in home
+            if org == "Riverside Tenants Union":
+                assert member.get("admin").count(">linked<") == 2
+
+    # The printed delegates are the general circle's, and its facilitator is the one said.
+    listed = _nst_json(tmp_path / "riverside", "admin", "circle", "list", "--json")
+    [general_id] = [c["id"] for c in listed if c["name"] == "Coalition general circle"]
+    shown = _nst_json(tmp_path / "riverside", "admin", "circle", "show", general_id, "--json")
+    holders = {m["member"]: m["roles"] for m in shown["members"]}
+    by_org = {}
+    for org in printed.orgs:
+        slug = org.split()[0].lower()
+        by_org[org] = _nst_json(tmp_path / slug, "status", "--json")["node_id"]
+    delegates = {m for m, roles in holders.items() if "delegate" in roles}
+    assert delegates == {
+        f"{handle}@{by_org[org]}"
+        for org, (_, people) in printed.orgs.items()
+        for handle in people["delegates"]
+    }
+    handle, org = printed.facilitator
+    assert [m for m, roles in holders.items() if "facilitator" in roles] == [
+        f"{handle}@{by_org[org]}"
+    ]
 
     east = pages["Eastside Youth Network"]
     circles = east.get("circles")
@@ -142,14 +210,20 @@ def test_the_demo_runs_three_linked_organizations_with_their_story(
         f"messages/{eastside.group(1)}"
     )
 
-    admin = Member(admins[0].group(2))
-    page = admin.login(admins[0].group(4), admins[0].group(5))
-    assert "Admin" in page
-    status = admin.get("admin")
-    assert status.count(">linked<") == 2
-
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0
+
+
+def _nst_json(data_dir: Path, *args: str) -> Any:
+    """A ``nst … --json`` answer about one demo node, beside its running server."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "node", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(proc.stdout)
 
 
 def test_a_taken_port_is_a_clear_error() -> None:
@@ -194,11 +268,31 @@ def test_a_kept_demo_starts_again_with_the_same_logins(tmp_path: Path) -> None:
     proc, again = _run_until_ready(args)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0
-    logins = [line for line in first if LINE.match(line)]
-    assert len(logins) == 6
-    assert [line for line in again if LINE.match(line)] == logins
+    logins = Printed.parse(first)
+    assert len(logins.logins()) == 12
+    assert Printed.parse(again) == logins
     assert f"kept in {tmp_path / 'demo'}" in again[-1]
     proc, fresh = _run_until_ready([*args, "--reset"])
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0
-    assert [line for line in fresh if LINE.match(line)] != logins  # new passwords
+    renewed = Printed.parse(fresh)
+    assert renewed.password != logins.password
+    assert renewed.orgs.keys() == logins.orgs.keys()
+
+
+def test_a_demo_kept_by_an_earlier_version_asks_for_a_reset(tmp_path: Path) -> None:
+    kept = tmp_path / "demo"
+    kept.mkdir()
+    base = _free_base()
+    earlier = {"ports": [base, base + 1, base + 2], "orgs": [{"member_password": "x"}]}
+    (kept / "demo.json").write_text(json.dumps(earlier))
+    proc = subprocess.run(
+        [sys.executable, "-m", "node", "demo", "--base-port", str(base), "--dir", str(kept)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "error: demo.outdated: " in proc.stderr
+    assert "--reset" in proc.stderr

@@ -11,6 +11,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -418,14 +419,25 @@ def envelope_ids(path: Path) -> list[str]:
         conn.close()
 
 
-def test_backup_is_a_complete_private_copy(populated: dict[str, Any]) -> None:
+def database_in(archive: Path, tmp: Path) -> Path:
+    """The database copy inside a ``nst backup`` archive, written out to ``tmp``."""
+    with tarfile.open(archive) as tar:
+        data = tar.extractfile("nst.sqlite3")
+        assert data is not None
+        out = tmp / "from-archive.sqlite3"
+        out.write_bytes(data.read())
+    return out
+
+
+def test_backup_is_a_complete_private_copy(populated: dict[str, Any], tmp_path: Path) -> None:
     data_dir = populated["dir"]
     out = Path(nst("backup", data_dir=data_dir).stdout.strip())
     assert out.parent == data_dir / "backups"
-    assert re.fullmatch(r"nst-\d{8}T\d{6}Z\.sqlite3", out.name)
+    assert re.fullmatch(r"nst-\d{8}T\d{6}Z\.tar\.gz", out.name)
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
-    assert envelope_ids(out) == envelope_ids(data_dir / "nst.sqlite3")
-    assert len(envelope_ids(out)) == 5
+    copy = database_in(out, tmp_path)
+    assert envelope_ids(copy) == envelope_ids(data_dir / "nst.sqlite3")
+    assert len(envelope_ids(copy)) == 5
     fails(nst("backup", "--out", out, data_dir=data_dir, ok=False), "io.exists")
 
 
@@ -440,12 +452,13 @@ def test_backup_while_another_process_writes(populated: dict[str, Any], tmp_path
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "holding"
-        out = tmp_path / "copy.sqlite3"
+        out = tmp_path / "copy.tar.gz"
         nst("backup", "--out", out, data_dir=data_dir)
     finally:
         holder.communicate("", timeout=30)
-    assert envelope_ids(out) == envelope_ids(data_dir / "nst.sqlite3")
-    conn = sqlite3.connect(out)
+    copy = database_in(out, tmp_path)
+    assert envelope_ids(copy) == envelope_ids(data_dir / "nst.sqlite3")
+    conn = sqlite3.connect(copy)
     assert conn.execute("SELECT count(*) FROM members").fetchone() == (2,)
     conn.close()
 

@@ -13,6 +13,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tarfile
 import time
 import urllib.error
 import urllib.request
@@ -320,7 +321,7 @@ def test_nst_run_serves_logs_and_stops_on_sigterm(running: Running, initialized:
 
 def test_nst_run_beside_a_backup_then_sigint(initialized: Path) -> None:
     node = start(initialized, "--listen", "127.0.0.1:0")
-    copy = initialized.parent / "while-running.sqlite3"
+    archive = initialized.parent / "while-running.tar.gz"
     subprocess.run(
         [
             sys.executable,
@@ -330,7 +331,7 @@ def test_nst_run_beside_a_backup_then_sigint(initialized: Path) -> None:
             "--data-dir",
             str(initialized),
             "--out",
-            str(copy),
+            str(archive),
         ],
         check=True,
         capture_output=True,
@@ -340,6 +341,11 @@ def test_nst_run_beside_a_backup_then_sigint(initialized: Path) -> None:
     code, err = node.stop(signal.SIGINT)
     assert code == 0, err
     assert "node.stopped" in err
+    with tarfile.open(archive) as tar:
+        data = tar.extractfile("nst.sqlite3")
+        assert data is not None
+        copy = initialized.parent / "while-running.sqlite3"
+        copy.write_bytes(data.read())
     conn = sqlite3.connect(copy)
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()
