@@ -192,7 +192,7 @@ def render(request: web.Request, template: str, context: dict[str, Any]) -> web.
         "node_name": node.config.name,
         "messages": messages,
         "path": request.path,
-        "refused": refused,
+        "refused_form": refused,
         "form": form,
     }
     return aiohttp_jinja2.render_template(template, request, {**base, **context})

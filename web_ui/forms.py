@@ -168,8 +168,9 @@ class FormState:
         return self.errors.get(name)
 
     def links(self) -> list[tuple[str, str]]:
-        """(anchor, message) of every problem, for the summary at the top of the page."""
-        return [(self.id(k) if k else self.name, v) for k, v in self.errors.items()]
+        """(anchor, message) of every problem, for the summary at the top of the page: a
+        field's anchor holds its label, its message and the field itself."""
+        return [(f"{self.id(k)}-field" if k else self.name, v) for k, v in self.errors.items()]
 
 
 class FormRefused(Exception):
