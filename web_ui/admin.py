@@ -221,7 +221,6 @@ async def handover_done(request: web.Request) -> web.Response:
 
 
 def routes(app: web.Application, page: Any) -> None:
-    app[HANDOVERS] = Handovers()
     get, post = app.router.add_get, app.router.add_post
     get("/admin", page("admin")(admin))
     post("/admin/invites", page("admin", again=admin)(invite_member))

@@ -27,6 +27,7 @@ from node.accounts import Session
 from node.service import Node
 from web_ui.errors import describe, page_error
 from web_ui.forms import FormRefused, FormState, blank, limit, sentence
+from web_ui.handover import HANDOVERS, Handovers
 from web_ui.throttle import LoginThrottle
 
 Role = Literal["public", "member", "admin"]
@@ -248,6 +249,7 @@ def install(app: web.Application, node: Node) -> None:
     app[NODE_KEY] = node
     app[THROTTLE] = LoginThrottle()
     app[FLASH] = {}
+    app[HANDOVERS] = Handovers()
     app.middlewares.append(_errors)
     views.routes(app, page, live)
     more.routes(app, page)
