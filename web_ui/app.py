@@ -26,7 +26,7 @@ from multidict import MultiDictProxy
 from node.accounts import Session
 from node.service import Node
 from web_ui.errors import describe, page_error
-from web_ui.forms import FormRefused, FormState, blank, limit, sentence
+from web_ui.forms import FormRefused, FormState, blank, limit
 from web_ui.handover import HANDOVERS, Handovers
 from web_ui.throttle import LoginThrottle
 
@@ -245,7 +245,6 @@ def install(app: web.Application, node: Node) -> None:
     env.filters["date"] = lambda d: "" if d is None else str(d)
     env.globals["org_name"] = lambda node_id: views.org_name(app, node_id)
     env.globals["limit"] = limit
-    env.filters["sentence"] = lambda text: sentence(str(text or ""))
     app[NODE_KEY] = node
     app[THROTTLE] = LoginThrottle()
     app[FLASH] = {}

@@ -27,7 +27,7 @@ from web_ui.app import (
     session_of,
 )
 from web_ui.errors import known
-from web_ui.forms import Form, limit
+from web_ui.forms import Form, limit, sentence
 
 STANCE_LABELS = {"consent": "Consent", "concern": "Consent with concern", "object": "Objection"}
 # The phases a facilitator may move a proposal to, in the order the process goes.
@@ -333,7 +333,20 @@ async def _waiting(request: web.Request, root: str) -> web.Response:
         "If it was made a moment ago on another node, it may not have arrived yet.",
     )
     circle_state = known(await node.circle(waiting.circle_id), "circle")
-    return render(request, "proposal_waiting.html", {"p": waiting, "circle": circle_state})
+    why = _HOME_REFUSALS.get(waiting.code or "", sentence(waiting.message or ""))
+    return render(
+        request,
+        "proposal_waiting.html",
+        {"p": waiting, "circle": circle_state, "why": why.format(who=short(waiting.actor))},
+    )
+
+
+# What a home's refusal of a new proposal means, in words ({who}: the proposer).
+_HOME_REFUSALS = {
+    "consent.not_member": "There, {who} is no longer a member of the circle.",
+    "member.unknown": "There, {who} is not known as a member.",
+    "circle.unknown": "The circle is no longer there.",
+}
 
 
 async def _act(request: web.Request, form: Form, fn: Callable[[str], Any]) -> web.Response:

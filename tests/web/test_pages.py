@@ -498,3 +498,29 @@ async def test_an_invitation_is_shown_on_its_own_page_until_dismissed(
     newcomer = browser(web.a.url)
     status, page = await newcomer.get(link.group(1).removeprefix(web.a.url))
     assert "Welcome, Dora" in page  # the link still works after Done
+
+
+async def test_a_proposal_the_home_refuses_says_so_on_its_page(web: Any, browser: Any) -> None:
+    await web.hold_deliveries()
+    # Ana removes Ben from the circle on the home; Ben's node does not know it yet.
+    await web.a.node.set_membership(web.circle, web.b.node.actor_of("ben"), status="removed")
+    ben = browser(web.b.url)
+    await ben.login("ben")
+    await ben.get(f"/circles/{web.circle}")
+    async with ben.http.post(
+        f"{web.b.url}/circles/{web.circle}/proposals",
+        data={"_csrf": ben.csrf, "title": "Late idea", "text": "Too late."},
+        allow_redirects=False,
+    ) as r:
+        assert r.status == 303
+        shown = r.headers["Location"]
+    _, page = await ben.get(shown)
+    assert "Waiting for Node A" in page
+    await web.cluster.settle()
+    status, page = await ben.get(shown)
+    assert status == 200
+    assert (
+        "Not taken in: Node A, the circle's home node, refused this proposal."
+        " There, ben@vHy8tW is no longer a member of the circle." in page
+    )
+    assert "Too late." in page
