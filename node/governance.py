@@ -63,6 +63,20 @@ class ProposalView:
     pending: int  # our envelopes on it not yet ordered by the home
 
 
+@dataclass(frozen=True, slots=True)
+class WaitingProposal:
+    """A proposal this node holds that the circle order has not made one yet: sent to the
+    home and waiting for its order, or refused there (``code`` and ``message`` say why)."""
+
+    root: str
+    circle_id: str
+    actor: str
+    at: str
+    body: dict[str, Any]
+    code: str | None = None
+    message: str | None = None
+
+
 HOME_LIST = 20
 AGENDA_TTL = 30.0  # seconds a member's home agenda is kept when nothing changes
 
@@ -752,6 +766,32 @@ class Governance:
             )
             pending = int(found[0])
         return ProposalView(gov.decode_state(row[0]), str(row[1]), row[2], effects, texts, pending)
+
+    async def waiting_proposal(self, root: str) -> WaitingProposal | None:
+        """The first version of a proposal stored here but not (yet) a proposal of the
+        circle: on a member node, until the home's order brings it back."""
+        row = await self.node.store.fetchone(
+            "SELECT e.scope, e.actor, e.author, e.ts, e.body, g.status, g.code, g.message"
+            " FROM envelopes e LEFT JOIN gov_effects g ON g.envelope_id = e.id"
+            " WHERE e.id = ? AND e.kind = 'proposal'"
+            " AND NOT EXISTS (SELECT 1 FROM proposals p WHERE p.root = e.id)",
+            (root,),
+        )
+        if row is None or row[4] is None or row[5] == "applied":
+            return None
+        body = orjson.loads(row[4])
+        if not isinstance(body, dict) or body.get("root") is not None:
+            return None  # a later version is shown on its proposal's page
+        refused = row[5] is not None
+        return WaitingProposal(
+            root,
+            str(row[0]),
+            str(row[1] or row[2]),
+            str(row[3]),
+            body,
+            row[6] if refused else None,
+            row[7] if refused else None,
+        )
 
     async def proposals(self, circle_id: str | None = None) -> list[dict[str, Any]]:
         sql = (

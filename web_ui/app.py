@@ -19,11 +19,15 @@ from urllib.parse import quote
 
 import aiohttp_jinja2
 import jinja2
+import structlog
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from node.accounts import Session
-from node.domain.errors import DomainError
 from node.service import Node
+from web_ui.errors import describe, page_error
+from web_ui.forms import FormRefused, FormState, blank, limit
+from web_ui.handover import HANDOVERS, Handovers
 from web_ui.throttle import LoginThrottle
 
 Role = Literal["public", "member", "admin"]
@@ -35,8 +39,11 @@ THROTTLE = web.AppKey("web_throttle", LoginThrottle)
 FLASH = web.AppKey("web_flash", dict)
 SESSION = web.RequestKey("web_session", object)
 FORM = web.RequestKey("web_form", object)
+REFUSED = web.RequestKey("web_refused", object)
 UNREAD = web.RequestKey("web_unread", int)
 _STATIC = Path(__file__).with_name("static")
+_NOT_OURS = ("/fed/", "/livez", "/readyz", "/metrics", "/static/")
+log = structlog.get_logger("nst.web")
 _HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
@@ -54,8 +61,21 @@ def session_of(request: web.Request) -> Session:
     return s
 
 
-def page(role: Role) -> Callable[[Handler], Handler]:
-    """Wrap a view: session, role check, CSRF on POST, security headers."""
+def node_of(request: web.Request) -> Node:
+    return request.app[NODE_KEY]
+
+
+def posted(request: web.Request) -> MultiDictProxy[Any]:
+    """The form of a POST, read (and its CSRF token checked) by ``page``."""
+    form = request[FORM]
+    assert isinstance(form, MultiDictProxy)
+    return form
+
+
+def page(role: Role, *, again: Handler | None = None) -> Callable[[Handler], Handler]:
+    """Wrap a view: session, role check, CSRF on POST, security headers. A POST view
+    that refuses its form (``FormRefused``) has the page ``again`` rendered once more,
+    status 400, showing what was typed and what is wrong."""
 
     def wrap(view: Handler) -> Handler:
         async def handler(request: web.Request) -> web.StreamResponse:
@@ -67,9 +87,9 @@ def page(role: Role) -> Callable[[Handler], Handler]:
                 if session is None:
                     if request.method == "GET":
                         raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs)}")
-                    raise _error(401, "auth.login_required", "Log in first.")
+                    raise page_error(401, "auth.login_required", "Log in first.")
                 if role == "admin" and session.member.role != "admin":
-                    raise _error(403, "auth.forbidden", "This page is for the node's admins.")
+                    raise page_error(403, "auth.forbidden", "This page is for the node's admins.")
             if session is not None and request.method == "GET":
                 request[UNREAD] = await node.notifications.unread(session.member.handle)
             if request.method == "POST":
@@ -78,8 +98,22 @@ def page(role: Role) -> Callable[[Handler], Handler]:
                 expected = session.csrf if session else request.cookies.get("nst_csrf", "")
                 given = str(form.get("_csrf", ""))
                 if not expected or not hmac.compare_digest(given, expected):
-                    raise _error(403, "auth.csrf", "The form expired or came from elsewhere.")
-            response = await view(request)
+                    raise page_error(
+                        403,
+                        "auth.csrf",
+                        "The form expired or came from elsewhere, so nothing was done."
+                        " Go back, reload the page and send it again.",
+                    )
+            try:
+                response = await view(request)
+            except FormRefused as exc:
+                if again is None:
+                    raise
+                request[REFUSED] = exc.state
+                if session is not None:
+                    request[UNREAD] = await node.notifications.unread(session.member.handle)
+                response = await again(request)
+                response.set_status(400)
             response.headers.update(_HEADERS)
             response.headers.setdefault("Cache-Control", "no-store")
             return response
@@ -89,46 +123,56 @@ def page(role: Role) -> Callable[[Handler], Handler]:
     return wrap
 
 
-def _error(status: int, code: str, message: str) -> web.HTTPException:
-    cls = {401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound}.get(
-        status, web.HTTPBadRequest
-    )
-    exc = cls(text=f"{code}: {message}")
-    exc.code_name = code  # type: ignore[attr-defined]
-    exc.message = message  # type: ignore[attr-defined]
-    return exc
+def _ours(request: web.Request) -> bool:
+    """Whether a path is the web UI's (not the federation API, health or metrics)."""
+    return not request.path.startswith(_NOT_OURS)
 
 
 @web.middleware
 async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Web UI errors as pages with their code; federation and health answers untouched."""
+    """Every error of the web UI as a page of the site, with its navigation."""
     try:
         return await handler(request)
     except web.HTTPException as exc:
-        code = getattr(exc, "code_name", None)
-        if code is None or request.path.startswith("/fed/"):
+        if exc.status < 400 or not _ours(request):
             raise
-        response = render(
-            request,
-            "error.html",
-            {"code": code, "message": getattr(exc, "message", ""), "status": exc.status},
+        return await _error_page(request, exc)
+    except FormRefused as exc:  # a view refused a form without a page to show it on
+        return await _error_page(
+            request, page_error(400, "form.refused", " ".join(exc.state.errors.values()))
         )
-        response.set_status(exc.status)
-        response.headers.update(_HEADERS)
-        return response
+    except Exception:
+        if not _ours(request):
+            raise
+        log.exception("web.error", path=request.path)
+        return await _error_page(request, web.HTTPInternalServerError())
 
 
-def flash(request: web.Request, message: str, kind: str = "error") -> None:
+async def _error_page(request: web.Request, exc: web.HTTPException) -> web.Response:
+    if SESSION not in request:
+        with contextlib.suppress(Exception):
+            node = request.app[NODE_KEY]
+            session = await node.accounts.session(request.cookies.get(COOKIE))
+            if session is not None:
+                request[SESSION] = session
+    try:
+        response = render(request, "error.html", describe(exc))
+    except Exception:
+        log.exception("web.error_page", path=request.path)
+        response = web.Response(text="Something went wrong on this node.", status=500)
+    response.set_status(exc.status)
+    response.headers.update(_HEADERS)
+    response.headers["Cache-Control"] = "no-store"
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        response.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
+    return response
+
+
+def flash(request: web.Request, message: str, kind: str = "info") -> None:
+    """A one-line note shown on the next page this member opens."""
     session = request.get(SESSION)
     if isinstance(session, Session):
         request.app[FLASH].setdefault(session.token_hash, []).append((kind, message))
-
-
-def back(request: web.Request, to: str, error: DomainError | None = None) -> web.HTTPSeeOther:
-    """Post/redirect/get: back to ``to``, with the domain error shown there."""
-    if error is not None:
-        flash(request, f"{error.message} ({error.code})")
-    return web.HTTPSeeOther(to)
 
 
 def render(request: web.Request, template: str, context: dict[str, Any]) -> web.Response:
@@ -136,6 +180,11 @@ def render(request: web.Request, template: str, context: dict[str, Any]) -> web.
     session = found if isinstance(found, Session) else None
     node = request.app[NODE_KEY]
     messages = request.app[FLASH].pop(session.token_hash, []) if session else []
+    refused = request.get(REFUSED)
+
+    def form(name: str) -> FormState:
+        return refused if isinstance(refused, FormState) and refused.name == name else blank(name)
+
     base = {
         "unread": request.get(UNREAD, 0),
         "me": session.member if session else None,
@@ -144,6 +193,8 @@ def render(request: web.Request, template: str, context: dict[str, Any]) -> web.
         "node_name": node.config.name,
         "messages": messages,
         "path": request.path,
+        "refused_form": refused,
+        "form": form,
     }
     return aiohttp_jinja2.render_template(template, request, {**base, **context})
 
@@ -179,7 +230,7 @@ async def live(request: web.Request) -> web.StreamResponse:
 
 def install(app: web.Application, node: Node) -> None:
     """Add the web UI to a node's application."""
-    from web_ui import more, views
+    from web_ui import admin, more, views
 
     env = aiohttp_jinja2.setup(
         app,
@@ -190,15 +241,19 @@ def install(app: web.Application, node: Node) -> None:
     )
     env.filters["short"] = views.short
     env.filters["when"] = views.when
+    env.filters["short_pair"] = lambda value: (value, views.short(value))
     env.filters["date"] = lambda d: "" if d is None else str(d)
     env.globals["org_name"] = lambda node_id: views.org_name(app, node_id)
+    env.globals["limit"] = limit
     app[NODE_KEY] = node
     app[THROTTLE] = LoginThrottle()
     app[FLASH] = {}
+    app[HANDOVERS] = Handovers()
     app.middlewares.append(_errors)
     views.routes(app, page, live)
     more.routes(app, page)
+    admin.routes(app, page)
     app.router.add_static("/static", _STATIC, append_version=True)
 
 
-__all__ = ["back", "flash", "install", "page", "render", "session_of"]
+__all__ = ["flash", "install", "node_of", "page", "posted", "render", "session_of"]

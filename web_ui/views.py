@@ -9,14 +9,25 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiDictProxy
 
 from node.accounts import SESSION_DAYS
 from node.domain.consent import PHASE_TRANSITIONS
 from node.domain.errors import DomainError
 from node.service import Node
 from protocol.ids import NODE_PREFIX
-from web_ui.app import COOKIE, FORM, NODE_KEY, THROTTLE, back, render, session_of
+from web_ui.app import (
+    COOKIE,
+    FORM,
+    NODE_KEY,
+    REFUSED,
+    THROTTLE,
+    node_of,
+    posted,
+    render,
+    session_of,
+)
+from web_ui.errors import known
+from web_ui.forms import Form, limit, sentence
 
 STANCE_LABELS = {"consent": "Consent", "concern": "Consent with concern", "object": "Objection"}
 # The phases a facilitator may move a proposal to, in the order the process goes.
@@ -61,75 +72,50 @@ def org_name(app: web.Application, node_id: str) -> str:
 
 
 def _node(request: web.Request) -> Node:
-    return request.app[NODE_KEY]
-
-
-def _form(request: web.Request) -> MultiDictProxy[Any]:
-    form = request[FORM]
-    assert isinstance(form, MultiDictProxy)
-    return form
-
-
-def _field(request: web.Request, name: str, limit: int = 20000) -> str:
-    value = str(_form(request).get(name, "")).strip()
-    if len(value) > limit:
-        raise DomainError("form.too_long", f"{name} is over {limit} characters")
-    return value
-
-
-def _ensure(value: Any, what: str) -> Any:
-    if value is None:
-        raise web.HTTPNotFound(text=f"no such {what}")
-    return value
+    return node_of(request)
 
 
 # --- login ---------------------------------------------------------------------------------
-
-
-async def login_form(request: web.Request) -> web.Response:
-    csrf = request.cookies.get("nst_csrf") or secrets.token_urlsafe(32)
-    response = render(
-        request,
-        "login.html",
-        {"csrf": csrf, "next": request.query.get("next", "/"), "error": None},
-    )
-    response.set_cookie("nst_csrf", csrf, httponly=True, samesite="Strict", secure=_secure(request))
-    return response
 
 
 def _secure(request: web.Request) -> bool:
     return _node(request).config.url.startswith("https://")
 
 
+def _next(target: str) -> str:
+    """Where to go after logging in: a path on this site, never another site."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+async def login_form(request: web.Request) -> web.Response:
+    csrf = request.cookies.get("nst_csrf") or secrets.token_urlsafe(32)
+    data = request.get(FORM)
+    target = str(data.get("next", "/")) if data is not None else request.query.get("next", "/")
+    response = render(request, "login.html", {"csrf": csrf, "next": _next(target)})
+    response.set_cookie("nst_csrf", csrf, httponly=True, samesite="Strict", secure=_secure(request))
+    return response
+
+
 async def login(request: web.Request) -> web.Response:
     node = _node(request)
-    handle = _field(request, "handle", 64).lower()
-    password = str(_form(request).get("password", ""))
-    target = str(_form(request).get("next", "/"))
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
+    form = Form("login", posted(request))
+    handle = form.text("handle", "handle", limit("login.handle"), required=True).lower()
+    password = form.secret("password", "password", limit("login.password"))
+    target = _next(form.raw("next"))
     address = request.remote or "?"
     throttle = request.app[THROTTLE]
-    csrf = request.cookies.get("nst_csrf", "")
     if throttle.blocked(handle, address):
-        response = render(
-            request,
-            "login.html",
-            {"csrf": csrf, "next": target, "error": "Too many failed logins; wait a while."},
-        )
-        response.set_status(429)
+        form.fail("", "Too many failed logins: wait a quarter of an hour and try again.")
+        response = await _login_again(request, form, 429)
         response.headers["Retry-After"] = "900"
         return response
-    member = await node.check_login(handle, password) if handle and password else None
+    if form.errors:
+        return await _login_again(request, form, 400)
+    member = await node.check_login(handle, password)
     if member is None:
         throttle.failed(handle, address)
-        response = render(
-            request,
-            "login.html",
-            {"csrf": csrf, "next": target, "error": "Wrong handle or password."},
-        )
-        response.set_status(401)
-        return response
+        form.fail("", "Wrong handle or password.")
+        return await _login_again(request, form, 401)
     throttle.succeeded(handle)
     token, _ = await node.accounts.start_session(member.handle)
     response = web.HTTPSeeOther(target)
@@ -145,6 +131,13 @@ async def login(request: web.Request) -> web.Response:
     raise response
 
 
+async def _login_again(request: web.Request, form: Form, status: int) -> web.Response:
+    request[REFUSED] = form.state
+    response = await login_form(request)
+    response.set_status(status)
+    return response
+
+
 async def logout(request: web.Request) -> web.Response:
     await _node(request).accounts.end_session(session_of(request).token_hash)
     response = web.HTTPSeeOther("/login")
@@ -158,15 +151,17 @@ async def password_form(request: web.Request) -> web.Response:
 
 async def password(request: web.Request) -> web.Response:
     me = session_of(request).member
-    new = str(_form(request).get("new", ""))
-    if new != str(_form(request).get("repeat", "")):
-        raise back(request, "/password", DomainError("member.mismatch", "The passwords differ."))
+    form = Form("password", posted(request))
+    current = form.secret("current", "current password", limit("login.password"))
+    new = form.secret("new", "new password", limit("member.password"))
+    if new and form.raw("repeat") != new:
+        form.fail("repeat", "The two new passwords differ: type the same one twice.")
+    form.check()
     try:
-        await _node(request).accounts.change_password(
-            me.handle, str(_form(request).get("current", "")), new
-        )
+        await _node(request).accounts.change_password(me.handle, current, new)
     except DomainError as exc:
-        raise back(request, "/password", exc) from None
+        fields = {"auth.wrong_password": "current", "member.weak_password": "new"}
+        raise form.refuse(exc, fields) from None
     response = web.HTTPSeeOther("/login")
     response.del_cookie(COOKIE, path="/")
     raise response
@@ -200,7 +195,7 @@ async def circles(request: web.Request) -> web.Response:
 async def circle(request: web.Request) -> web.Response:
     node = _node(request)
     circle_id = request.match_info["circle"]
-    state = _ensure(await node.circle(circle_id), "circle")
+    state = known(await node.circle(circle_id), "circle")
     actor = node.actor_of(session_of(request).member.handle)
     by_org: dict[str, list[Any]] = {}
     for m in sorted(state.members.values(), key=lambda m: m.member):
@@ -232,28 +227,32 @@ async def circle(request: web.Request) -> web.Response:
     )
 
 
+def proposal_fields(form: Form) -> tuple[str, str]:
+    """The title and text of a proposal or an amendment, within the protocol's limits."""
+    title = form.text("title", "title", limit("proposal.title"), required=True)
+    text = form.text("text", "text of the proposal", limit("proposal.text"), required=True)
+    return title, text
+
+
 async def new_proposal(request: web.Request) -> web.Response:
     node = _node(request)
     circle_id = request.match_info["circle"]
-    handle = session_of(request).member.handle
+    form = Form("new-proposal", posted(request))
+    title, text = proposal_fields(form)
+    review = form.date("review_date", "review date")
+    measures = form.lines("measures", "measures", limit("proposal.measure"))
+    form.check()
     try:
-        review = _field(request, "review_date", 10)
         root = await node.gov.propose(
             circle_id,
-            handle,
-            _field(request, "title", 200),
-            _field(request, "text"),
-            review_date=dt.date.fromisoformat(review) if review else None,
-            measures=[m for m in _field(request, "measures").splitlines() if m.strip()],
+            session_of(request).member.handle,
+            title,
+            text,
+            review_date=review,
+            measures=measures,
         )
     except DomainError as exc:
-        raise back(request, f"/circles/{circle_id}#new", exc) from None
-    except ValueError:
-        raise back(
-            request,
-            f"/circles/{circle_id}#new",
-            DomainError("form.bad_date", "The review date is not a date (YYYY-MM-DD)."),
-        ) from None
+        raise form.refuse(exc) from None
     raise web.HTTPSeeOther(f"/proposals/{root}")
 
 
@@ -275,9 +274,11 @@ def _diff(old: str, new: str) -> list[tuple[str, str]]:
 async def proposal(request: web.Request) -> web.Response:
     node = _node(request)
     root = request.match_info["root"]
-    view = _ensure(await node.gov.proposal(root), "proposal")
+    view = await node.gov.proposal(root)
+    if view is None:
+        return await _waiting(request, root)
     state = view.state
-    circle_state = _ensure(await node.circle(view.circle_id), "circle")
+    circle_state = known(await node.circle(view.circle_id), "circle")
     actor = node.actor_of(session_of(request).member.handle)
     versions = []
     previous = ""
@@ -306,6 +307,7 @@ async def proposal(request: web.Request) -> web.Response:
             "voters": voters,
             "silent": [m for m in voters if m not in state.stances],
             "labels": STANCE_LABELS,
+            "stance_options": list(STANCE_LABELS.items()),
             "my_stance": state.stances.get(actor),
             "is_member": circle_state.is_active(actor),
             "is_facilitator": is_facilitator,
@@ -321,90 +323,96 @@ async def proposal(request: web.Request) -> web.Response:
     )
 
 
-async def _act(request: web.Request, fn: Callable[[str], Any]) -> web.Response:
+async def _waiting(request: web.Request, root: str) -> web.Response:
+    """A proposal this node holds but the circle's home has not put in order yet: shown
+    at once, marked as waiting (or as refused by the home, with its reason)."""
+    node = _node(request)
+    waiting = known(
+        await node.gov.waiting_proposal(root),
+        "proposal",
+        "If it was made a moment ago on another node, it may not have arrived yet.",
+    )
+    circle_state = known(await node.circle(waiting.circle_id), "circle")
+    why = _HOME_REFUSALS.get(waiting.code or "", sentence(waiting.message or ""))
+    return render(
+        request,
+        "proposal_waiting.html",
+        {"p": waiting, "circle": circle_state, "why": why.format(who=short(waiting.actor))},
+    )
+
+
+# What a home's refusal of a new proposal means, in words ({who}: the proposer).
+_HOME_REFUSALS = {
+    "consent.not_member": "There, {who} is no longer a member of the circle.",
+    "member.unknown": "There, {who} is not known as a member.",
+    "circle.unknown": "The circle is no longer there.",
+}
+
+
+async def _act(request: web.Request, form: Form, fn: Callable[[str], Any]) -> web.Response:
+    """Run a command on the proposal for the member; a rule's refusal goes to ``form``."""
     root = request.match_info["root"]
+    form.check()
     try:
         await fn(session_of(request).member.handle)
     except DomainError as exc:
-        raise back(request, f"/proposals/{root}", exc) from None
+        raise form.refuse(exc) from None
     raise web.HTTPSeeOther(f"/proposals/{root}")
 
 
 async def stance(request: web.Request) -> web.Response:
     gov = _node(request).gov
-    version = _field(request, "version", 100)
-    value = _field(request, "stance", 20)
-    reason = _field(request, "reason")
-    return await _act(request, lambda h: gov.stance(version, h, value, reason))
+    form = Form("stance", posted(request))
+    version = form.raw("version")
+    value = form.choice("stance", "stance", STANCE_LABELS)
+    reason = form.text("reason", "reason", limit("stance.reason"))
+    if value in ("concern", "object") and not reason:
+        form.fail("reason", f"Say why: {STANCE_LABELS[value].lower()} needs a reason.")
+    return await _act(request, form, lambda h: gov.stance(version, h, value, reason))
 
 
 async def move(request: web.Request) -> web.Response:
-    gov = _node(request).gov
+    node = _node(request)
     root = request.match_info["root"]
-    phase = _field(request, "phase", 20)
-    hours = _field(request, "hours", 5)
+    form = Form("move", posted(request))
+    phase = form.choice("phase", "phase", _PHASE_ORDER)
+    hours = form.number("hours", "round length in hours", limit("phase.hours"), default=0)
     deadline = None
     if phase == "consent" and hours:
-        try:
-            deadline = _node(request).clock.now() + dt.timedelta(hours=int(hours))
-        except ValueError:
-            raise back(
-                request, f"/proposals/{root}", DomainError("form.bad_hours", "Hours: a number.")
-            ) from None
-    return await _act(request, lambda h: gov.move(root, h, phase, deadline=deadline))
+        deadline = node.clock.now() + dt.timedelta(hours=hours)
+    return await _act(request, form, lambda h: node.gov.move(root, h, phase, deadline=deadline))
 
 
 async def amend(request: web.Request) -> web.Response:
     gov = _node(request).gov
     root = request.match_info["root"]
-    title, text = _field(request, "title", 200), _field(request, "text")
-    changes = _field(request, "changes")
-    return await _act(request, lambda h: gov.amend(root, h, title, text, changes))
+    form = Form("amend", posted(request))
+    title, text = proposal_fields(form)
+    changes = form.text("changes", "description of the changes", limit("proposal.changes"))
+    return await _act(request, form, lambda h: gov.amend(root, h, title, text, changes))
 
 
 async def decide(request: web.Request) -> web.Response:
     gov = _node(request).gov
     root = request.match_info["root"]
-    return await _act(request, lambda h: gov.decide(root, h))
+    return await _act(request, Form("decision", posted(request)), lambda h: gov.decide(root, h))
 
 
 async def discuss(request: web.Request) -> web.Response:
     gov = _node(request).gov
-    purpose = _field(request, "purpose", 20)
-    target = _field(request, "target", 100)
-    text = _field(request, "text")
+    data = posted(request)
+    purpose = str(data.get("purpose", ""))
+    target = str(data.get("target", ""))[:100]
+    form = Form(f"answer-{target}" if purpose == "answer" else "discuss", data)
+    text = form.text("text", purpose if purpose == "answer" else "text", limit("message.text"))
+    if not text:
+        what = "answer" if purpose == "answer" else "question or reaction"
+        form.fail("text", f"Write your {what} first.")
     if purpose == "answer":
-        return await _act(request, lambda h: gov.answer(target, h, text))
+        return await _act(request, form, lambda h: gov.answer(target, h, text))
     if purpose == "reaction":
-        return await _act(request, lambda h: gov.react(target, h, text))
-    return await _act(request, lambda h: gov.ask(target, h, text))
-
-
-# --- admin ---------------------------------------------------------------------------------
-
-
-async def admin(request: web.Request) -> web.Response:
-    node = _node(request)
-    status = await node.status()
-    return render(
-        request,
-        "admin.html",
-        {
-            "members": await node.members(),
-            "status": status,
-            "disputes": status["disputes"],
-            "invites": await node.accounts.invitations(),
-            "links": node.links is not None,
-            "link_invites": await node.link_invites(),
-            "settings": {
-                "Name": node.config.name,
-                "Public URL": node.config.url,
-                "Listening on": f"{node.config.listen_host}:{node.config.listen_port}",
-                "Development mode": "on" if node.config.dev_mode else "off",
-                "Metrics": "public" if node.config.metrics_public else "loopback only",
-            },
-        },
-    )
+        return await _act(request, form, lambda h: gov.react(target, h, text))
+    return await _act(request, form, lambda h: gov.ask(target, h, text))
 
 
 def routes(app: web.Application, page: Any, live: Any) -> None:
@@ -413,16 +421,18 @@ def routes(app: web.Application, page: Any, live: Any) -> None:
     post("/login", page("public")(login))
     post("/logout", page("member")(logout))
     get("/password", page("member")(password_form))
-    post("/password", page("member")(password))
+    post("/password", page("member", again=password_form)(password))
     get("/", page("member")(home))
     get("/circles", page("member")(circles))
     get("/circles/{circle}", page("member")(circle))
-    post("/circles/{circle}/proposals", page("member")(new_proposal))
+    post("/circles/{circle}/proposals", page("member", again=circle)(new_proposal))
     get("/proposals/{root}", page("member")(proposal))
-    post("/proposals/{root}/stance", page("member")(stance))
-    post("/proposals/{root}/move", page("member")(move))
-    post("/proposals/{root}/amend", page("member")(amend))
-    post("/proposals/{root}/decide", page("member")(decide))
-    post("/proposals/{root}/discuss", page("member")(discuss))
-    get("/admin", page("admin")(admin))
+    for action, view in (
+        ("stance", stance),
+        ("move", move),
+        ("amend", amend),
+        ("decide", decide),
+        ("discuss", discuss),
+    ):
+        post(f"/proposals/{{root}}/{action}", page("member", again=proposal)(view))
     get("/live", page("member")(live))

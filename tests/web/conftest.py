@@ -8,6 +8,8 @@ no circle). Every password is ``PASSWORD``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.util
 import re
 import sys
@@ -49,6 +51,17 @@ class World:
 
     def url(self, node: Any, path: str = "/") -> str:
         return f"{node.url}{path}"
+
+    async def hold_deliveries(self) -> None:
+        """Stop every node's delivery and sync workers: what a node sends stays queued
+        (a member node's proposal never reaches the home) until ``cluster.settle()``."""
+        for n in self.cluster.nodes:
+            tasks, n.tasks = n.tasks, []
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 @pytest.fixture

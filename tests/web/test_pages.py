@@ -245,3 +245,282 @@ async def test_an_admin_makes_and_revokes_a_link_invite(web: Any, browser: Any) 
     )
     (invite,) = [i for i in await web.a.node.link_invites() if i["note"] == "for the tenants"]
     assert invite["revoked"]
+
+
+# --- errors are pages of the site --------------------------------------------------------
+
+_NAV = '<nav aria-label="Main">'
+
+
+def _is_site_page(page: str) -> bool:
+    return page.startswith("<!doctype html>") and _NAV in page and 'class="brand"' in page
+
+
+async def test_every_error_is_a_page_of_the_site_with_its_navigation(
+    web: Any, browser: Any, monkeypatch: Any
+) -> None:
+    carl = browser(web.a.url)
+    await carl.login("carl")
+    unknown = "sha256:" + "A" * 43
+    for path, status, words in (
+        (f"/proposals/{unknown}", 404, "This node knows no such proposal."),
+        (f"/elections/{unknown}", 404, "This node knows no such election."),
+        (f"/meetings/{unknown}", 404, "This node knows no such meeting."),
+        ("/circles/circle:nothing-here", 404, "This node knows no such circle."),
+        ("/no/such/page", 404, "There is no page at this address."),
+        ("/admin", 403, "This page is for the node&#39;s admins."),
+    ):
+        got, page = await carl.get(path)
+        assert (got, words in page, _is_site_page(page)) == (status, True, True), path
+        assert "Log out carl" in page  # the member's own navigation
+    await carl.get(f"/circles/{web.circle}")
+    got, page = await carl.post(f"/circles/{web.circle}/proposals", {"title": "x"}, csrf="bad")
+    assert (got, _is_site_page(page)) == (403, True)
+    assert "The form expired or came from elsewhere" in page
+    # Something sent that is too large for the node: aiohttp's own refusal, as a page.
+    got, page = await carl.post(f"/circles/{web.circle}/messages", {"text": "x" * 2_000_000})
+    assert (got, _is_site_page(page)) == (413, True)
+
+    async def broken(actor: str) -> Any:
+        raise RuntimeError("a fault deep inside")
+
+    monkeypatch.setattr(web.a.node.gov, "agenda", broken)
+    got, page = await carl.get("/")
+    assert (got, _is_site_page(page)) == (500, True)
+    assert "a fault deep inside" not in page
+    assert "Traceback" not in page
+
+    stranger = browser(web.a.url)
+    for path, status in (("/no/such/page", 404), ("/join/not-a-token", 404)):
+        got, page = await stranger.get(path)
+        assert (got, _is_site_page(page)) == (status, True), path
+        assert 'href="/login"' in page
+    got, page = await stranger.post("/circles/x/proposals", {"title": "x"}, csrf="")
+    assert (got, _is_site_page(page)) == (401, True)
+    # The federation API keeps its own answers.
+    async with stranger.http.get(f"{web.a.url}/fed/v1/nothing") as r:
+        assert r.status == 404
+        assert _NAV not in await r.text()
+
+
+# --- a proposal waiting for the circle's home ----------------------------------------------
+
+
+async def test_a_proposal_made_on_a_member_node_is_shown_at_once_as_waiting(
+    web: Any, browser: Any
+) -> None:
+    await web.hold_deliveries()
+    ben = browser(web.b.url)
+    await ben.login("ben")
+    await ben.get(f"/circles/{web.circle}")
+    status, page = await ben.post(
+        f"/circles/{web.circle}/proposals",
+        {"title": "Shared van", "text": "We buy a van together.", "measures": "Insure it"},
+    )
+    assert status == 200
+    assert "<h1>Shared van</h1>" in page
+    assert "We buy a van together." in page
+    assert "Insure it" in page
+    assert "Waiting for Node A</strong>, the home node of this circle" in page
+    assert await web.b.node.gov.proposals(web.circle) == []  # not a proposal here yet
+    await web.cluster.settle()
+    (made,) = await web.b.node.gov.proposals(web.circle)
+    status, page = await ben.get(f"/proposals/{made['root']}")
+    assert status == 200
+    assert "Waiting for" not in page
+    assert 'id="phase">draft</strong>' in page
+
+
+# --- refused forms keep what was typed ------------------------------------------------------
+
+
+async def test_a_refused_proposal_keeps_the_text_and_says_what_is_wrong_beside_the_field(
+    web: Any, browser: Any
+) -> None:
+    ana = browser(web.a.url)
+    await ana.login("ana")
+    _, page = await ana.get(f"/circles/{web.circle}")
+    assert '<input id="new-proposal-title" name="title" maxlength="200" required' in page
+    assert '<textarea id="new-proposal-text" name="text" maxlength="20000" required' in page
+    text = "Every union sends two people to the assembly.\nWe meet monthly."
+    status, page = await ana.post(
+        f"/circles/{web.circle}/proposals", {"title": "   ", "text": text}
+    )
+    assert status == 400
+    assert "Every union sends two people to the assembly.\nWe meet monthly.</textarea>" in page
+    error = '<p id="new-proposal-title-error" class="field-error">The title must not be empty.'
+    assert error in page
+    assert 'aria-invalid="true" aria-describedby="new-proposal-title-error"' in page
+    assert '<a href="#new-proposal-title-field">The title must not be empty.</a>' in page  # summary
+    assert '<details id="new" open>' in page
+    assert "Expected `str`" not in page
+    long = "a" * 100_000
+    status, page = await ana.post(
+        f"/circles/{web.circle}/proposals", {"title": "Assembly delegates", "text": long}
+    )
+    assert status == 400
+    assert 'value="Assembly delegates"' in page
+    assert (
+        "The text of the proposal is too long: at most 20,000 characters (this one has 100,000)"
+        in page
+    )
+    assert await web.a.node.gov.proposals(web.circle) == []  # nothing half-made
+
+
+async def test_every_kind_of_form_keeps_what_was_typed_when_refused(web: Any, browser: Any) -> None:
+    gov = web.a.node.gov
+    root = await gov.propose(web.circle, "ana", "Flyers", "Print flyers.")
+    for phase in ("presented", "questions", "reactions", "consent"):
+        await gov.move(root, "ana", phase)
+    ana = browser(web.a.url)
+    await ana.login("ana")
+    await ana.get(f"/proposals/{root}")
+    c = web.circle
+    cases: list[tuple[str, dict[str, str], str, str]] = [
+        (
+            f"/proposals/{root}/stance",
+            {"version": root, "stance": "object", "reason": "  "},
+            "stance-reason-error",
+            "Say why: objection needs a reason.",
+        ),
+        (
+            f"/proposals/{root}/discuss",
+            {"purpose": "question", "target": root, "text": "q" * 20_001},
+            "discuss-text-error",
+            "at most 20,000 characters",
+        ),
+        (
+            f"/proposals/{root}/decide",
+            {},
+            "decision-error",
+            "2 member(s) to answer.",
+        ),
+        (
+            f"/circles/{c}/messages",
+            {"text": "m" * 20_001},
+            "message-text-error",
+            "The message is too long",
+        ),
+        (
+            f"/circles/{c}/elections",
+            {"role": " ", "description": "Keeps the minutes", "term_months": "500"},
+            "election-role-error",
+            "The role must not be empty.",
+        ),
+        (
+            f"/circles/{c}/meetings",
+            {"title": "Assembly", "starts": "next tuesday", "agenda": "Rent"},
+            "meeting-starts-error",
+            "The start is not a date and time",
+        ),
+        (
+            "/admin/invites",
+            {"handle": "Dora Smith", "display_name": "Dora Smith"},
+            "invite-handle-error",
+            "The handle is not in the right form: use only lower-case letters",
+        ),
+        (
+            "/admin/links",
+            {"action": "link", "invite": "nst-invite-v1.not-an-invite"},
+            "use-invite-invite-error",
+            "The invite is damaged.",
+        ),
+        (
+            f"/messages/{web.b.node_id}",
+            {"text": "   "},
+            "direct-text-error",
+            "Write your message first.",
+        ),
+        (
+            "/password",
+            {"current": web.password, "new": "a long new password", "repeat": "another one"},
+            "password-repeat-error",
+            "The two new passwords differ",
+        ),
+    ]
+    for path, data, error_id, words in cases:
+        status, page = await ana.post(path, data)
+        assert status == 400, path
+        found = re.search(rf'<p id="{error_id}" class="field-error">([^<]*)</p>', page)
+        assert found is not None, (path, error_id)
+        assert words in found.group(1), (path, found.group(1))
+        assert 'class="error-summary" role="alert"' in page
+        for key, value in data.items():
+            if value.strip() and path != "/password" and key != "action":
+                assert value in page, (path, value[:20])
+        assert "Expected `" not in page
+        assert "Log out ana" in page
+    assert "a long new password" not in page  # passwords are never shown again
+    _, page = await ana.get("/")  # the refusals left nothing behind
+    assert 'class="error-summary"' not in page
+    login = browser(web.a.url)
+    await login.get("/login")
+    status, page = await login.post("/login", {"handle": "carl", "password": ""})
+    assert status == 400
+    assert 'value="carl"' in page
+    assert "The password must not be empty." in page
+
+
+# --- invitations shown on a page of their own -----------------------------------------------
+
+
+async def test_an_invitation_is_shown_on_its_own_page_until_dismissed(
+    web: Any, browser: Any
+) -> None:
+    admin = browser(web.a.url)
+    await admin.login("ana")
+    await admin.get("/admin")
+    async with admin.http.post(
+        f"{web.a.url}/admin/invites",
+        data={"_csrf": admin.csrf, "handle": "dora", "display_name": "Dora"},
+        allow_redirects=False,
+    ) as r:
+        assert r.status == 303
+        shown = r.headers["Location"]
+    assert shown.startswith("/admin/handover/")
+    status, page = await admin.get(shown)
+    assert status == 200
+    link = re.search(r'<textarea id="secret" class="secret" readonly[^>]*>([^<]+)</textarea>', page)
+    assert link is not None
+    assert "/join/" in link.group(1)
+    assert link.group(1).rsplit("/", 1)[1] not in shown  # the secret is never in a URL
+    _, again = await admin.get(shown)  # a reload shows it again
+    assert link.group(1) in again
+    other = browser(web.a.url)  # another session of the same admin does not see it
+    await other.login("ana")
+    status, _ = await other.get(shown)
+    assert status == 404
+    status, page = await admin.post(shown, {})
+    assert "Invite a member" in page  # back on the admin page
+    status, page = await admin.get(shown)
+    assert status == 404
+    assert "no longer shown here" in page
+    newcomer = browser(web.a.url)
+    status, page = await newcomer.get(link.group(1).removeprefix(web.a.url))
+    assert "Welcome, Dora" in page  # the link still works after Done
+
+
+async def test_a_proposal_the_home_refuses_says_so_on_its_page(web: Any, browser: Any) -> None:
+    await web.hold_deliveries()
+    # Ana removes Ben from the circle on the home; Ben's node does not know it yet.
+    await web.a.node.set_membership(web.circle, web.b.node.actor_of("ben"), status="removed")
+    ben = browser(web.b.url)
+    await ben.login("ben")
+    await ben.get(f"/circles/{web.circle}")
+    async with ben.http.post(
+        f"{web.b.url}/circles/{web.circle}/proposals",
+        data={"_csrf": ben.csrf, "title": "Late idea", "text": "Too late."},
+        allow_redirects=False,
+    ) as r:
+        assert r.status == 303
+        shown = r.headers["Location"]
+    _, page = await ben.get(shown)
+    assert "Waiting for Node A" in page
+    await web.cluster.settle()
+    status, page = await ben.get(shown)
+    assert status == 200
+    assert (
+        "Not taken in: Node A, the circle's home node, refused this proposal."
+        " There, ben@vHy8tW is no longer a member of the circle." in page
+    )
+    assert "Too late." in page

@@ -1,0 +1,233 @@
+"""The admin's pages: members, member invitations (and the newcomer's page that uses
+one), links with other organizations' nodes. A new invitation is shown on a page of its
+own (``web_ui.handover``) until the admin dismisses it."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from aiohttp import web
+
+from node.domain.errors import DomainError
+from node.service import Node
+from protocol import RemoteProtocolError
+from web_ui.app import COOKIE, flash, node_of, posted, render, session_of
+from web_ui.errors import page_error
+from web_ui.forms import Form, FormRefused, limit
+from web_ui.handover import HANDOVERS, Handovers
+
+_GONE = (
+    "This invitation is no longer shown here: it was dismissed, or the node restarted since."
+    " The invitation itself works until it expires; if it was lost, revoke it on the admin"
+    " page and make a new one."
+)
+
+
+def _node(request: web.Request) -> Node:
+    return node_of(request)
+
+
+def _handovers(request: web.Request) -> Handovers:
+    return request.app[HANDOVERS]
+
+
+async def admin(request: web.Request) -> web.Response:
+    node = _node(request)
+    status = await node.status()
+    return render(
+        request,
+        "admin.html",
+        {
+            "members": await node.members(),
+            "status": status,
+            "disputes": status["disputes"],
+            "invites": await node.accounts.invitations(),
+            "links": node.links is not None,
+            "link_invites": await node.link_invites(),
+            "settings": {
+                "Name": node.config.name,
+                "Public URL": node.config.url,
+                "Listening on": f"{node.config.listen_host}:{node.config.listen_port}",
+                "Development mode": "on" if node.config.dev_mode else "off",
+                "Metrics": "public" if node.config.metrics_public else "loopback only",
+            },
+        },
+    )
+
+
+# --- member invitations --------------------------------------------------------------------
+
+
+async def invite_member(request: web.Request) -> web.Response:
+    node = _node(request)
+    form = Form("invite", posted(request))
+    handle = form.text("handle", "handle", limit("member.handle"), required=True, lower=True)
+    name = form.text("display_name", "name", limit("member.display_name"), required=True)
+    role = "admin" if form.raw("admin") == "yes" else "member"
+    form.check()
+    try:
+        token = await node.accounts.invite(handle, name, role)
+    except DomainError as exc:
+        fields = {
+            "member.bad_handle": "handle",
+            "member.exists": "handle",
+            "member.invited": "handle",
+            "member.bad_name": "display_name",
+        }
+        raise form.refuse(exc, fields) from None
+    expires = next(
+        (
+            str(i["expires_at"])
+            for i in await node.accounts.invitations()
+            if i["handle"] == handle and not i["used_at"]
+        ),
+        "",
+    )
+    link = f"{request.url.origin()}/join/{token}"
+    about = {"handle": handle, "name": name, "role": role, "expires_at": expires}
+    shown = _handovers(request).keep(session_of(request).token_hash, "member", link, about)
+    raise web.HTTPSeeOther(f"/admin/handover/{shown}")
+
+
+async def revoke_invite(request: web.Request) -> web.Response:
+    await _node(request).accounts.revoke_invitation(str(posted(request).get("id", ""))[:100])
+    raise web.HTTPSeeOther("/admin#invites")
+
+
+async def join_form(request: web.Request) -> web.Response:
+    invite = await _node(request).accounts.invitation(request.match_info["token"])
+    if invite is None:
+        raise page_error(404, "member.invite_invalid", "This link is unknown, used or expired.")
+    csrf = request.cookies.get("nst_csrf") or secrets.token_urlsafe(32)
+    response = render(request, "join.html", {"invite": invite, "csrf": csrf})
+    response.set_cookie("nst_csrf", csrf, httponly=True, samesite="Strict")
+    return response
+
+
+async def join(request: web.Request) -> web.Response:
+    node = _node(request)
+    token = request.match_info["token"]
+    if await node.accounts.invitation(token) is None:
+        raise page_error(404, "member.invite_invalid", "This link is unknown, used or expired.")
+    form = Form("join", posted(request))
+    new = form.secret("new", "password", limit("member.password"))
+    if new and form.raw("repeat") != new:
+        form.fail("repeat", "The two passwords differ: type the same one twice.")
+    form.check()
+    try:
+        member = await node.accounts.accept(token, new)
+    except DomainError as exc:
+        raise form.refuse(exc, {"member.weak_password": "new"}) from None
+    session, _ = await node.accounts.start_session(member.handle)
+    response = web.HTTPSeeOther("/")
+    response.set_cookie(COOKIE, session, httponly=True, samesite="Lax", path="/")
+    raise response
+
+
+# --- members -------------------------------------------------------------------------------
+
+
+async def member_state(request: web.Request) -> web.Response:
+    node = _node(request)
+    handle = str(posted(request).get("handle", ""))[:64]
+    form = Form(f"member-{handle}", posted(request))
+    if handle == session_of(request).member.handle:
+        form.fail("", "You cannot disable yourself: ask another admin.")
+    form.check()
+    try:
+        await node.set_disabled(handle, form.raw("disabled") == "yes")
+        await node.accounts.end_sessions(handle)
+    except DomainError as exc:
+        raise form.refuse(exc) from None
+    raise web.HTTPSeeOther("/admin")
+
+
+# --- links with other organizations --------------------------------------------------------
+
+
+async def links(request: web.Request) -> web.Response:
+    node = _node(request)
+    data = posted(request)
+    action = str(data.get("action", ""))
+    form = Form({"invite": "make-invite", "link": "use-invite"}.get(action, "links"), data)
+    if node.links is None:
+        form.fail("", "Links with other organizations need the federation, which is not running.")
+        form.check()
+    assert node.links is not None
+    try:
+        if action == "invite":
+            note = form.text("note", "note", limit("link.note"))
+            form.check()
+            invite = await node.links.create_invite(note=note)
+            expires = next(
+                (
+                    str(i["expires_at"])
+                    for i in await node.link_invites()
+                    if i["token_hash"] == invite.token_hash
+                ),
+                "",
+            )
+            about = {"note": note, "expires_at": expires}
+            shown = _handovers(request).keep(
+                session_of(request).token_hash, "link", str(invite), about
+            )
+            raise web.HTTPSeeOther(f"/admin/handover/{shown}")
+        if action == "link":
+            text = form.text("invite", "invite", limit("link.invite"), required=True)
+            form.check()
+            peer = await _link(node, form, text)
+            flash(request, f"Linked with {peer.name or peer.node_id}.")
+        elif action == "unlink":
+            await node.links.unlink(form.raw("node_id")[:100])
+        elif action == "revoke":
+            await node.revoke_link_invite(form.raw("token_hash")[:100])
+        else:
+            form.fail("", "This form does not belong to this page any more: reload the page.")
+            form.check()
+    except (DomainError, RemoteProtocolError) as exc:
+        raise form.refuse(exc, {str(exc.code): "invite"} if action == "link" else {}) from None
+    await node.load_org_names()
+    raise web.HTTPSeeOther("/admin#links")
+
+
+async def _link(node: Node, form: Form, text: str) -> Any:
+    assert node.links is not None
+    try:
+        return await node.links.link(text)
+    except (DomainError, RemoteProtocolError):
+        raise
+    except Exception as exc:  # the other node did not answer, or answered wrong
+        form.fail("invite", f"The other organization's node did not answer as expected: {exc}")
+        raise FormRefused(form.state) from None
+
+
+# --- handing an invitation over ------------------------------------------------------------
+
+
+async def handover_page(request: web.Request) -> web.Response:
+    item = _handovers(request).get(session_of(request).token_hash, request.match_info["id"])
+    if item is None:
+        raise page_error(404, "admin.handover_gone", _GONE)
+    return render(request, "handover.html", {"item": item})
+
+
+async def handover_done(request: web.Request) -> web.Response:
+    item_id = request.match_info["id"]
+    handovers = _handovers(request)
+    item = handovers.get(session_of(request).token_hash, item_id)
+    handovers.dismiss(session_of(request).token_hash, item_id)
+    raise web.HTTPSeeOther("/admin#links" if item and item.kind == "link" else "/admin#invites")
+
+
+def routes(app: web.Application, page: Any) -> None:
+    get, post = app.router.add_get, app.router.add_post
+    get("/admin", page("admin")(admin))
+    post("/admin/invites", page("admin", again=admin)(invite_member))
+    post("/admin/invites/revoke", page("admin")(revoke_invite))
+    post("/admin/members", page("admin", again=admin)(member_state))
+    post("/admin/links", page("admin", again=admin)(links))
+    get("/admin/handover/{id}", page("admin")(handover_page))
+    post("/admin/handover/{id}", page("admin")(handover_done))
+    get("/join/{token}", page("public")(join_form))
+    post("/join/{token}", page("public", again=join_form)(join))
