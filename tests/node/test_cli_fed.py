@@ -290,7 +290,7 @@ def test_forged_and_altered_invites_are_refused(nodes: dict[str, NodeProc]) -> N
     invite = a.invite()
     other = node_id_of(SigningKey.generate())
     altered = with_field(invite, node=other)
-    fails(c.nst("admin", "link", altered, ok=False), "auth.bad_signature", "link.wrong_node")
+    fails(c.nst("admin", "link", altered, ok=False), "link.wrong_node")
     listed = json.loads(a.nst("admin", "invite", "list", "--json").stdout)
     row = next(r for r in listed if r["token_hash"] == parse_invite(invite).token_hash)
     assert row["state"] == "open"  # nothing was spent
@@ -318,7 +318,11 @@ def test_deny_refuses_a_link_and_clear_lifts_it(nodes: dict[str, NodeProc], tmp_
     a.nst("admin", "peer", "allow", someone)
     fails(d.nst("admin", "link", a.invite(), ok=False), "auth.denied")
     a.nst("admin", "peer", "allow", d.node_id)
-    d.nst("admin", "link", a.invite())
+    d.start()  # A checks the URL D gives: D must answer there
+    try:
+        d.nst("admin", "link", a.invite())
+    finally:
+        d.stop()
     assert a.peer(d.node_id)["state"] == "linked"
 
     # Denying a linked node unlinks it.
