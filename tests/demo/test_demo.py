@@ -4,6 +4,8 @@ story's content on every node's web UI, stopped cleanly by Ctrl-C."""
 from __future__ import annotations
 
 import http.cookiejar
+import json
+import os
 import random
 import re
 import signal
@@ -202,3 +204,26 @@ def test_a_kept_demo_starts_again_with_the_same_logins(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0
     assert [line for line in fresh if LINE.match(line)] != logins  # new passwords
+
+
+def test_status_gives_each_demo_node_the_address_it_listens_on(tmp_path: Path) -> None:
+    base = _free_base()
+    proc, _ = _run_until_ready(["--base-port", str(base), "--dir", str(tmp_path)])
+    try:
+        urls = [f"http://127.0.0.1:{base + i}" for i in range(3)]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NST_")}
+        for slug, url in zip(("riverside", "northend", "eastside"), urls, strict=True):
+            out = subprocess.run(
+                [sys.executable, "-m", "node", "status", "--json", "--data-dir", tmp_path / slug],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+                env=env,
+            ).stdout
+            status = json.loads(out)
+            assert status["url"] == url
+            assert sorted(p["url"] for p in status["peers"]) == [u for u in urls if u != url]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
