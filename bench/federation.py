@@ -67,6 +67,7 @@ from bench.fednodes import (
     rss_mb,
 )
 from federation.client import PeerClient
+from federation.identity import serve_identity
 from federation.invites import parse_invite
 from federation.transport import HttpTransport
 from node.store.codec import envelope_json_from_row
@@ -175,9 +176,11 @@ def child_client(spec_path: str) -> None:
         for s, raws in zip(spec["streams"], feeds, strict=True):
             client = PeerClient(SigningKey(bytes.fromhex(s["seed_hex"])), transport)
             invite = parse_invite(s["invite"])
-            t = time.perf_counter()
-            await client.link(invite.url, invite.node, invite.token, s["url"], "bench client")
-            link_ms.append((time.perf_counter() - t) * 1000)
+            # The client answers at its URL for the handshake only: pulls from it fail.
+            async with serve_identity(client.key, "bench client") as url:
+                t = time.perf_counter()
+                await client.link(invite.url, invite.node, invite.token, url, "bench client")
+                link_ms.append((time.perf_counter() - t) * 1000)
             bodies = [
                 b'{"envelopes":[' + b",".join(raws[i : i + spec["batch"]]) + b"]}"
                 for i in range(0, len(raws), spec["batch"])
@@ -238,10 +241,7 @@ def ingest_round(n: int, nstreams: int, bound_n: int, extras: bool) -> Json:
             path = tmp / f"feed{i}.jsonl"
             path.write_bytes(b"\n".join(envelopes))
             invite = asyncio.run(add_invite(receiver))
-            url = f"http://127.0.0.1:{9 + i}"  # the client serves nothing: pulls from it fail
-            streams.append(
-                {"seed_hex": bytes(key).hex(), "invite": invite, "file": str(path), "url": url}
-            )
+            streams.append({"seed_hex": bytes(key).hex(), "invite": invite, "file": str(path)})
         out: Json = {"sign_s": sign_s, "n": per * nstreams, "bounds": []}
         if extras:
             sample = raw[0][: min(per, bound_n)]

@@ -4,6 +4,7 @@ is checked as signed by the node it was meant for.
 
     client = PeerClient(signing_key, HttpTransport(dev_mode=True))
     info = await client.node_info("http://127.0.0.1:8470")
+    info = await client.identity(info["url"], info["node_id"])  # the same, signed by it
     results = await client.inbox(info["node_id"], info["url"], [envelope.to_bytes()])
     heads = await client.heads(info["node_id"], info["url"], scope)
     page = await client.feed(info["node_id"], info["url"], scope, author, after=0)
@@ -20,11 +21,18 @@ import msgspec
 import orjson
 from nacl.signing import SigningKey
 
-from federation.transport import ConnectionLostError, Response, Transport
+from federation.transport import ConnectionLostError, Response, Transport, TransportError
 from node.store import OrderMark
 from protocol import Envelope, ErrorCode, RemoteProtocolError, parse_envelope, verify
 from protocol.ids import HASH_PATTERN
-from protocol.requests import NONCE, sign_request, verify_response
+from protocol.requests import (
+    NONCE,
+    SENDER,
+    SIGNATURE,
+    response_signer,
+    sign_request,
+    verify_response,
+)
 from protocol.schemas import END
 
 API = "/fed/v1"
@@ -38,6 +46,23 @@ class PeerError(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+class WrongNodeError(RemoteProtocolError):
+    """Another node answered at the URL: ``answered`` is its id when its signature on the
+    answer checks, else None (it only said the request was not for it)."""
+
+    def __init__(self, url: str, expected: str, answered: str | None, claimed: str) -> None:
+        who = answered or (f"a node calling itself {claimed}" if claimed else "another node")
+        super().__init__(ErrorCode.PEER_WRONG_NODE, f"{url} answers as {who}, not as {expected}")
+        self.url = url
+        self.expected = expected
+        self.answered = answered
+
+
+class UnsignedAnswerError(TransportError):
+    """An answer without a signature: no node answers at the URL (a plain web server, a
+    proxy whose node is down), which is as good as no answer."""
 
 
 def scope_path(scope: str) -> str:
@@ -71,9 +96,20 @@ class PeerClient:
                 if attempt == 2:
                     raise
                 continue
-            verify_response(resp.headers, headers[NONCE], resp.status, resp.body, peer)
+            try:
+                verify_response(resp.headers, headers[NONCE], resp.status, resp.body, peer)
+            except RemoteProtocolError as exc:
+                raise _not_from(peer, url, resp, headers[NONCE]) or exc from None
             return resp
         raise AssertionError("unreachable")
+
+    async def identity(self, url: str, node_id: str) -> dict[str, Any]:
+        """The identity document at ``url``, signed by ``node_id``: proves that ``node_id``
+        answers there (WrongNodeError if another node does)."""
+        doc = await self.call("GET", url, node_id, f"{API}/node")
+        if not isinstance(doc, dict) or doc.get("node_id") != node_id:
+            raise PeerError(200, ErrorCode.REQUEST_MALFORMED, "not its identity document")
+        return doc
 
     async def node_info(self, url: str) -> dict[str, Any]:
         """The node's identity document (id, name, url, versions): unsigned, so check the
@@ -203,6 +239,32 @@ def _typed(decoder: msgspec.json.Decoder[T], resp: Response) -> T:
         raise PeerError(resp.status, ErrorCode.REQUEST_MALFORMED, f"bad answer: {exc}") from None
 
 
+def _not_from(peer: str, url: str, resp: Response, nonce: str) -> Exception | None:
+    """Who answered instead of ``peer``, when that can be told: another node whose
+    signature checks, or one that refused the request as meant for someone else; no
+    node at all when the answer carries no signature. None: a bad signature it is."""
+    claimed = resp.headers.get(SENDER, "")
+    answered = response_signer(resp.headers, nonce, resp.status, resp.body)
+    if answered is not None and answered != peer:
+        return WrongNodeError(url, peer, answered, claimed)
+    if _error_code(resp) == ErrorCode.AUTH_WRONG_DESTINATION:
+        return WrongNodeError(url, peer, None, claimed)
+    if not resp.headers.get(SIGNATURE):
+        return UnsignedAnswerError(
+            f"{url}: HTTP {resp.status} without a signature: no node answers there"
+        )
+    return None
+
+
+def _error_code(resp: Response) -> str | None:
+    try:
+        doc = orjson.loads(resp.body)
+    except orjson.JSONDecodeError:
+        return None
+    err = doc.get("error") if isinstance(doc, dict) else None
+    return str(err.get("code")) if isinstance(err, dict) else None
+
+
 def _answer(resp: Response) -> Any:
     try:
         doc = orjson.loads(resp.body) if resp.body else {}
@@ -214,4 +276,12 @@ def _answer(resp: Response) -> Any:
     return doc
 
 
-__all__ = ["API", "PeerClient", "PeerError", "RemoteProtocolError", "scope_path"]
+__all__ = [
+    "API",
+    "PeerClient",
+    "PeerError",
+    "RemoteProtocolError",
+    "UnsignedAnswerError",
+    "WrongNodeError",
+    "scope_path",
+]

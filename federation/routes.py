@@ -82,7 +82,17 @@ def _signed(handler: Handler, *, linking: bool = False) -> Any:
 
 
 async def _node(request: web.Request) -> web.Response:
-    return web.json_response(request.app[FEDERATION].identity())
+    """The identity document; to a signed request, signed (after the request's own
+    check: one signature each way, no store, so anyone may ask at little cost)."""
+    fed = request.app[FEDERATION]
+    if NONCE not in request.headers:
+        return web.json_response(fed.identity())
+    try:
+        fed.check_signed(request.headers, request.method, request.raw_path)
+    except RemoteProtocolError as exc:
+        err = {"error": {"code": str(exc.code), "message": exc.message}}
+        return _respond(fed, request, _status(exc.code), orjson.dumps(err))
+    return _respond(fed, request, 200, orjson.dumps(fed.identity()))
 
 
 async def _link(fed: Federation, sender: str, request: web.Request, body: bytes) -> Any:

@@ -23,7 +23,7 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 import structlog
 
-from federation.client import AT_PATTERN, PeerClient, PeerError
+from federation.client import AT_PATTERN, PeerClient, PeerError, WrongNodeError
 from federation.invites import Invite, new_token, parse_invite, token_hash
 from federation.transport import Transport, TransportError, check_url
 from federation.verifier import Verifier
@@ -51,6 +51,7 @@ FEED_PAGE_BYTES = 4 * 1024 * 1024
 CONTACT_EVERY = 30.0
 MAX_BACKOFF = 3600.0
 MAX_ORDER_PAGE = 1000
+URL_CHECK_SECONDS = 5.0  # how long a linking node's URL has to answer (§12.6)
 
 
 class _Mark(msgspec.Struct, forbid_unknown_fields=True):
@@ -102,6 +103,14 @@ class RateLimiter:
             return False
         self._buckets[key] = (tokens - 1, now)
         return True
+
+
+def failure_text(error: object) -> str:
+    """A failed exchange with a peer as an admin reads it, its code first: no answer is
+    peer.unreachable, another node answering is peer.wrong_node (WrongNodeError)."""
+    if isinstance(error, TransportError):
+        return f"{ErrorCode.PEER_UNREACHABLE}: {error}"
+    return str(error)
 
 
 def backoff(failures: int, rng: random.Random) -> float:
@@ -163,6 +172,16 @@ class Federation:
 
     # --- inbound ------------------------------------------------------------------------
 
+    def check_signed(self, headers: Any, method: str, path: str) -> str:
+        """The sender of a signed request without a body that only reads public data
+        (the identity document): its signature, destination and freshness are checked,
+        not whether it is linked, nor replays (a replay reads the same document)."""
+        now = int(time.time())
+        req = verify_request(
+            headers, method, path, b"", self_id=self.node.node_id, now=now, not_before=self.started
+        )
+        return req.sender
+
     async def authenticate(
         self, headers: Any, method: str, path: str, body: bytes, *, linking: bool = False
     ) -> str:
@@ -214,10 +233,38 @@ class Federation:
             check_url(req.url, self.node.config.dev_mode)
         except TransportError as exc:
             raise RemoteProtocolError(ErrorCode.REQUEST_MALFORMED, str(exc)) from None
-        peer = await self.peers.accept_invite(token_hash(req.token), sender, req.url, req.name)
+        digest = token_hash(req.token)
+        # The invite first (no request goes out for a node without one), then the URL, so
+        # that no link is stored pointing at an address where the node is not.
+        if await self.peers.check_invite(digest, sender):
+            await self.prove_url(sender, req.url)
+        peer = await self.peers.accept_invite(digest, sender, req.url, req.name)
         log.info("linked", peer=peer.node_id, url=peer.url, by="invite")
         self.wake.set()
         return self.identity()
+
+    async def prove_url(self, node_id: str, url: str) -> None:
+        """Check that ``node_id`` answers at ``url`` (a signed identity document), or
+        refuse with link.url_wrong_node or link.url_unreachable."""
+        try:
+            async with asyncio.timeout(URL_CHECK_SECONDS):
+                await self.client.identity(url, node_id)
+        except WrongNodeError as exc:
+            raise RemoteProtocolError(
+                ErrorCode.LINK_URL_WRONG_NODE,
+                f"{exc.message}, the linking node: another node listens at the address it gave",
+            ) from None
+        except (TimeoutError, TransportError, PeerError, RemoteProtocolError) as exc:
+            reason = (
+                f"no answer within {URL_CHECK_SECONDS:g} s"
+                if isinstance(exc, TimeoutError)
+                else failure_text(exc)
+            )
+            raise RemoteProtocolError(
+                ErrorCode.LINK_URL_UNREACHABLE,
+                f"the linking node {node_id} does not answer at {url} ({reason}): it must be"
+                " running, and reachable at that address (its public_url)",
+            ) from None
 
     async def on_unlink(self, sender: str) -> dict[str, Any]:
         await self.peers.unlink(sender)
@@ -340,7 +387,12 @@ class Federation:
         if invite.node == self.node.node_id:
             raise RemoteProtocolError(ErrorCode.LINK_WRONG_NODE, "this is this node's own invite")
         cfg = self.node.config
-        doc = await self.client.link(invite.url, invite.node, invite.token, cfg.url, cfg.name)
+        try:
+            doc = await self.client.link(invite.url, invite.node, invite.token, cfg.url, cfg.name)
+        except WrongNodeError as exc:
+            raise RemoteProtocolError(
+                ErrorCode.LINK_WRONG_NODE, f"{exc.message}, the node the invite names"
+            ) from None
         if doc.get("node_id") != invite.node:
             raise RemoteProtocolError(
                 ErrorCode.LINK_WRONG_NODE, f"{invite.url} is not {invite.node}"
@@ -402,7 +454,7 @@ class Federation:
             retry = self.node.clock.now() + dt.timedelta(
                 seconds=backoff(peer.failures + 1, self._rng)
             )
-            failures = await self.peers.delivery_failed(peer.node_id, str(exc), retry)
+            failures = await self.peers.delivery_failed(peer.node_id, failure_text(exc), retry)
             self._error("delivery", peer.node_id, exc, failures=failures)
             return 0
         for r in results:
@@ -465,10 +517,11 @@ class Federation:
             moved += len(page)
 
     def _error(self, what: str, peer: str, error: object, **extra: Any) -> None:
-        entry = {"what": what, "peer": peer, "error": str(error), **extra}
+        text = failure_text(error)
+        entry = {"what": what, "peer": peer, "error": text, **extra}
         entry["at"] = self.node.clock.now().isoformat()
         self.last_errors.append(entry)
-        log.warning(what, peer=peer, error=str(error), **extra)
+        log.warning(what, peer=peer, error=text, **extra)
 
     # --- workers ------------------------------------------------------------------------
 

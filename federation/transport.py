@@ -9,6 +9,7 @@ DNS answer cannot swap in an internal address later.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -136,7 +137,15 @@ class HttpTransport:
                 return Response(resp.status, dict(resp.headers), data)
         except aiohttp.ServerDisconnectedError as exc:
             raise ConnectionLostError(f"{method} {url}: {exc!r}") from None
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except aiohttp.ClientConnectorError as exc:  # refused, unreachable, no such name
+            errno, err = exc.os_error.errno, exc.os_error
+            # asyncio's strerror is "Connect call failed (…)"; the errno says why (DNS
+            # failures have negative ones, and a strerror of their own).
+            reason = os.strerror(errno) if errno and errno > 0 else err.strerror or repr(err)
+            raise TransportError(f"{method} {url}: cannot connect: {reason}") from None
+        except TimeoutError:
+            raise TransportError(f"{method} {url}: no answer in time") from None
+        except (aiohttp.ClientError, OSError) as exc:
             raise TransportError(f"{method} {url}: {exc!r}") from None
 
     async def close(self) -> None:

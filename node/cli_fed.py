@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
+from node.address import PUBLIC_URL_FIX, address_problem
 from node.cli_node import Sub, node_of, opened, print_json, run_async
 from node.cli_proto import CliError
 from node.peers import Peer, Peers
@@ -70,8 +71,6 @@ def _node_id(value: str) -> str:
 
 
 def _invite_create(args: argparse.Namespace) -> int:
-    from federation.transport import TransportError, check_url
-
     life = parse_duration(args.expires)
     node = node_of(args)
 
@@ -81,12 +80,10 @@ def _invite_create(args: argparse.Namespace) -> int:
 
     invite = run_async(go())
     url = node.config.url
-    try:
-        check_url(url, node.config.dev_mode)
-    except TransportError as exc:
+    problem = None if node.config.dev_mode else address_problem(url)
+    if problem:
         print(
-            f"warning: {exc}; set server.public_url (NST_PUBLIC_URL) to the https:// address"
-            " other organizations reach this node at",
+            f"warning: other nodes cannot reach this node at {url}: {problem}; {PUBLIC_URL_FIX}",
             file=sys.stderr,
         )
     until = format_ts(node.clock.now() + life)
@@ -152,19 +149,39 @@ def _read_invite(value: str) -> str:
     return line
 
 
+# What the admin of the linking node does about a refusal, by its code.
+_LINK_HINTS = {
+    "link.url_unreachable": "start this node first (`nst run`), and if other nodes reach it"
+    " at another address than {url}, set server.public_url (NST_PUBLIC_URL) to that address",
+    "link.url_wrong_node": "another node listens at {url}: give this node its own port"
+    " (--listen or [server] port) or set server.public_url (NST_PUBLIC_URL) to its address",
+}
+
+
 def _link(args: argparse.Namespace) -> int:
     from federation.client import PeerError
-    from federation.transport import TransportError
+    from federation.transport import TransportError, UnsafeAddressError
 
     text = _read_invite(args.invite)
     node = node_of(args)
+    url = node.config.url
 
     async def go() -> Peer:
         async with federation_of(node) as fed:
             try:
                 return await fed.link(text)
             except PeerError as exc:  # the inviting node refused, and said why
-                raise CliError(exc.code, exc.message) from None
+                hint = _LINK_HINTS.get(exc.code, "").format(url=url)
+                said = f"{exc.message}. What to do: {hint}" if hint else exc.message
+                raise CliError(exc.code, said) from None
+            except UnsafeAddressError as exc:
+                if node.config.dev_mode:
+                    raise CliError("link.unreachable", str(exc)) from None
+                raise CliError(
+                    "link.unreachable",
+                    f"{exc}; this command runs outside development mode: for a development"
+                    " node set dev_mode = true under [server] in config.toml (or NST_DEV_MODE=1)",
+                ) from None
             except TransportError as exc:
                 raise CliError("link.unreachable", str(exc)) from None
 

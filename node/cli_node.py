@@ -128,7 +128,10 @@ def _init(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     config_path = Path(args.config) if args.config else data_dir / CONFIG_NAME
     # Only what was asked for goes into the file; NST_* overrides apply when it is read.
-    cfg = Config(data_dir=data_dir) if args.name is None else Config(data_dir, name=args.name)
+    asked: dict[str, Any] = {"dev_mode": True} if args.dev else {}
+    if args.name is not None:
+        asked["name"] = args.name
+    cfg = Config(data_dir, **asked)
     present = [p for p in (config_path, cfg.key_path, cfg.db_path) if p.exists()]
     if present:
         raise CliError(
@@ -167,6 +170,8 @@ def _init(args: argparse.Namespace) -> int:
         where += f" --config {config_path}"
     print(f"node {node_id}")
     print(f"created {data_dir} ({cfg.name}){' with an encrypted key' if secret else ''}")
+    if cfg.dev_mode:
+        print("development mode: plain HTTP and loopback peers, for every command on this node")
     print("next steps:")
     print(f"  nst admin member add HANDLE --name 'Your Name' --admin{where}")
     print(f"  nst run{where}")
@@ -204,7 +209,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.listen:
         host, port = _listen(args.listen)
         cfg = replace(cfg, listen_host=host, listen_port=port)
-    if args.dev:
+    if args.dev and not cfg.dev_mode:
+        print(
+            "note: --dev applies to this process only; the node's other commands (nst admin"
+            " link, nst admin invite create) follow dev_mode in config.toml, which is off:"
+            " for a development node, set dev_mode = true under [server] there (nst init"
+            " --dev does)",
+            file=sys.stderr,
+        )
         cfg = replace(cfg, dev_mode=True)
     node.config = cfg
     nst_logging.configure(cfg.log_format)  # INFO now: a server says what it does
@@ -288,11 +300,21 @@ def add_parsers(sub: Sub) -> None:
     signing = common_options(passphrase=True)
     p = sub.add_parser("init", parents=[signing], help="create a node: config, key, database")
     p.add_argument("--name", help="the organization's name, shown to members and peers")
+    p.add_argument(
+        "--dev",
+        action="store_true",
+        help="a development node: plain HTTP and loopback peers (dev_mode in config.toml)",
+    )
     p.set_defaults(run=_init)
 
     p = sub.add_parser("run", parents=[signing], help="run the node until SIGTERM or SIGINT")
     p.add_argument("--listen", metavar="HOST:PORT", help="override server.host and port")
-    p.add_argument("--dev", action="store_true", help="development mode (also NST_DEV_MODE=1)")
+    p.add_argument(
+        "--dev",
+        action="store_true",
+        help="development mode for this process only (NST_DEV_MODE=1 likewise; for every"
+        " command, dev_mode = true in config.toml)",
+    )
     p.set_defaults(run=_run)
 
     p = sub.add_parser("status", parents=[signing], help="what the node holds and how it is")

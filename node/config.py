@@ -2,7 +2,8 @@
 
 The data directory comes from ``--data-dir``, else ``NST_DATA_DIR``, else
 ``$XDG_DATA_HOME/nst`` (``~/.local/share/nst``). It holds ``config.toml``,
-``node.key`` (mode 0600), ``nst.sqlite3`` and ``backups/``.
+``node.key`` (mode 0600), ``nst.sqlite3``, ``backups/`` and, once ``nst run`` has
+listened, ``listen.url`` (node/address.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
+
+from node.address import format_url, recorded_listen_url
 
 CONFIG_NAME = "config.toml"
 KEY_NAME = "node.key"
@@ -38,6 +41,9 @@ class Config:
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     metrics_public: bool = False
     verify_workers: int = 1
+    # Where `nst run` really listens (or last listened): the address of the running
+    # node, which may differ from listen_host and listen_port (--listen, port 0).
+    listen_url: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -58,8 +64,10 @@ class Config:
 
     @property
     def url(self) -> str:
-        """The address peers and members reach this node at."""
-        return self.public_url or f"http://{self.listen_host}:{self.listen_port}"
+        """The address this node gives peers and members, the same in every command:
+        ``public_url``, else where ``nst run`` really listens, else the configured
+        host and port."""
+        return self.public_url or self.listen_url or format_url(self.listen_host, self.listen_port)
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
@@ -97,8 +105,9 @@ def load_config(
     storage = doc.get("storage", {})
     logging = doc.get("logging", {})
     federation = doc.get("federation", {})
+    data_dir = Path(node.get("data_dir", base))
     cfg = Config(
-        data_dir=Path(node.get("data_dir", base)),
+        data_dir=data_dir,
         name=node.get("name", "Our organization"),
         listen_host=server.get("host", "127.0.0.1"),
         listen_port=int(server.get("port", DEFAULT_PORT)),
@@ -108,6 +117,7 @@ def load_config(
         log_format=logging.get("format", "console"),
         synchronous=storage.get("synchronous", "NORMAL"),
         verify_workers=int(federation.get("verify_workers", 1)),
+        listen_url=recorded_listen_url(data_dir),
         extra=doc,
     )
     return apply_env(cfg, env)
@@ -156,9 +166,11 @@ name = {_toml(cfg.name)}
 # Where `nst run` listens. Put a reverse proxy with TLS in front of it. (NST_LISTEN=host:port)
 host = {_toml(cfg.listen_host)}
 port = {cfg.listen_port}
-# The https:// address other organizations reach this node at. (NST_PUBLIC_URL)
+# The https:// address other organizations reach this node at. Empty: the address
+# `nst run` listens on, which only development mode accepts. (NST_PUBLIC_URL)
 public_url = {_toml(cfg.public_url)}
-# Development mode allows plain HTTP and loopback peers. Never in production. (NST_DEV_MODE)
+# Development mode allows plain HTTP and loopback peers, for every command on this
+# node (`nst init --dev` sets it). Never in production. (NST_DEV_MODE)
 dev_mode = {_toml(cfg.dev_mode)}
 # Serve /metrics to anyone, not only to loopback clients.
 metrics_public = {_toml(cfg.metrics_public)}

@@ -102,6 +102,13 @@ class Peers:
 
         return await self.store.write(run)
 
+    async def check_invite(self, token_hash: str, node_id: str) -> bool:
+        """Whether an invite would link ``node_id`` anew (True) or answer a repeat of its
+        handshake (False); refuses as ``accept_invite`` would, and changes nothing."""
+        row = await self.store.fetchone(_INVITE_SQL, (token_hash,))
+        used = None if row is None or row[1] is None else await self.get(node_id)
+        return _judge_invite(row, used, node_id, self.clock.now())
+
     async def accept_invite(self, token_hash: str, node_id: str, url: str, name: str) -> Peer:
         """Use an invite for ``node_id`` and link it, or refuse (link.*, auth.denied).
 
@@ -112,23 +119,11 @@ class Peers:
 
         def run(conn: sqlite3.Connection) -> Peer:
             _check_policy(conn, node_id)
-            row = conn.execute(
-                "SELECT expires_at, used_by, revoked FROM invites WHERE token_hash = ?",
-                (token_hash,),
-            ).fetchone()
-            if row is None or row[2]:
-                raise RemoteProtocolError(ErrorCode.INVITE_INVALID, "no such invite")
-            expires_at, used_by, _ = row
-            if used_by is not None:
-                # A repeat by the same node, still linked, is a handshake whose answer was
-                # lost: answer it again. Anyone else, or a node unlinked since, needs a
-                # new invite.
-                peer = _get(conn, node_id)
-                if used_by != node_id or peer is None or peer.state != "linked":
-                    raise RemoteProtocolError(ErrorCode.INVITE_USED, "this invite was used already")
+            row = conn.execute(_INVITE_SQL, (token_hash,)).fetchone()
+            peer = _get(conn, node_id)
+            if not _judge_invite(row, peer, node_id, now):
+                assert peer is not None
                 return peer
-            if dt.datetime.fromisoformat(expires_at) < now:
-                raise RemoteProtocolError(ErrorCode.INVITE_EXPIRED, "this invite expired")
             conn.execute(
                 "UPDATE invites SET used_by = ?, used_at = ? WHERE token_hash = ?",
                 (node_id, format_ts(now), token_hash),
@@ -302,6 +297,26 @@ class Peers:
                     plan.append((scope, peer))
         plan.extend((f"direct:{self.self_id}", peer) for peer in sorted(linked))
         return plan
+
+
+_INVITE_SQL = "SELECT expires_at, used_by, revoked FROM invites WHERE token_hash = ?"
+
+
+def _judge_invite(row: Any, peer: Peer | None, node_id: str, now: dt.datetime) -> bool:
+    """An invite's row (``_INVITE_SQL``) for ``node_id``: True if it links the node anew,
+    False if it repeats the node's handshake; else refused with its link.* code."""
+    if row is None or row[2]:
+        raise RemoteProtocolError(ErrorCode.INVITE_INVALID, "no such invite")
+    expires_at, used_by, _ = row
+    if used_by is not None:
+        # A repeat by the same node, still linked, is a handshake whose answer was lost:
+        # answer it again. Anyone else, or a node unlinked since, needs a new invite.
+        if used_by != node_id or peer is None or peer.state != "linked":
+            raise RemoteProtocolError(ErrorCode.INVITE_USED, "this invite was used already")
+        return False
+    if dt.datetime.fromisoformat(expires_at) < now:
+        raise RemoteProtocolError(ErrorCode.INVITE_EXPIRED, "this invite expired")
+    return True
 
 
 def _allowed(conn: sqlite3.Connection, node_id: str) -> bool:

@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from node.address import PUBLIC_URL_FIX, address_problem, format_url, record_listen_url
 from node.service import Node
 
 log = structlog.get_logger("nst.server")
@@ -179,10 +180,6 @@ def make_app(node: Node) -> web.Application:
     return app
 
 
-def format_url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
 async def serve(
     node: Node,
     host: str,
@@ -205,17 +202,29 @@ async def serve(
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()
-            # With port 0 the system picked one; say the real address from now on.
-            node.config = replace(node.config, listen_host=host, listen_port=runner.addresses[0][1])
-            url = format_url(host, node.config.listen_port)
+            # With port 0 the system picked one; say the real address from now on, here
+            # and to the node's other commands (they read it back: Config.url).
+            port = runner.addresses[0][1]
+            url = format_url(host, port)
+            node.config = replace(node.config, listen_host=host, listen_port=port, listen_url=url)
+            record_listen_url(node.config.data_dir, url)
             log.info(
                 "node.started",
                 node_id=node.node_id,
                 name=node.config.name,
                 listen=url,
+                url=node.config.url,
                 dev_mode=node.config.dev_mode,
                 schema_version=node.store.schema_version,
             )
+            problem = None if node.config.dev_mode else address_problem(node.config.url)
+            if problem:
+                log.warning(
+                    "node.url_not_public",
+                    url=node.config.url,
+                    problem=f"other nodes cannot reach this node there: {problem}",
+                    fix=PUBLIC_URL_FIX,
+                )
             on_ready(url)
             await stop.wait()
             log.info("node.stopping", node_id=node.node_id)

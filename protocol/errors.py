@@ -93,6 +93,12 @@ class ErrorCode(StrEnum):
     INVITE_EXPIRED = "link.invite_expired"
     INVITE_USED = "link.invite_used"
     LINK_WRONG_NODE = "link.wrong_node"
+    LINK_URL_UNREACHABLE = "link.url_unreachable"
+    LINK_URL_WRONG_NODE = "link.url_wrong_node"
+
+    # Reaching a peer (found by the node that sends, recorded as the peer's last error).
+    PEER_UNREACHABLE = "peer.unreachable"
+    PEER_WRONG_NODE = "peer.wrong_node"
 
     # The circle order (§13)
     ORDER_CONFLICT = "order.conflict"

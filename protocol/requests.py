@@ -155,6 +155,17 @@ def sign_response(key: SigningKey, nonce: str, status: int, body: bytes) -> dict
     return {DIGEST: digest, SIGNATURE: b64encode(sig), SENDER: node_id_of(key)}
 
 
+def response_signer(headers: Mapping[str, str], nonce: str, status: int, body: bytes) -> str | None:
+    """The node whose signature a response carries: its ``NST-Sender`` once the signature
+    checks for that node, else None. Tells who answered when it was not the node asked."""
+    sender = headers.get(SENDER, "")
+    try:
+        verify_response(headers, nonce, status, body, sender)
+    except RemoteProtocolError:
+        return None
+    return sender
+
+
 def verify_response(
     headers: Mapping[str, str], nonce: str, status: int, body: bytes, expected: str
 ) -> None:

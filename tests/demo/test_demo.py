@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
+import os
 import random
 import re
 import signal
@@ -296,3 +297,26 @@ def test_a_demo_kept_by_an_earlier_version_asks_for_a_reset(tmp_path: Path) -> N
     assert proc.returncode == 1
     assert "error: demo.outdated: " in proc.stderr
     assert "--reset" in proc.stderr
+
+
+def test_status_gives_each_demo_node_the_address_it_listens_on(tmp_path: Path) -> None:
+    base = _free_base()
+    proc, _ = _run_until_ready(["--base-port", str(base), "--dir", str(tmp_path)])
+    try:
+        urls = [f"http://127.0.0.1:{base + i}" for i in range(3)]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NST_")}
+        for slug, url in zip(("riverside", "northend", "eastside"), urls, strict=True):
+            out = subprocess.run(
+                [sys.executable, "-m", "node", "status", "--json", "--data-dir", tmp_path / slug],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+                env=env,
+            ).stdout
+            status = json.loads(out)
+            assert status["url"] == url
+            assert sorted(p["url"] for p in status["peers"]) == [u for u in urls if u != url]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0

@@ -327,11 +327,15 @@ class HostilePeer:
 
     async def serve(self, answer: Answerer) -> None:
         """Listen on 127.0.0.1 (before ``link``, so peers learn this URL); every request
-        is answered with ``answer(request)`` -> (status, body), signed like a node's."""
+        is answered with ``answer(request)`` -> (status, body), signed like a node's,
+        but for the identity document, which it gives as a node does."""
 
         async def handle(request: web.Request) -> web.Response:
             self.received.append(request.path_qs)
-            status, body = await answer(request)
+            if request.path == "/fed/v1/node":
+                status, body = 200, orjson.dumps({"node_id": self.node_id, "url": self.url})
+            else:
+                status, body = await answer(request)
             headers = {"Content-Type": "application/json"}
             nonce = request.headers.get(NONCE)
             if nonce:
@@ -346,9 +350,24 @@ class HostilePeer:
         self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
 
     async def link(self, target: ClusterNode) -> None:
-        """Link with ``target`` through a real invite of its."""
+        """Link with ``target`` through a real invite of its. Unless it serves already,
+        it answers at its URL for the handshake only (the target checks that URL), and
+        nothing listens there afterwards."""
         invite = await target.fed.create_invite(note="hostile")
-        await self.client.link(target.url, target.node_id, invite.token, self.url, "Hostile")
+        if self._runner is not None:
+            await self.client.link(target.url, target.node_id, invite.token, self.url, "Hostile")
+            return
+
+        async def nothing(request: web.Request) -> tuple[int, bytes]:
+            return 404, b'{"error":{"code":"http","message":"nothing here"}}'
+
+        await self.serve(nothing)
+        try:
+            await self.client.link(target.url, target.node_id, invite.token, self.url, "Hostile")
+        finally:
+            runner, self._runner = self._runner, None
+            assert runner is not None
+            await runner.cleanup()
 
     def envelope(
         self,

@@ -233,7 +233,9 @@ async def test_kill_9_during_inbox_load_loses_no_acknowledged_envelope(tmp_path:
     a, b = NodeProc(tmp_path, "Alpha"), NodeProc(tmp_path, "Beta")
     a.start()
     try:
-        b.link_to(a)  # B never serves: A has nothing to send it here
+        b.start()  # for the handshake only (A checks B's URL): A sends it nothing here
+        b.link_to(a)
+        b.stop()
         scope = f"direct:{a.node_id}"
         envelopes = direct_feed(b.key, a.node_id, 2000)
         ids = [envelope_id(parse_envelope(raw)) for raw in envelopes]

@@ -137,11 +137,12 @@ async def test_an_invite_naming_another_node_fails(cluster) -> None:
     async with cluster(3) as c:
         a, b, d = c.nodes
         real = await a.fed.create_invite()
-        # A's URL and token, but D's node id: the answer at that URL is not signed by D.
+        # A's URL and token, but D's node id: A answers at that URL, signed as A.
         lying = Invite(d.node_id, a.url, real.token)
         with pytest.raises(RemoteProtocolError) as err:
             await b.fed.link(str(lying))
-        assert err.value.code == ErrorCode.AUTH_BAD_SIGNATURE
+        assert err.value.code == ErrorCode.LINK_WRONG_NODE
+        assert f"answers as {a.node_id}, not as {d.node_id}" in err.value.message
         [sent] = b.transport.sent
         assert sent.headers["NST-Destination"] == d.node_id
         assert sent.status == 401  # A refused a request meant for D (auth.wrong_destination)

@@ -37,8 +37,9 @@ LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:(\d+))")
 class NodeProc:
     """One organization's node: ``nst`` commands on its directory, and its server.
 
-    The server first listens on a port the system picks; from then on the node's URL
-    (NST_PUBLIC_URL for its commands, so invites and links carry it) and port are fixed.
+    The server first listens on a port the system picks, and restarts on the same one;
+    the node's other commands take its URL from where the server listens (no
+    NST_PUBLIC_URL here: ``nst run`` records the address it really listens on).
     """
 
     def __init__(self, root: Path, name: str) -> None:
@@ -57,11 +58,11 @@ class NodeProc:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NST_")}
         env["XDG_DATA_HOME"] = str(self.dir.parent / "xdg")
         env["NST_DEV_MODE"] = "1"
-        if self.url:
-            env["NST_PUBLIC_URL"] = self.url
         return env
 
-    def nst(self, *args: str, ok: bool = True, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    def nst(
+        self, *args: str, ok: bool = True, stdin: str = "", **env: str
+    ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
             [sys.executable, "-m", "node", *args, "--data-dir", str(self.dir)],
             input=stdin,
@@ -69,7 +70,7 @@ class NodeProc:
             text=True,
             timeout=30,
             check=False,
-            env=self.env(),
+            env={**self.env(), **env},
         )
         if ok:
             assert proc.returncode == 0, proc.stderr
@@ -290,7 +291,7 @@ def test_forged_and_altered_invites_are_refused(nodes: dict[str, NodeProc]) -> N
     invite = a.invite()
     other = node_id_of(SigningKey.generate())
     altered = with_field(invite, node=other)
-    fails(c.nst("admin", "link", altered, ok=False), "auth.bad_signature", "link.wrong_node")
+    fails(c.nst("admin", "link", altered, ok=False), "link.wrong_node")
     listed = json.loads(a.nst("admin", "invite", "list", "--json").stdout)
     row = next(r for r in listed if r["token_hash"] == parse_invite(invite).token_hash)
     assert row["state"] == "open"  # nothing was spent
@@ -302,6 +303,28 @@ def test_forged_and_altered_invites_are_refused(nodes: dict[str, NodeProc]) -> N
     # Nobody listens there.
     nowhere = str(Invite(a.node_id, "http://127.0.0.1:9", new_token()))
     fails(c.nst("admin", "link", nowhere, ok=False), "link.unreachable")
+
+
+def test_a_link_from_an_address_where_the_node_does_not_answer_is_refused(
+    nodes: dict[str, NodeProc],
+) -> None:
+    a, b, c = nodes["a"], nodes["b"], nodes["c"]
+    invite = a.invite()
+    # C does not run: nothing answers at its address, and A refuses to link it there.
+    proc = c.nst("admin", "link", invite, ok=False, NST_PUBLIC_URL="http://127.0.0.1:9")
+    fails(proc, "link.url_unreachable")
+    assert "What to do: start this node first (`nst run`)" in proc.stderr
+    # C gives B's address: B answers there, as itself.
+    proc = c.nst("admin", "link", invite, ok=False, NST_PUBLIC_URL=b.url)
+    fails(proc, "link.url_wrong_node")
+    assert f"{b.url} answers as {b.node_id}, not as {c.node_id}" in proc.stderr
+    assert "What to do: another node listens at" in proc.stderr
+    # Nothing was stored and the invite is still good.
+    listed = json.loads(a.nst("admin", "invite", "list", "--json").stdout)
+    row = next(r for r in listed if r["token_hash"] == parse_invite(invite).token_hash)
+    assert (row["state"], row["used_by"]) == ("open", None)
+    assert c.node_id not in {p["node_id"] for p in a.status()["peers"]}
+    assert c.status()["peers"] == []
 
 
 def test_deny_refuses_a_link_and_clear_lifts_it(nodes: dict[str, NodeProc], tmp_path: Path) -> None:
@@ -318,7 +341,11 @@ def test_deny_refuses_a_link_and_clear_lifts_it(nodes: dict[str, NodeProc], tmp_
     a.nst("admin", "peer", "allow", someone)
     fails(d.nst("admin", "link", a.invite(), ok=False), "auth.denied")
     a.nst("admin", "peer", "allow", d.node_id)
-    d.nst("admin", "link", a.invite())
+    d.start()  # A checks the URL D gives: D must answer there
+    try:
+        d.nst("admin", "link", a.invite())
+    finally:
+        d.stop()
     assert a.peer(d.node_id)["state"] == "linked"
 
     # Denying a linked node unlinks it.

@@ -961,7 +961,7 @@ def build_requests() -> Json:
     link_body = encode({"name": "Org 2", "token": token, "url": "https://org2.example"})
     inbox_body = b'{"envelopes":[' + stance.to_bytes() + b"]}"
     feed_query = urlencode({"author": w.nid["org2"], "after": 2, "limit": 500})
-    link, inbox, heads, feed, unlink = (
+    link, inbox, heads, feed, unlink, node = (
         signed_request(
             w,
             "link",
@@ -1017,6 +1017,17 @@ def build_requests() -> Json:
             b"{}",
             request_nonce(5),
         ),
+        signed_request(
+            w,
+            "node",
+            "org1, invited by org2's link, checks that org2 answers at the URL it gave.",
+            "org1",
+            "org2",
+            "GET",
+            "/fed/v1/node",
+            b"",
+            request_nonce(6),
+        ),
     )
     stance_id = envelope_id(stance)
     responses = [
@@ -1035,6 +1046,19 @@ def build_requests() -> Json:
             unlink,
             403,
             {"error": {"code": "auth.not_linked", "message": "not linked"}},
+        ),
+        signed_response(
+            w,
+            "node.identity",
+            "org2 answers as itself: its identity document, signed.",
+            node,
+            200,
+            {
+                "node_id": w.nid["org2"],
+                "name": "Org 2",
+                "url": "https://org2.example",
+                "protocol": [1],
+            },
         ),
     ]
     other = signed_request(
@@ -1111,7 +1135,7 @@ def build_requests() -> Json:
             {"name": n, "seed_hex": bytes(w.keys[n]).hex(), "node_id": w.nid[n]}
             for n in ("org1", "org2", "org3")
         ],
-        "requests": [link, inbox, heads, feed, unlink],
+        "requests": [link, inbox, heads, feed, unlink, node],
         "responses": responses,
         "invalid": invalid,
         "invite": {

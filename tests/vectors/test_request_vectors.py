@@ -115,10 +115,11 @@ def test_response_vector(v: dict[str, Any]) -> None:
 @_named("responses")
 def test_response_bound_to_its_request_status_and_signer(v: dict[str, Any]) -> None:
     body = v["body"].encode()
+    other = next(name for name in NODE if name != v["signer"])
     for nonce, status, signer in (
         (REQUESTS["heads"]["nonce"], v["status"], NODE[v["signer"]]),
         (v["nonce"], v["status"] + 1, NODE[v["signer"]]),
-        (v["nonce"], v["status"], NODE["org2"]),
+        (v["nonce"], v["status"], NODE[other]),
     ):
         with pytest.raises(RemoteProtocolError) as err:
             verify_response(v["headers"], nonce, status, body, signer)
