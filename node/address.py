@@ -1,19 +1,31 @@
 """The address a node gives others, and where it really listens.
 
 ``nst run`` records the address it really listens on (``--listen``, ``NST_LISTEN`` or a
-port the system picked) in ``listen.url`` in the data directory, so that every other
-command on the same directory (``nst status``, ``nst admin invite create``, ``nst admin
-link``) gives the same address as the running node; ``Config.url`` reads it from there.
+port the system picked), and whether it runs in development mode (``--dev``,
+``NST_DEV_MODE``), in ``listen.json`` in the data directory, so that every other command
+on the same directory (``nst status``, ``nst admin invite create``, ``nst admin link``)
+gives the same address and follows the same mode as the running node; ``load_config``
+reads it from there.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-LISTEN_NAME = "listen.url"
+LISTEN_NAME = "listen.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Listening:
+    """What the last ``nst run`` on a data directory said of itself."""
+
+    url: str = ""
+    dev_mode: bool = False
 
 
 def format_url(host: str, port: int) -> str:
@@ -21,25 +33,36 @@ def format_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def record_listen_url(data_dir: Path, url: str) -> None:
-    """Note where ``nst run`` listens, replacing the file whole (a reader never sees half)."""
+def record_listening(data_dir: Path, url: str, dev_mode: bool) -> None:
+    """Note where ``nst run`` listens and in which mode, replacing the file whole (a reader
+    never sees half)."""
     path = data_dir / LISTEN_NAME
     tmp = path.with_name(f".{LISTEN_NAME}.{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(url + "\n")
+        json.dump({"url": url, "dev_mode": dev_mode}, f)
+        f.write("\n")
     os.replace(tmp, path)
 
 
-def recorded_listen_url(data_dir: Path) -> str:
-    """Where ``nst run`` last listened on this data directory, or "" if it never did (or
-    the file holds no ``http://`` URL)."""
+def recorded_listening(data_dir: Path) -> Listening:
+    """What ``nst run`` last recorded on this data directory; nothing if it never ran (or
+    the file is damaged: it holds no ``http://`` URL)."""
     try:
-        url = (data_dir / LISTEN_NAME).read_text("utf-8").strip()
-    except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
-        return ""
+        doc = json.loads((data_dir / LISTEN_NAME).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return Listening()
+    url = doc.get("url") if isinstance(doc, dict) else None
+    if not isinstance(url, str):
+        return Listening()
     parts = urlsplit(url)
-    return url if parts.scheme == "http" and parts.hostname and parts.port else ""
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme != "http" or not parts.hostname or not port:
+        return Listening()
+    return Listening(url, doc.get("dev_mode") is True)
 
 
 PUBLIC_URL_FIX = (

@@ -209,14 +209,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.listen:
         host, port = _listen(args.listen)
         cfg = replace(cfg, listen_host=host, listen_port=port)
-    if args.dev and not cfg.dev_mode:
-        print(
-            "note: --dev applies to this process only; the node's other commands (nst admin"
-            " link, nst admin invite create) follow dev_mode in config.toml, which is off:"
-            " for a development node, set dev_mode = true under [server] there (nst init"
-            " --dev does)",
-            file=sys.stderr,
-        )
+    if args.dev:
         cfg = replace(cfg, dev_mode=True)
     node.config = cfg
     nst_logging.configure(cfg.log_format)  # INFO now: a server says what it does
@@ -312,8 +305,8 @@ def add_parsers(sub: Sub) -> None:
     p.add_argument(
         "--dev",
         action="store_true",
-        help="development mode for this process only (NST_DEV_MODE=1 likewise; for every"
-        " command, dev_mode = true in config.toml)",
+        help="development mode (as NST_DEV_MODE=1): plain HTTP and loopback peers, for every"
+        " command on this node while it runs this way",
     )
     p.set_defaults(run=_run)
 

@@ -3,7 +3,7 @@
 The data directory comes from ``--data-dir``, else ``NST_DATA_DIR``, else
 ``$XDG_DATA_HOME/nst`` (``~/.local/share/nst``). It holds ``config.toml``,
 ``node.key`` (mode 0600), ``nst.sqlite3``, ``backups/`` and, once ``nst run`` has
-listened, ``listen.url`` (node/address.py).
+listened, ``listen.json`` (node/address.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import tomli_w
 
-from node.address import format_url, recorded_listen_url
+from node.address import format_url, recorded_listening
 
 CONFIG_NAME = "config.toml"
 KEY_NAME = "node.key"
@@ -106,18 +106,21 @@ def load_config(
     logging = doc.get("logging", {})
     federation = doc.get("federation", {})
     data_dir = Path(node.get("data_dir", base))
+    running = recorded_listening(data_dir)
     cfg = Config(
         data_dir=data_dir,
         name=node.get("name", "Our organization"),
         listen_host=server.get("host", "127.0.0.1"),
         listen_port=int(server.get("port", DEFAULT_PORT)),
         public_url=server.get("public_url", ""),
-        dev_mode=bool(server.get("dev_mode", False)),
+        # `nst run --dev` (or NST_DEV_MODE on it) makes the node a development one for
+        # every command on it, as dev_mode in this file does.
+        dev_mode=bool(server.get("dev_mode", False)) or running.dev_mode,
         metrics_public=bool(server.get("metrics_public", False)),
         log_format=logging.get("format", "console"),
         synchronous=storage.get("synchronous", "NORMAL"),
         verify_workers=int(federation.get("verify_workers", 1)),
-        listen_url=recorded_listen_url(data_dir),
+        listen_url=running.url,
         extra=doc,
     )
     return apply_env(cfg, env)

@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from node.address import PUBLIC_URL_FIX, address_problem, format_url, record_listen_url
+from node.address import PUBLIC_URL_FIX, address_problem, format_url, record_listening
 from node.service import Node
 
 log = structlog.get_logger("nst.server")
@@ -207,7 +207,7 @@ async def serve(
             port = runner.addresses[0][1]
             url = format_url(host, port)
             node.config = replace(node.config, listen_host=host, listen_port=port, listen_url=url)
-            record_listen_url(node.config.data_dir, url)
+            record_listening(node.config.data_dir, url, node.config.dev_mode)
             log.info(
                 "node.started",
                 node_id=node.node_id,

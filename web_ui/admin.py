@@ -4,7 +4,6 @@ own (``web_ui.handover``) until the admin dismisses it."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from aiohttp import web
@@ -12,7 +11,8 @@ from aiohttp import web
 from node.domain.errors import DomainError
 from node.service import Node
 from protocol import RemoteProtocolError
-from web_ui.app import COOKIE, flash, node_of, posted, render, session_of
+from web_ui.app import flash, node_of, posted, render, session_of
+from web_ui.cookies import login_csrf, set_login_csrf, set_session
 from web_ui.errors import page_error
 from web_ui.forms import Form, FormRefused, limit
 from web_ui.handover import HANDOVERS, Handovers
@@ -99,9 +99,9 @@ async def join_form(request: web.Request) -> web.Response:
     invite = await _node(request).accounts.invitation(request.match_info["token"])
     if invite is None:
         raise page_error(404, "member.invite_invalid", "This link is unknown, used or expired.")
-    csrf = request.cookies.get("nst_csrf") or secrets.token_urlsafe(32)
+    csrf = login_csrf(request, _node(request))
     response = render(request, "join.html", {"invite": invite, "csrf": csrf})
-    response.set_cookie("nst_csrf", csrf, httponly=True, samesite="Strict")
+    set_login_csrf(response, _node(request), csrf)
     return response
 
 
@@ -121,7 +121,7 @@ async def join(request: web.Request) -> web.Response:
         raise form.refuse(exc, {"member.weak_password": "new"}) from None
     session, _ = await node.accounts.start_session(member.handle)
     response = web.HTTPSeeOther("/")
-    response.set_cookie(COOKIE, session, httponly=True, samesite="Lax", path="/")
+    set_session(response, node, session)
     raise response
 
 

@@ -25,6 +25,7 @@ from multidict import MultiDictProxy
 
 from node.accounts import Session
 from node.service import Node
+from web_ui.cookies import csrf_name, session_token
 from web_ui.errors import describe, page_error
 from web_ui.forms import FormRefused, FormState, blank, limit
 from web_ui.handover import HANDOVERS, Handovers
@@ -33,7 +34,6 @@ from web_ui.throttle import LoginThrottle
 Role = Literal["public", "member", "admin"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-COOKIE = "nst_session"
 NODE_KEY = web.AppKey("web_node", Node)
 THROTTLE = web.AppKey("web_throttle", LoginThrottle)
 FLASH = web.AppKey("web_flash", dict)
@@ -80,7 +80,7 @@ def page(role: Role, *, again: Handler | None = None) -> Callable[[Handler], Han
     def wrap(view: Handler) -> Handler:
         async def handler(request: web.Request) -> web.StreamResponse:
             node = request.app[NODE_KEY]
-            session = await node.accounts.session(request.cookies.get(COOKIE))
+            session = await node.accounts.session(session_token(request, node))
             if session is not None:
                 request[SESSION] = session
             if role != "public":
@@ -95,7 +95,7 @@ def page(role: Role, *, again: Handler | None = None) -> Callable[[Handler], Han
             if request.method == "POST":
                 form = await request.post()
                 request[FORM] = form
-                expected = session.csrf if session else request.cookies.get("nst_csrf", "")
+                expected = session.csrf if session else request.cookies.get(csrf_name(node), "")
                 given = str(form.get("_csrf", ""))
                 if not expected or not hmac.compare_digest(given, expected):
                     raise page_error(
@@ -152,7 +152,7 @@ async def _error_page(request: web.Request, exc: web.HTTPException) -> web.Respo
     if SESSION not in request:
         with contextlib.suppress(Exception):
             node = request.app[NODE_KEY]
-            session = await node.accounts.session(request.cookies.get(COOKIE))
+            session = await node.accounts.session(session_token(request, node))
             if session is not None:
                 request[SESSION] = session
     try:

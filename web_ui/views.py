@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import secrets
 from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
-from node.accounts import SESSION_DAYS
 from node.domain.consent import PHASE_TRANSITIONS
 from node.domain.errors import DomainError
 from node.service import Node
 from protocol.ids import NODE_PREFIX
 from web_ui.app import (
-    COOKIE,
     FORM,
     NODE_KEY,
     REFUSED,
@@ -26,6 +23,7 @@ from web_ui.app import (
     render,
     session_of,
 )
+from web_ui.cookies import clear_session, login_csrf, set_login_csrf, set_session
 from web_ui.errors import known
 from web_ui.forms import Form, limit, sentence
 
@@ -78,21 +76,17 @@ def _node(request: web.Request) -> Node:
 # --- login ---------------------------------------------------------------------------------
 
 
-def _secure(request: web.Request) -> bool:
-    return _node(request).config.url.startswith("https://")
-
-
 def _next(target: str) -> str:
     """Where to go after logging in: a path on this site, never another site."""
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
 async def login_form(request: web.Request) -> web.Response:
-    csrf = request.cookies.get("nst_csrf") or secrets.token_urlsafe(32)
+    csrf = login_csrf(request, _node(request))
     data = request.get(FORM)
     target = str(data.get("next", "/")) if data is not None else request.query.get("next", "/")
     response = render(request, "login.html", {"csrf": csrf, "next": _next(target)})
-    response.set_cookie("nst_csrf", csrf, httponly=True, samesite="Strict", secure=_secure(request))
+    set_login_csrf(response, _node(request), csrf)
     return response
 
 
@@ -119,15 +113,7 @@ async def login(request: web.Request) -> web.Response:
     throttle.succeeded(handle)
     token, _ = await node.accounts.start_session(member.handle)
     response = web.HTTPSeeOther(target)
-    response.set_cookie(
-        COOKIE,
-        token,
-        httponly=True,
-        samesite="Lax",
-        secure=_secure(request),
-        max_age=SESSION_DAYS * 86400,
-        path="/",
-    )
+    set_session(response, node, token)
     raise response
 
 
@@ -141,7 +127,7 @@ async def _login_again(request: web.Request, form: Form, status: int) -> web.Res
 async def logout(request: web.Request) -> web.Response:
     await _node(request).accounts.end_session(session_of(request).token_hash)
     response = web.HTTPSeeOther("/login")
-    response.del_cookie(COOKIE, path="/")
+    clear_session(response, _node(request))
     raise response
 
 
@@ -163,7 +149,7 @@ async def password(request: web.Request) -> web.Response:
         fields = {"auth.wrong_password": "current", "member.weak_password": "new"}
         raise form.refuse(exc, fields) from None
     response = web.HTTPSeeOther("/login")
-    response.del_cookie(COOKIE, path="/")
+    clear_session(response, _node(request))
     raise response
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from node.address import LISTEN_NAME, address_problem, record_listen_url
+from node.address import LISTEN_NAME, address_problem, record_listening
 from node.config import Config, load_config, render_config
 
 
@@ -40,11 +40,23 @@ def test_the_address_nst_run_records_is_the_one_every_command_gives(tmp_path: Pa
     (tmp_path / "config.toml").write_text(render_config(cfg))
     assert load_config(tmp_path, env={}).url == "http://127.0.0.1:8470"  # never ran
 
-    record_listen_url(tmp_path, "http://127.0.0.1:8480")
+    record_listening(tmp_path, "http://127.0.0.1:8480", dev_mode=False)
     assert stat.S_IMODE((tmp_path / LISTEN_NAME).stat().st_mode) == 0o600
     assert load_config(tmp_path, env={}).url == "http://127.0.0.1:8480"
     public = {"NST_PUBLIC_URL": "https://nst.riverside.example"}
     assert load_config(tmp_path, env=public).url == "https://nst.riverside.example"
 
-    (tmp_path / LISTEN_NAME).write_text("not a url\n")  # damaged: ignored
-    assert load_config(tmp_path, env={}).url == "http://127.0.0.1:8470"
+    for damaged in ("not json", '{"url": "not a url"}', '{"url": "http://x:port"}', "[]"):
+        (tmp_path / LISTEN_NAME).write_text(damaged)  # ignored
+        assert load_config(tmp_path, env={}).url == "http://127.0.0.1:8470"
+
+
+def test_a_node_run_with_dev_is_a_development_node_for_every_command(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(render_config(Config(data_dir=tmp_path)))
+    assert not load_config(tmp_path, env={}).dev_mode
+    record_listening(tmp_path, "http://127.0.0.1:8480", dev_mode=True)  # nst run --dev
+    assert load_config(tmp_path, env={}).dev_mode
+    assert not load_config(tmp_path, env={"NST_DEV_MODE": "0"}).dev_mode
+    record_listening(tmp_path, "http://127.0.0.1:8480", dev_mode=False)  # nst run
+    assert not load_config(tmp_path, env={}).dev_mode
+    assert load_config(tmp_path, env={"NST_DEV_MODE": "1"}).dev_mode

@@ -524,3 +524,18 @@ async def test_a_proposal_the_home_refuses_says_so_on_its_page(web: Any, browser
         " There, ben@vHy8tW is no longer a member of the circle." in page
     )
     assert "Too late." in page
+
+
+async def test_two_nodes_on_one_host_keep_their_logins_apart(web: Any, browser: Any) -> None:
+    # Browsers send a host's cookies to every port of it: the demo's three nodes share
+    # 127.0.0.1, and a newcomer logs in to each in turn in one browser.
+    a, b = browser(web.a.url), browser(web.b.url)
+    await b.http.close()
+    b.http = a.http  # one cookie jar, as in one browser
+    assert await a.login("ana") == 200
+    assert await b.login("ben") == 200
+    for who, handle in ((a, "ana"), (b, "ben")):
+        status, page = await who.get("/")
+        assert status == 200
+        assert "What needs you now" in page
+        assert f"Log out {handle}" in page
