@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -40,7 +41,8 @@ class ConnectionLostError(TransportError):
 @dataclass(frozen=True, slots=True)
 class Response:
     status: int
-    headers: dict[str, str]
+    # Header names are case-insensitive (a reverse proxy may send Nst-Signature).
+    headers: Mapping[str, str]
     body: bytes = field(repr=False)
 
 
@@ -134,7 +136,7 @@ class HttpTransport:
                 data = await read_at_most(resp.content, MAX_RESPONSE_BYTES)
                 if len(data) > MAX_RESPONSE_BYTES:
                     raise TransportError(f"{url}: response over {MAX_RESPONSE_BYTES} bytes")
-                return Response(resp.status, dict(resp.headers), data)
+                return Response(resp.status, resp.headers, data)
         except aiohttp.ServerDisconnectedError as exc:
             raise ConnectionLostError(f"{method} {url}: {exc!r}") from None
         except aiohttp.ClientConnectorError as exc:  # refused, unreachable, no such name
