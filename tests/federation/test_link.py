@@ -186,6 +186,19 @@ async def test_unlink_tells_the_peer_and_stops_the_exchange(cluster) -> None:
         assert await peer_state(a, b) == await peer_state(b, a) == "linked"
 
 
+async def test_an_unlinked_node_needs_a_new_invite(cluster) -> None:
+    async with cluster(2) as c:
+        a, b = c.nodes
+        invite = str(await a.fed.create_invite())
+        await b.fed.link(invite)
+        await b.fed.link(invite)  # a repeat while linked answers as the first did
+        await a.fed.unlink(b.node_id)
+        with pytest.raises(PeerError) as err:
+            await b.fed.link(invite)
+        assert err.value.code == ErrorCode.INVITE_USED
+        assert await peer_state(a, b) == "unlinked"
+
+
 async def test_unlink_of_an_unreachable_peer_still_unlinks_here(cluster) -> None:
     async with cluster(2) as c:
         a, b = c.nodes
