@@ -77,12 +77,20 @@ async def read_direct(
     to_us = [DIRECT_PREFIX + n for n in ours]
     rows = await node.store.fetchall(
         "SELECT id, author, actor, ts, scope, body FROM envelopes WHERE kind = 'message'"
-        " AND ((author IN (SELECT value FROM json_each(?1))"
-        " AND scope IN (SELECT value FROM json_each(?2)))"
-        " OR (author IN (SELECT value FROM json_each(?3))"
-        " AND scope IN (SELECT value FROM json_each(?4))))"
+        " AND ((author IN (SELECT value FROM json_each(:ours))"
+        " AND scope IN (SELECT value FROM json_each(:to_them)))"
+        " OR (author IN (SELECT value FROM json_each(:theirs))"
+        " AND scope IN (SELECT value FROM json_each(:to_us))))"
         " ORDER BY ts, rowid",
-        [orjson.dumps(ids).decode() for ids in (ours, to_them, theirs, to_us)],
+        {
+            name: orjson.dumps(ids).decode()
+            for name, ids in (
+                ("ours", ours),
+                ("to_them", to_them),
+                ("theirs", theirs),
+                ("to_us", to_us),
+            )
+        },
     )
     opener = _Opener(keys)
     out = []

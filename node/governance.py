@@ -849,21 +849,21 @@ class Governance:
         awaiting, closing, reviews = [], [], []
         consent_rounds = (
             " FROM proposals p WHERE p.phase = 'consent' AND p.circle_id IN (SELECT circle_id"
-            " FROM circle_members WHERE member = ?1 AND status = 'active')"
+            " FROM circle_members WHERE member = :actor AND status = 'active')"
         )
         unanswered = (
             " AND NOT EXISTS (SELECT 1 FROM current_stances s WHERE s.root = p.root"
-            " AND s.member = ?1)"
+            " AND s.member = :actor)"
         )
         count = await self.node.store.fetchone(
-            "SELECT count(*)" + consent_rounds + unanswered, (actor,)
+            "SELECT count(*)" + consent_rounds + unanswered, {"actor": actor}
         )
         for root, circle_id, title, deadline in await self.node.store.fetchall(
             "SELECT p.root, p.circle_id, p.title, p.deadline"
             + consent_rounds
             + unanswered
-            + " ORDER BY p.deadline, p.root LIMIT ?2",
-            (actor, HOME_LIST),
+            + " ORDER BY p.deadline, p.root LIMIT :limit",
+            {"actor": actor, "limit": HOME_LIST},
         ):
             awaiting.append(
                 {"root": root, "title": title, "circle": names[circle_id], "deadline": deadline}
@@ -871,18 +871,18 @@ class Governance:
         for root, circle_id, title, deadline in await self.node.store.fetchall(
             "SELECT p.root, p.circle_id, p.title, p.deadline"
             + consent_rounds
-            + " AND p.deadline <= ?2 ORDER BY p.deadline, p.root LIMIT ?3",
-            (actor, soon, HOME_LIST),
+            + " AND p.deadline <= :soon ORDER BY p.deadline, p.root LIMIT :limit",
+            {"actor": actor, "soon": soon, "limit": HOME_LIST},
         ):
             closing.append(
                 {"root": root, "title": title, "circle": names[circle_id], "deadline": deadline}
             )
         for root, circle_id, title, review_date in await self.node.store.fetchall(
             "SELECT p.root, p.circle_id, p.title, p.review_date FROM proposals p"
-            " WHERE p.outcome = 'adopted' AND p.review_done = 0 AND p.review_date <= ?2"
-            " AND p.circle_id IN (SELECT circle_id FROM circle_members WHERE member = ?1"
+            " WHERE p.outcome = 'adopted' AND p.review_done = 0 AND p.review_date <= :by"
+            " AND p.circle_id IN (SELECT circle_id FROM circle_members WHERE member = :actor"
             " AND status = 'active') ORDER BY p.review_date, p.root",
-            (actor, review_by),
+            {"actor": actor, "by": review_by},
         ):
             item = {"root": root, "title": title, "circle": names[circle_id]}
             reviews.append({**item, "review_date": review_date})
@@ -922,8 +922,8 @@ class Governance:
         """Decisions that failed re-verification (all, or those about one proposal)."""
         rows = await self.node.store.fetchall(
             "SELECT envelope_id, scope, process, author, code, message, at FROM disputes"
-            " WHERE ?1 IS NULL OR process = ?1 ORDER BY at, envelope_id",
-            (process,),
+            " WHERE :process IS NULL OR process = :process ORDER BY at, envelope_id",
+            {"process": process},
         )
         keys = ("envelope_id", "scope", "process", "author", "code", "message", "at")
         return [dict(zip(keys, r, strict=True)) for r in rows]

@@ -24,17 +24,17 @@ _WHAT = {
 }
 
 
-# Others' applied acts in the circles where ?1 is an active member, after the time ?2,
-# newest first, at most ?3: what ``recent`` lists and ``unread`` counts. "+o.scope":
+# Others' applied acts in the circles where :actor is an active member, after the time
+# :seen, newest first, at most :cap: what ``recent`` lists and ``unread`` counts. "+o.scope":
 # walk the order newest first (by its time index) and stop at the limit, rather than
 # gather every position of the member's circles.
 _OTHERS_ACTS = (
     " FROM circle_order o JOIN gov_effects g ON g.envelope_id = o.envelope_id"
     " JOIN envelopes e ON e.id = o.envelope_id JOIN circles c ON c.id = o.scope"
     " WHERE g.status = 'applied' AND e.kind NOT IN ('circle', 'membership')"
-    " AND coalesce(e.actor, e.author) != ?1 AND +o.scope IN (SELECT circle_id"
-    " FROM circle_members WHERE member = ?1 AND status = 'active') AND o.at > ?2"
-    " ORDER BY o.at DESC, o.pos DESC LIMIT ?3"
+    " AND coalesce(e.actor, e.author) != :actor AND +o.scope IN (SELECT circle_id"
+    " FROM circle_members WHERE member = :actor AND status = 'active') AND o.at > :seen"
+    " ORDER BY o.at DESC, o.pos DESC LIMIT :cap"
 )
 _COUNT_OTHERS_ACTS = "SELECT count(*) FROM (SELECT 1" + _OTHERS_ACTS + ")"  # noqa: S608 (constants)
 
@@ -82,7 +82,7 @@ class Notifications:
         seen = (await self.settings(handle))["seen_at"]
         rows = await self.node.store.fetchall(
             "SELECT o.envelope_id, o.at, c.name, c.id, g.process, e.header, e.body" + _OTHERS_ACTS,
-            (actor, since or "", limit),
+            {"actor": actor, "seen": since or "", "cap": limit},
         )
         out = []
         for env_id, at, circle_name, circle_id, process, header, body in rows:
@@ -110,7 +110,9 @@ class Notifications:
         (counted up to ``cap``)."""
         actor = self.node.actor_of(handle)
         seen = (await self.settings(handle))["seen_at"]
-        row = await self.node.store.fetchone(_COUNT_OTHERS_ACTS, (actor, seen or "", cap))
+        row = await self.node.store.fetchone(
+            _COUNT_OTHERS_ACTS, {"actor": actor, "seen": seen or "", "cap": cap}
+        )
         return int(row[0])
 
     async def unread_messages(self, handle: str, cap: int = 50) -> int:
@@ -121,10 +123,10 @@ class Notifications:
         seen = (await self.settings(handle))["seen_at"] or ""
         row = await self.node.store.fetchone(
             "SELECT count(*) FROM (SELECT 1 FROM envelopes e WHERE e.kind = 'message'"
-            " AND e.received_at > ?1 AND coalesce(e.actor, e.author) != ?2"
-            " AND (e.scope IN (SELECT circle_id FROM circle_members WHERE member = ?2"
-            " AND status = 'active') OR e.scope = ?3) LIMIT ?4)",
-            (seen, actor, "direct:" + self.node.node_id, cap),
+            " AND e.received_at > :seen AND coalesce(e.actor, e.author) != :actor"
+            " AND (e.scope IN (SELECT circle_id FROM circle_members WHERE member = :actor"
+            " AND status = 'active') OR e.scope = :direct) LIMIT :cap)",
+            {"seen": seen, "actor": actor, "direct": "direct:" + self.node.node_id, "cap": cap},
         )
         return int(row[0])
 

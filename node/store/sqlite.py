@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -157,7 +157,7 @@ class SQLiteStore:
 
     # --- reads --------------------------------------------------------------------------
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def fetchall(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Any]:
         """A short read (an index lookup, a bounded page), run at once on the calling
         thread: under WAL it never waits for the writer, and it costs less than the hop
         to a reader thread. Long reads go through ``fetchall_long``."""
@@ -171,14 +171,16 @@ class SQLiteStore:
             # on the reader thread instead of holding up the event loop.
             return await self.fetchall_long(sql, params)
 
-    async def fetchall_long(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def fetchall_long(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> list[Any]:
         """A read that may take long (exports, feed pages), on the reader thread so the
         event loop stays free."""
         assert self._reader is not None, "store is not open"
         async with self._reader.execute(sql, params) as cur:
             return list(await cur.fetchall())
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    async def fetchone(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
