@@ -191,15 +191,43 @@ async def links(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/admin#links")
 
 
+# What the other organization's node said, in words, with what to do about it.
+_LINK_REFUSED = {
+    "link.url_unreachable": "The other organization's node could not reach this node at"
+    " {url}. Other nodes must reach this node there: set its public address (public_url)"
+    " to the https:// address of this node, then link again.",
+    "link.url_wrong_node": "The other organization's node found another node at this"
+    " node's address ({url}). Give this node an address of its own (public_url, or its"
+    " own port), then link again.",
+    "link.invite_used": "This invite was used already. Ask the other organization for a new one.",
+    "link.invite_expired": "This invite has expired. Ask the other organization for a new one.",
+    "link.invite_invalid": "The other organization's node does not know this invite: it"
+    " was revoked or changed on the way. Ask for a new one.",
+    "auth.denied": "The other organization's node does not accept links from this node.",
+}
+
+
 async def _link(node: Node, form: Form, text: str) -> Any:
     assert node.links is not None
     try:
         return await node.links.link(text)
     except (DomainError, RemoteProtocolError):
         raise
-    except Exception as exc:  # the other node did not answer, or answered wrong
-        form.fail("invite", f"The other organization's node did not answer as expected: {exc}")
-        raise FormRefused(form.state) from None
+    except Exception as exc:  # the other node refused (its code says why), or did not answer
+        code = str(getattr(exc, "code", ""))
+        words = _LINK_REFUSED.get(code)
+        if words:
+            form.fail("invite", words.format(url=node.config.url))
+        elif code:
+            message = getattr(exc, "message", str(exc))
+            form.fail("invite", f"The other organization's node refused the link: {message}")
+        else:
+            form.fail(
+                "invite",
+                "The other organization's node does not answer at the address in the invite."
+                " Ask its admin whether it runs, or for a new invite.",
+            )
+    raise FormRefused(form.state)
 
 
 # --- handing an invitation over ------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -539,3 +540,27 @@ async def test_two_nodes_on_one_host_keep_their_logins_apart(web: Any, browser: 
         assert status == 200
         assert "What needs you now" in page
         assert f"Log out {handle}" in page
+
+
+async def test_a_refused_link_says_in_words_what_to_do(web: Any, browser: Any) -> None:
+    await web.b.node.add_member("bea", "Bea", "admin", web.password)
+    admin = browser(web.b.url)
+    await admin.login("bea")
+
+    async def link(invite: str) -> tuple[int, str]:
+        await admin.get("/admin")
+        return await admin.post("/admin/links", {"action": "link", "invite": invite})
+
+    revoked = await web.a.fed.create_invite()
+    await web.a.node.revoke_link_invite(revoked.token_hash)
+    status, page = await link(str(revoked))
+    assert status == 400
+    assert "does not know this invite" in page
+    assert str(revoked) in page  # what was pasted is kept
+
+    # B gives an address where nothing answers: A cannot prove it, and says so.
+    url = "http://127.0.0.1:9"
+    web.b.node.config = dataclasses.replace(web.b.node.config, public_url=url)
+    status, page = await link(str(await web.a.fed.create_invite()))
+    assert status == 400
+    assert f"could not reach this node at {url}" in page
