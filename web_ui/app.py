@@ -278,7 +278,7 @@ def install(app: web.Application, node: Node) -> None:
     env.globals["limit"] = limit
     app[NODE_KEY] = node
     app[THROTTLE] = LoginThrottle()
-    app[CLIENTS] = ClientAddresses(node.config.trusted_proxies, node.config.proxy_header)
+    app[CLIENTS] = ClientAddresses(node)
     app[FLASH] = {}
     app[HANDOVERS] = Handovers()
     app.middlewares.append(_errors)

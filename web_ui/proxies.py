@@ -7,24 +7,31 @@ trusted proxy. Addresses further left were written by the client and prove nothi
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
 
 import structlog
 from aiohttp import web
+
+from node.service import Node
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 log = structlog.get_logger("nst.web")
 
 
 class ClientAddresses:
-    """Finds a request's client address, given the trusted proxies and their header."""
+    """Finds a request's client address, as the node's configuration says which proxies
+    to trust (``trusted_proxies``) and which header they set (``proxy_header``)."""
 
-    def __init__(self, trusted: Iterable[str], header: str = "x-forwarded-for") -> None:
-        self.trusted: tuple[Network, ...] = tuple(
-            ipaddress.ip_network(t, strict=False) for t in trusted
-        )
-        self.header = header
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self._parsed: tuple[tuple[str, ...], tuple[Network, ...]] = ((), ())
         self._warned = False
+
+    @property
+    def trusted(self) -> tuple[Network, ...]:
+        listed = self.node.config.trusted_proxies
+        if listed != self._parsed[0]:
+            self._parsed = (listed, tuple(ipaddress.ip_network(t, strict=False) for t in listed))
+        return self._parsed[1]
 
     def _is_trusted(self, address: str) -> bool:
         try:
@@ -37,7 +44,7 @@ class ClientAddresses:
 
     def _chain(self, request: web.Request) -> list[str]:
         """The addresses the proxies' header lists, first (the original client) to last."""
-        if self.header == "forwarded":
+        if self.node.config.proxy_header == "forwarded":
             return [_bare(str(element.get("for", ""))) for element in request.forwarded]
         found: list[str] = []
         for line in request.headers.getall("X-Forwarded-For", []):

@@ -56,6 +56,10 @@ class LoginThrottle:
         self._waiting = 0
         self._checking: set[str] = set()
 
+    def __len__(self) -> int:
+        """How many pairs and clients with recent failures it remembers."""
+        return len(self._failures)
+
     def _recent(self, key: tuple[str, str], now: float) -> deque[float] | None:
         found = self._failures.get(key)
         if found is None:
