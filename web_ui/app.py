@@ -141,9 +141,7 @@ async def _require_reader(request: web.Request, node: Node, session: Session) ->
         if name not in CIRCLE_PARAMS:
             continue
         handle = session.member.handle
-        circle_id = (
-            value if CIRCLE_PARAMS[name] else await visibility.scope_of(node, value, handle)
-        )
+        circle_id = value if CIRCLE_PARAMS[name] else await visibility.scope_of(node, value, handle)
         circle = await node.circle(circle_id) if circle_id else None
         if circle is None or await visibility.may_read(node, circle, handle):
             continue

@@ -109,7 +109,13 @@ async def _fetch(b: Any, method: str, path: str) -> tuple[int, str]:
             return r.status, chunk.decode()
     if method == "GET":
         return await b.get(path)
-    data = {"text": "x", "title": "x", "action": "nominate", "nominee": "x", "visibility": "organization"}
+    data = {
+        "text": "x",
+        "title": "x",
+        "action": "nominate",
+        "nominee": "x",
+        "visibility": "organization",
+    }
     return await b.post(path, data)
 
 
