@@ -180,7 +180,7 @@ async def test_a_code_from_an_app_after_the_password(web: Any, browser: Any, cap
     eva = browser(web.a.url)
     await eva.login("eva")
     _, page = await eva.get("/admin")
-    assert "Turn off for ana (lost phone)" in page
+    assert "Turn off the code of ana (lost phone)" in page
     await eva.post("/admin/members/second-factor", {"handle": "ana"})
     status, page = await _login(browser(web.a.url), "ana", web.password)
     assert (status, "What needs you now" in page) == (200, True)
