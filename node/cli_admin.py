@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from node import cli_fed
+from node import cli_fed, second_factor, visibility
 from node.cli_node import Sub, common_options, node_of, opened, print_json, run_async, secret_line
 from node.domain import DomainError
 from node.domain.circles import ROLES, CircleState
@@ -88,6 +88,19 @@ def _member_passwd(args: argparse.Namespace) -> int:
     return 0
 
 
+def _member_totp_reset(args: argparse.Namespace) -> int:
+    node = node_of(args)
+
+    async def go() -> None:
+        async with opened(node.store):
+            was_on = await second_factor.reset(node, args.handle)
+        said = "turned off" if was_on else "was not set"
+        print(f"second factor of {args.handle} {said}: the password alone logs in")
+
+    run_async(go())
+    return 0
+
+
 # --- circles ------------------------------------------------------------------------------
 
 
@@ -117,6 +130,11 @@ async def _require_circle(node: Node, circle_id: str) -> CircleState:
 def _circle_create(args: argparse.Namespace) -> int:
     node = node_of(args)
 
+    if args.federated and args.visibility == "organization":
+        raise DomainError(
+            "circle.visibility_fixed", "a federated circle is read by its members only"
+        )
+
     async def go() -> None:
         async with opened(node.store):
             circle = await node.create_circle(
@@ -128,6 +146,8 @@ def _circle_create(args: argparse.Namespace) -> int:
                 silence=args.silence,
                 round_hours=args.round_hours,
             )
+            if args.visibility != "members":
+                await visibility.set_visibility(node, circle.id, args.visibility)
         print(circle.id)
 
     run_async(go())
@@ -157,11 +177,12 @@ def _circle_show(args: argparse.Namespace) -> int:
     async def go() -> None:
         async with opened(node.store):
             circle = await _require_circle(node, args.circle_id)
-        doc = circle_json(circle)
+            doc = circle_json(circle)
+            doc["visibility"] = await visibility.visibility(node, circle)
         if args.json:
             print_json(doc)
             return
-        for label in ("id", "name", "aim", "domain", "parent", "home", "federated"):
+        for label in ("id", "name", "aim", "domain", "parent", "home", "federated", "visibility"):
             value = doc[label]
             shown = ("yes" if value else "no") if isinstance(value, bool) else value or "-"
             print(f"{label:<10} {shown}")
@@ -189,6 +210,21 @@ def _circle_member(args: argparse.Namespace) -> int:
 
     run_async(go())
     return 0
+
+
+def _circle_visibility(args: argparse.Namespace) -> int:
+    node = node_of(args)
+
+    async def go() -> None:
+        async with opened(node.store):
+            await visibility.set_visibility(node, args.circle_id, args.visibility)
+        print(f"{args.circle_id} is read by {_READERS[args.visibility]}")
+
+    run_async(go())
+    return 0
+
+
+_READERS = {"members": "its members only", "organization": "everyone on this node"}
 
 
 # --- maintenance --------------------------------------------------------------------------
@@ -233,6 +269,13 @@ def add_parser(sub: Sub) -> None:
     p = msub.add_parser("passwd", parents=[common], help="set a member's password")
     p.add_argument("handle")
     p.set_defaults(run=_member_passwd)
+    p = msub.add_parser(
+        "totp-reset",
+        parents=[common],
+        help="turn off a member's second factor (a lost authenticator app)",
+    )
+    p.add_argument("handle")
+    p.set_defaults(run=_member_totp_reset)
 
     circle = asub.add_parser("circle", help="circles, their members and roles")
     csub = circle.add_subparsers(dest="circle_cmd", required=True, metavar="COMMAND")
@@ -250,6 +293,13 @@ def add_parser(sub: Sub) -> None:
     )
     p.add_argument(
         "--round-hours", type=int, default=72, help="a consent round's length (1-2160 hours)"
+    )
+    p.add_argument(
+        "--visibility",
+        choices=visibility.VISIBILITIES,
+        default="members",
+        help="who on this node reads what happens in it: its members (default), or"
+        " everyone (organization; local circles only)",
     )
     p.set_defaults(run=_circle_create)
     p = csub.add_parser("list", parents=[common], help="list circles")
@@ -276,6 +326,12 @@ def add_parser(sub: Sub) -> None:
     )
     p.add_argument("--remove", action="store_true", help="remove from the circle")
     p.set_defaults(run=_circle_member)
+    p = csub.add_parser(
+        "visibility", parents=[common], help="who on this node reads a local circle"
+    )
+    p.add_argument("circle_id")
+    p.add_argument("visibility", choices=visibility.VISIBILITIES)
+    p.set_defaults(run=_circle_visibility)
 
     cli_fed.add_parsers(asub, common)
 

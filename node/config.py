@@ -8,6 +8,7 @@ listened, ``listen.json`` (node/address.py).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -41,6 +42,10 @@ class Config:
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     metrics_public: bool = False
     verify_workers: int = 1
+    # Reverse proxies whose X-Forwarded-For (or Forwarded) header names the real client
+    # of a request (addresses or networks); empty: no header is believed.
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     # Where `nst run` really listens (or last listened): the address of the running
     # node, which may differ from listen_host and listen_port (--listen, port 0).
     listen_url: str = ""
@@ -117,6 +122,8 @@ def load_config(
         # every command on it, as dev_mode in this file does.
         dev_mode=bool(server.get("dev_mode", False)) or running.dev_mode,
         metrics_public=bool(server.get("metrics_public", False)),
+        trusted_proxies=tuple(str(p) for p in server.get("trusted_proxies", ())),
+        proxy_header=str(server.get("proxy_header", "x-forwarded-for")).lower(),  # type: ignore[arg-type]
         log_format=logging.get("format", "console"),
         synchronous=storage.get("synchronous", "NORMAL"),
         verify_workers=int(federation.get("verify_workers", 1)),
@@ -127,7 +134,8 @@ def load_config(
 
 
 def apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
-    """NST_LISTEN=host:port, NST_PUBLIC_URL, NST_DEV_MODE, NST_LOG_FORMAT, NST_NAME."""
+    """NST_LISTEN=host:port, NST_PUBLIC_URL, NST_DEV_MODE, NST_LOG_FORMAT, NST_NAME,
+    NST_VERIFY_WORKERS, NST_TRUSTED_PROXIES (comma-separated), NST_PROXY_HEADER."""
     changes: dict[str, Any] = {}
     if env.get("NST_LISTEN"):
         host, _, port = env["NST_LISTEN"].rpartition(":")
@@ -142,11 +150,27 @@ def apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
         changes["name"] = env["NST_NAME"]
     if env.get("NST_VERIFY_WORKERS"):
         changes["verify_workers"] = int(env["NST_VERIFY_WORKERS"])
+    if "NST_TRUSTED_PROXIES" in env:
+        listed = env["NST_TRUSTED_PROXIES"].split(",")
+        changes["trusted_proxies"] = tuple(p.strip() for p in listed if p.strip())
+    if env.get("NST_PROXY_HEADER"):
+        changes["proxy_header"] = env["NST_PROXY_HEADER"].lower()
     cfg = replace(cfg, **changes)
     if cfg.synchronous not in ("NORMAL", "FULL"):
         raise ConfigError(f"storage.synchronous must be NORMAL or FULL, not {cfg.synchronous!r}")
     if not 0 <= cfg.verify_workers <= 16:
         raise ConfigError(f"federation.verify_workers must be 0-16, not {cfg.verify_workers}")
+    for proxy in cfg.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"server.trusted_proxies: {proxy!r} is not an IP address or network"
+            ) from None
+    if cfg.proxy_header not in ("x-forwarded-for", "forwarded"):
+        raise ConfigError(
+            f"server.proxy_header must be x-forwarded-for or forwarded, not {cfg.proxy_header!r}"
+        )
     if cfg.log_format not in ("console", "json"):
         raise ConfigError(f"logging.format must be console or json, not {cfg.log_format!r}")
     return cfg
@@ -177,6 +201,14 @@ public_url = {_toml(cfg.public_url)}
 dev_mode = {_toml(cfg.dev_mode)}
 # Serve /metrics to anyone, not only to loopback clients.
 metrics_public = {_toml(cfg.metrics_public)}
+# The reverse proxies in front of the node (addresses or networks), whose header names
+# each request's real client: logins are throttled per client. Behind a proxy on this
+# machine: ["127.0.0.1", "::1"]. Empty: the header is not believed, and every member
+# behind a proxy counts as one client. (NST_TRUSTED_PROXIES=a,b)
+trusted_proxies = {_toml(list(cfg.trusted_proxies))}
+# The header those proxies set: "x-forwarded-for" (nginx, Caddy) or "forwarded"
+# (RFC 7239). (NST_PROXY_HEADER)
+proxy_header = {_toml(cfg.proxy_header)}
 
 [storage]
 # NORMAL survives a crash of the process; FULL also survives a power cut, at some speed.

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from node import second_factor, visibility
 from node.domain.errors import DomainError
 from node.service import Node
 from protocol import RemoteProtocolError
@@ -35,11 +36,21 @@ def _handovers(request: web.Request) -> Handovers:
 async def admin(request: web.Request) -> web.Response:
     node = _node(request)
     status = await node.status()
+    circles = await node.circles()
+    opened = {
+        c["id"]
+        for c in circles
+        if (found := await node.circle(c["id"])) is not None
+        and await visibility.visibility(node, found) == "organization"
+    }
     return render(
         request,
         "admin.html",
         {
             "members": await node.members(),
+            "second_factor": await second_factor.handles_on(node),
+            "circles": circles,
+            "opened": opened,
             "status": status,
             "disputes": status["disputes"],
             "invites": await node.accounts.invitations(),
@@ -141,6 +152,37 @@ async def member_state(request: web.Request) -> web.Response:
     except DomainError as exc:
         raise form.refuse(exc) from None
     raise web.HTTPSeeOther("/admin")
+
+
+async def member_second_factor(request: web.Request) -> web.Response:
+    """Turn off a member's second factor (they lost their authenticator app)."""
+    node = _node(request)
+    handle = str(posted(request).get("handle", ""))[:64]
+    form = Form(f"member-{handle}", posted(request))
+    try:
+        await second_factor.reset(node, handle)
+    except DomainError as exc:
+        raise form.refuse(exc) from None
+    flash(request, f"The second factor of {handle} is off: their password alone logs in.")
+    raise web.HTTPSeeOther("/admin")
+
+
+# --- circles -------------------------------------------------------------------------------
+
+
+async def circle_visibility(request: web.Request) -> web.Response:
+    """Who on this node reads a local circle (the admin sees every circle's name and aim,
+    and says who reads it, without reading it)."""
+    node = _node(request)
+    circle_id = str(posted(request).get("circle", ""))[:100]
+    form = Form(f"circle-{circle_id}", posted(request))
+    value = form.choice("visibility", "readers", visibility.VISIBILITIES)
+    form.check()
+    try:
+        await visibility.set_visibility(node, circle_id, value, session_of(request).member.handle)
+    except DomainError as exc:
+        raise form.refuse(exc) from None
+    raise web.HTTPSeeOther("/admin#circles")
 
 
 # --- links with other organizations --------------------------------------------------------
@@ -254,6 +296,8 @@ def routes(app: web.Application, page: Any) -> None:
     post("/admin/invites", page("admin", again=admin)(invite_member))
     post("/admin/invites/revoke", page("admin")(revoke_invite))
     post("/admin/members", page("admin", again=admin)(member_state))
+    post("/admin/members/second-factor", page("admin", again=admin)(member_second_factor))
+    post("/admin/circles", page("admin", again=admin)(circle_visibility))
     post("/admin/links", page("admin", again=admin)(links))
     get("/admin/handover/{id}", page("admin")(handover_page))
     post("/admin/handover/{id}", page("admin")(handover_done))

@@ -3,8 +3,10 @@ JavaScript, a few lines of script for live updates (server-sent events).
 
 ``install(app, node)`` adds it to the node's aiohttp application. Every view is
 registered through ``page(role)``, which loads the session, refuses anyone without the
-role (a login redirect, or 403), checks the CSRF token of every POST, and sets the
-security headers; so no view is reachable unauthorized by omission.
+role (a login redirect, or 403), checks the CSRF token of every POST, refuses a circle's
+pages to whoever may not read the circle (``node.visibility``; the path parameters in
+``CIRCLE_PARAMS`` name the circle or something in it), and sets the security headers;
+so no view is reachable unauthorized by omission.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ import structlog
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from node import visibility
 from node.accounts import Session
 from node.service import Node
 from web_ui.cookies import csrf_name, session_token
 from web_ui.errors import describe, page_error
 from web_ui.forms import FormRefused, FormState, blank, limit
 from web_ui.handover import HANDOVERS, Handovers
+from web_ui.proxies import ClientAddresses
 from web_ui.throttle import LoginThrottle
 
 Role = Literal["public", "member", "admin"]
@@ -36,6 +40,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 NODE_KEY = web.AppKey("web_node", Node)
 THROTTLE = web.AppKey("web_throttle", LoginThrottle)
+CLIENTS = web.AppKey("web_clients", ClientAddresses)
 FLASH = web.AppKey("web_flash", dict)
 SESSION = web.RequestKey("web_session", object)
 FORM = web.RequestKey("web_form", object)
@@ -44,6 +49,10 @@ UNREAD = web.RequestKey("web_unread", int)
 _STATIC = Path(__file__).with_name("static")
 _NOT_OURS = ("/fed/", "/livez", "/readyz", "/metrics", "/static/")
 log = structlog.get_logger("nst.web")
+# Path parameters that name a circle (True: the circle's own id) or something in one (an
+# envelope id: a proposal, an election, a meeting). A route with one of them is shown
+# only to whoever may read that circle; a new route names what it shows with these.
+CIRCLE_PARAMS = {"circle": True, "root": False, "election": False, "meeting": False}
 _HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
@@ -104,6 +113,8 @@ def page(role: Role, *, again: Handler | None = None) -> Callable[[Handler], Han
                         "The form expired or came from elsewhere, so nothing was done."
                         " Go back, reload the page and send it again.",
                     )
+            if session is not None:
+                await _require_reader(request, node, session)
             try:
                 response = await view(request)
             except FormRefused as exc:
@@ -121,6 +132,24 @@ def page(role: Role, *, again: Handler | None = None) -> Callable[[Handler], Han
         return handler
 
     return wrap
+
+
+async def _require_reader(request: web.Request, node: Node, session: Session) -> None:
+    """Refuse the page if a path parameter names a circle (or something in one) the
+    member may not read. Unknown ids are left to the view, which says so."""
+    for name, value in request.match_info.items():
+        if name not in CIRCLE_PARAMS:
+            continue
+        handle = session.member.handle
+        circle_id = value if CIRCLE_PARAMS[name] else await visibility.scope_of(node, value, handle)
+        circle = await node.circle(circle_id) if circle_id else None
+        if circle is None or await visibility.may_read(node, circle, handle):
+            continue
+        raise page_error(
+            403,
+            "circle.members_only",
+            f"What happens in the circle {circle.name} is for its members only.",
+        )
 
 
 def _ours(request: web.Request) -> bool:
@@ -230,7 +259,7 @@ async def live(request: web.Request) -> web.StreamResponse:
 
 def install(app: web.Application, node: Node) -> None:
     """Add the web UI to a node's application."""
-    from web_ui import admin, more, views
+    from web_ui import account, admin, login, more, views
 
     env = aiohttp_jinja2.setup(
         app,
@@ -247,9 +276,12 @@ def install(app: web.Application, node: Node) -> None:
     env.globals["limit"] = limit
     app[NODE_KEY] = node
     app[THROTTLE] = LoginThrottle()
+    app[CLIENTS] = ClientAddresses(node)
     app[FLASH] = {}
     app[HANDOVERS] = Handovers()
     app.middlewares.append(_errors)
+    login.routes(app, page)
+    account.routes(app, page)
     views.routes(app, page, live)
     more.routes(app, page)
     admin.routes(app, page)

@@ -115,6 +115,7 @@ LIMITS: Final[dict[str, Limit]] = {
     "member.password": Limit(1000, MIN_PASSWORD),
     "login.handle": Limit(64),
     "login.password": Limit(1000),
+    "login.code": Limit(12),
     "link.note": Limit(200),
     "link.invite": Limit(4000),
     "phase.hours": schema_limit(CircleBody, "round_hours"),

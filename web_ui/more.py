@@ -29,7 +29,7 @@ def _node(request: web.Request) -> Node:
 
 async def election(request: web.Request) -> web.Response:
     node = _node(request)
-    sel = known(await node.gov.selection(request.match_info["id"]), "election", _WAIT)
+    sel = known(await node.gov.selection(request.match_info["election"]), "election", _WAIT)
     circle = known(await node.circle(sel.circle), "circle")
     actor = node.actor_of(session_of(request).member.handle)
     members = sorted(m.member for m in circle.members.values() if m.active and "@" in m.member)
@@ -71,7 +71,7 @@ async def open_election(request: web.Request) -> web.Response:
 
 async def election_act(request: web.Request) -> web.Response:
     node = _node(request)
-    sel_id = request.match_info["id"]
+    sel_id = request.match_info["election"]
     handle = session_of(request).member.handle
     data = posted(request)
     action = str(data.get("action", ""))
@@ -118,7 +118,7 @@ async def election_act(request: web.Request) -> web.Response:
 
 async def meeting(request: web.Request) -> web.Response:
     node = _node(request)
-    held = known(await node.gov.meeting(request.match_info["id"]), "meeting", _WAIT)
+    held = known(await node.gov.meeting(request.match_info["meeting"]), "meeting", _WAIT)
     circle_id = held["circle_id"]
     circle = known(await node.circle(circle_id), "circle")
     actor = node.actor_of(session_of(request).member.handle)
@@ -172,7 +172,7 @@ async def schedule_meeting(request: web.Request) -> web.Response:
 
 async def write_minutes(request: web.Request) -> web.Response:
     node = _node(request)
-    meeting_id = request.match_info["id"]
+    meeting_id = request.match_info["meeting"]
     form = Form("minutes", posted(request))
     opening = form.text("opening", "opening round", limit("minutes.opening"))
     items = form.lines("items", "items", limit("agenda.title"))
@@ -335,11 +335,11 @@ async def notification_settings(request: web.Request) -> web.Response:
 
 def routes(app: web.Application, page: Any) -> None:
     get, post = app.router.add_get, app.router.add_post
-    get("/elections/{id}", page("member")(election))
-    post("/elections/{id}", page("member", again=election)(election_act))
+    get("/elections/{election}", page("member")(election))
+    post("/elections/{election}", page("member", again=election)(election_act))
     post("/circles/{circle}/elections", page("member", again=views.circle)(open_election))
-    get("/meetings/{id}", page("member")(meeting))
-    post("/meetings/{id}/minutes", page("member", again=meeting)(write_minutes))
+    get("/meetings/{meeting}", page("member")(meeting))
+    post("/meetings/{meeting}/minutes", page("member", again=meeting)(write_minutes))
     post("/circles/{circle}/meetings", page("member", again=views.circle)(schedule_meeting))
     get("/circles/{circle}/logbook", page("member")(logbook_page))
     get("/circles/{circle}/logbook.{format:jsonl|html}", page("member")(logbook_export))

@@ -9,21 +9,12 @@ from typing import Any
 
 from aiohttp import web
 
+from node import visibility
 from node.domain.consent import PHASE_TRANSITIONS
 from node.domain.errors import DomainError
 from node.service import Node
 from protocol.ids import NODE_PREFIX
-from web_ui.app import (
-    FORM,
-    NODE_KEY,
-    REFUSED,
-    THROTTLE,
-    node_of,
-    posted,
-    render,
-    session_of,
-)
-from web_ui.cookies import clear_session, login_csrf, set_login_csrf, set_session
+from web_ui.app import NODE_KEY, flash, node_of, posted, render, session_of
 from web_ui.errors import known
 from web_ui.forms import Form, limit, sentence
 
@@ -73,86 +64,6 @@ def _node(request: web.Request) -> Node:
     return node_of(request)
 
 
-# --- login ---------------------------------------------------------------------------------
-
-
-def _next(target: str) -> str:
-    """Where to go after logging in: a path on this site, never another site."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
-
-
-async def login_form(request: web.Request) -> web.Response:
-    csrf = login_csrf(request, _node(request))
-    data = request.get(FORM)
-    target = str(data.get("next", "/")) if data is not None else request.query.get("next", "/")
-    response = render(request, "login.html", {"csrf": csrf, "next": _next(target)})
-    set_login_csrf(response, _node(request), csrf)
-    return response
-
-
-async def login(request: web.Request) -> web.Response:
-    node = _node(request)
-    form = Form("login", posted(request))
-    handle = form.text("handle", "handle", limit("login.handle"), required=True).lower()
-    password = form.secret("password", "password", limit("login.password"))
-    target = _next(form.raw("next"))
-    address = request.remote or "?"
-    throttle = request.app[THROTTLE]
-    if throttle.blocked(handle, address):
-        form.fail("", "Too many failed logins: wait a quarter of an hour and try again.")
-        response = await _login_again(request, form, 429)
-        response.headers["Retry-After"] = "900"
-        return response
-    if form.errors:
-        return await _login_again(request, form, 400)
-    member = await node.check_login(handle, password)
-    if member is None:
-        throttle.failed(handle, address)
-        form.fail("", "Wrong handle or password.")
-        return await _login_again(request, form, 401)
-    throttle.succeeded(handle)
-    token, _ = await node.accounts.start_session(member.handle)
-    response = web.HTTPSeeOther(target)
-    set_session(response, node, token)
-    raise response
-
-
-async def _login_again(request: web.Request, form: Form, status: int) -> web.Response:
-    request[REFUSED] = form.state
-    response = await login_form(request)
-    response.set_status(status)
-    return response
-
-
-async def logout(request: web.Request) -> web.Response:
-    await _node(request).accounts.end_session(session_of(request).token_hash)
-    response = web.HTTPSeeOther("/login")
-    clear_session(response, _node(request))
-    raise response
-
-
-async def password_form(request: web.Request) -> web.Response:
-    return render(request, "password.html", {})
-
-
-async def password(request: web.Request) -> web.Response:
-    me = session_of(request).member
-    form = Form("password", posted(request))
-    current = form.secret("current", "current password", limit("login.password"))
-    new = form.secret("new", "new password", limit("member.password"))
-    if new and form.raw("repeat") != new:
-        form.fail("repeat", "The two new passwords differ: type the same one twice.")
-    form.check()
-    try:
-        await _node(request).accounts.change_password(me.handle, current, new)
-    except DomainError as exc:
-        fields = {"auth.wrong_password": "current", "member.weak_password": "new"}
-        raise form.refuse(exc, fields) from None
-    response = web.HTTPSeeOther("/login")
-    clear_session(response, _node(request))
-    raise response
-
-
 # --- home ----------------------------------------------------------------------------------
 
 
@@ -168,6 +79,8 @@ async def home(request: web.Request) -> web.Response:
 
 
 async def circles(request: web.Request) -> web.Response:
+    """Every circle by name and aim (the organization's structure is everyone's); a link
+    to those whose content the member may read."""
     node = _node(request)
     rows = await node.circles()
     children: dict[str | None, list[dict[str, Any]]] = {}
@@ -175,7 +88,10 @@ async def circles(request: web.Request) -> web.Response:
         children.setdefault(row["parent"], []).append(row)
     known = {r["id"] for r in rows}
     roots = [r for r in rows if r["parent"] is None or r["parent"] not in known]
-    return render(request, "circles.html", {"roots": roots, "children": children})
+    readable = await visibility.readable(node, session_of(request).member.handle, rows)
+    return render(
+        request, "circles.html", {"roots": roots, "children": children, "readable": readable}
+    )
 
 
 async def circle(request: web.Request) -> web.Response:
@@ -190,6 +106,7 @@ async def circle(request: web.Request) -> web.Response:
         org = m.member if m.member.startswith(NODE_PREFIX) else m.member.partition("@")[2]
         by_org.setdefault(org, []).append(m)
     proposals = await node.gov.proposals(circle_id)
+    me = session_of(request).member
     rows = await node.circles()
     parent = next((r for r in rows if r["id"] == state.parent), None)
     subs = [r for r in rows if r["parent"] == circle_id]
@@ -209,8 +126,32 @@ async def circle(request: web.Request) -> web.Response:
             "logbook": await node.gov.logbook(circle_id),
             "parent": parent,
             "subs": subs,
+            "visibility": await visibility.visibility(node, state),
+            "may_set_visibility": visibility.may_open(state, node.node_id)
+            and (actor in state.holders("facilitator") or me.role == "admin"),
         },
     )
+
+
+async def set_visibility(request: web.Request) -> web.Response:
+    """The circle's facilitator (or a node admin) says who on the node reads it."""
+    node = _node(request)
+    circle_id = request.match_info["circle"]
+    form = Form("visibility", posted(request))
+    value = form.choice("visibility", "readers", visibility.VISIBILITIES)
+    form.check()
+    try:
+        await visibility.set_visibility(node, circle_id, value, session_of(request).member.handle)
+    except DomainError as exc:
+        raise form.refuse(exc) from None
+    flash(request, "Saved: " + READERS[value] + ".")
+    raise web.HTTPSeeOther(f"/circles/{circle_id}")
+
+
+READERS = {
+    "members": "only the circle's members read what happens in it",
+    "organization": "everyone with an account on this node reads what happens in it",
+}
 
 
 def proposal_fields(form: Form) -> tuple[str, str]:
@@ -403,15 +344,11 @@ async def discuss(request: web.Request) -> web.Response:
 
 def routes(app: web.Application, page: Any, live: Any) -> None:
     get, post = app.router.add_get, app.router.add_post
-    get("/login", page("public")(login_form))
-    post("/login", page("public")(login))
-    post("/logout", page("member")(logout))
-    get("/password", page("member")(password_form))
-    post("/password", page("member", again=password_form)(password))
     get("/", page("member")(home))
     get("/circles", page("member")(circles))
     get("/circles/{circle}", page("member")(circle))
     post("/circles/{circle}/proposals", page("member", again=circle)(new_proposal))
+    post("/circles/{circle}/visibility", page("member", again=circle)(set_visibility))
     get("/proposals/{root}", page("member")(proposal))
     for action, view in (
         ("stance", stance),

@@ -146,7 +146,7 @@ async def test_login_failure_csrf_and_admin_page_in_the_browser(
     await expect(page.locator("h1")).to_have_text("Not allowed")
     # A form whose token was tampered with is refused, and nothing changes.
     await page.goto(web.a.url + "/password")
-    await page.locator("#main input[name=_csrf]").evaluate("e => e.value = 'forged'")
+    await page.locator("#password input[name=_csrf]").evaluate("e => e.value = 'forged'")
     await page.get_by_label("Current password").fill(web.password)
     await page.get_by_label("New password", exact=True).fill("another long password")
     await page.get_by_label("New password again").fill("another long password")
