@@ -103,6 +103,11 @@ class ErrorCode(StrEnum):
     # The circle order (§13)
     ORDER_CONFLICT = "order.conflict"
 
+    # Evidence of equivocation (§7.3): a pair of envelopes offered as proof.
+    EQUIVOCATION_NOT_PAIR = "equivocation.not_pair"
+    EQUIVOCATION_SAME_ENVELOPE = "equivocation.same_envelope"
+    EQUIVOCATION_DIFFERENT_PLACE = "equivocation.different_place"
+
 
 class RemoteProtocolError(Exception):
     """Input from outside broke a protocol rule; ``code`` says which, stably."""
