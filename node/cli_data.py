@@ -5,8 +5,8 @@ A backup is the whole node (database copied online, config, key) in one archive,
 ``nst restore`` brings back the same node from it (``node.backup``). An export is every
 envelope as canonical JSON lines, each verifiable on its own (``nst proto verify``),
 followed by the positions of the circle orders (``{"circle_order": …}`` lines), from
-which the governance state is derived again on import, and the node's signed trailer
-(``node.trailer``).
+which the governance state is derived again on import, the evidence of equivocations
+(``{"equivocation": [a, b]}``), and the node's signed trailer (``node.trailer``).
 An import verifies every line (and the trailer) before it stores any, then stores all
 of them in one transaction, so a node never holds half an import.
 """
@@ -39,7 +39,7 @@ from node.cli_proto import CliError
 from node.config import CONFIG_NAME, Config, resolve_data_dir
 from node.keyfile import read_key
 from node.store import Store, governance
-from node.store.log import append_remote
+from node.store.log import append_remote, keep_equivocation
 from node.trailer import Tally
 from protocol import (
     Envelope,
@@ -51,6 +51,7 @@ from protocol import (
     parse_envelope,
     scope_owner,
 )
+from protocol.feeds import EVIDENCE_BYTES, prove_equivocation
 
 
 def _create_private(path: Path) -> int:
@@ -116,8 +117,8 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 async def write_export(store: Store, sink: BinaryIO, key: SigningKey) -> int:
-    """Every envelope, the circle orders, then the trailer that commits to them all; how
-    many envelopes."""
+    """Every envelope, the circle orders, the equivocation evidence, then the trailer
+    that commits to them all; how many envelopes."""
     tally = Tally()
     async for line in store.export_lines():
         env = parse_envelope(line)  # our own, verified when stored
@@ -128,6 +129,9 @@ async def write_export(store: Store, sink: BinaryIO, key: SigningKey) -> int:
         p = _ORDER_LINE.decode(line).circle_order
         tally.line("circle_order", line)
         tally.position(p.scope, p.pos, p.id, p.at)
+        sink.write(line + b"\n")
+    async for line in store.equivocation_lines():
+        tally.line("equivocation", line)
         sink.write(line + b"\n")
     now = format_ts(dt.datetime.now(dt.UTC))
     sink.write(trailer.sign_trailer(tally, "node", key, now) + b"\n")
@@ -185,6 +189,10 @@ class _Parsed:
 
     envelopes: list[tuple[int, Envelope, str]] = field(default_factory=list)
     order: list[tuple[int, str, int, str, str]] = field(default_factory=list)
+    # (line number, the two envelopes of the evidence with their ids)
+    equivocations: list[tuple[int, tuple[Envelope, str], tuple[Envelope, str]]] = field(
+        default_factory=list
+    )
     signer: str | None = None  # None: the export has no trailer
     signed_at: str | None = None
 
@@ -229,6 +237,14 @@ def _parse(data: bytes) -> _Parsed:
             parsed.order.append((number, p.scope, p.pos, p.id, p.at))
             kind = "circle_order"
             tally.position(p.scope, p.pos, p.id, p.at)
+        elif line.startswith(b'{"equivocation":'):
+            try:
+                a, b = prove_equivocation(loads(line, max_bytes=EVIDENCE_BYTES))
+            except RemoteProtocolError as exc:
+                bad.append(f"line {number}: {exc.code}: {exc.message}")
+                continue
+            parsed.equivocations.append((number, a, b))
+            kind = "equivocation"
         else:
             try:
                 env, env_id = open_envelope(loads(line))
@@ -278,6 +294,8 @@ def _import(args: argparse.Namespace) -> int:
                 # Raising rolls the whole import back: nothing is half-imported.
                 why = f"{result.code}: {result.message}" if result.code else result.status
                 raise CliError("import.rejected", f"line {number}: {why}; nothing was imported")
+        for number, a, b in parsed.equivocations:
+            _keep_evidence(conn, number, a, b, now)
         for number, scope, pos, env_id, at in order:
             try:
                 governance.record(conn, scope, pos, env_id, at)
@@ -306,6 +324,8 @@ def _import(args: argparse.Namespace) -> int:
         print(_UNSIGNED, file=sys.stderr)
     else:
         print(f"the export is signed by {parsed.signer} at {parsed.signed_at}", file=sys.stderr)
+    if parsed.equivocations:
+        print(f"kept {len(parsed.equivocations)} proof(s) of equivocation", file=sys.stderr)
     print(f"imported {n} envelopes")
     return 0
 
@@ -314,6 +334,31 @@ _UNSIGNED = (
     "note: unsigned export (made before exports were signed, or by hand): each envelope"
     " verifies, but nothing proves the export is complete"
 )
+
+
+def _keep_evidence(
+    conn: sqlite3.Connection,
+    number: int,
+    a: tuple[Envelope, str],
+    b: tuple[Envelope, str],
+    now: dt.datetime,
+) -> None:
+    """Keep a proven equivocation: the envelope the import holds at that place, and the
+    other one as evidence against it (its feed frozen, as on the node exported)."""
+    env = a[0]
+    row = conn.execute(
+        "SELECT id FROM envelopes WHERE author = ? AND scope = ? AND seq = ?",
+        (env.author, env.scope, env.seq),
+    ).fetchone()
+    held = row[0] if row else None
+    if held not in (a[1], b[1]):
+        raise CliError(
+            "import.rejected",
+            f"line {number}: evidence against seq {env.seq} of {env.author} in {env.scope},"
+            " which the export does not hold; nothing was imported",
+        )
+    second, second_id = b if held == a[1] else a
+    keep_equivocation(conn, second, second_id, held, now)
 
 
 def _logbook_export(args: argparse.Namespace) -> int:
