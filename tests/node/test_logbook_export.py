@@ -33,16 +33,18 @@ START = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
 STRANGER = SigningKey(b"\x5a" * 32)
 
 
-def nst(*args: str | Path, data_dir: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+def nst(
+    *args: str | Path, data_dir: Path | None = None, **env: str
+) -> subprocess.CompletedProcess[bytes]:
     argv = [sys.executable, "-m", "node", *map(str, args)]
     if data_dir is not None:
         argv += ["--data-dir", str(data_dir)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NST_")}
-    return subprocess.run(argv, capture_output=True, timeout=60, check=False, env=env)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("NST_")} | env
+    return subprocess.run(argv, capture_output=True, timeout=60, check=False, env=environ)
 
 
-def ok(*args: str | Path, data_dir: Path | None = None) -> bytes:
-    proc = nst(*args, data_dir=data_dir)
+def ok(*args: str | Path, data_dir: Path | None = None, **env: str) -> bytes:
+    proc = nst(*args, data_dir=data_dir, **env)
     assert proc.returncode == 0, proc.stderr.decode()
     return proc.stdout
 
@@ -313,3 +315,11 @@ def test_nst_import_refuses_a_cut_export_and_imports_nothing(exports: Exports) -
         assert conn.execute("SELECT count(*) FROM envelopes").fetchone() == (0,)
     finally:
         conn.close()
+
+
+def test_a_node_with_an_encrypted_key_signs_its_export_with_the_passphrase(tmp_path: Path) -> None:
+    data_dir = tmp_path / "node"
+    ok("init", "--name", "Riverside", data_dir=data_dir, NST_KEY_PASSPHRASE="a long passphrase")
+    assert _code(nst("export", data_dir=data_dir)) == "key.passphrase_required"
+    whole = ok("export", data_dir=data_dir, NST_KEY_PASSPHRASE="a long passphrase")
+    assert orjson.loads(whole.splitlines()[-1])["trailer"]["lines"] == {}
