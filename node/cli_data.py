@@ -5,9 +5,10 @@ A backup is the whole node (database copied online, config, key) in one archive,
 ``nst restore`` brings back the same node from it (``node.backup``). An export is every
 envelope as canonical JSON lines, each verifiable on its own (``nst proto verify``),
 followed by the positions of the circle orders (``{"circle_order": …}`` lines), from
-which the governance state is derived again on import.
-An import verifies every line before it stores any, then stores all of them in one
-transaction, so a node never holds half an import.
+which the governance state is derived again on import, the evidence of equivocations
+(``{"equivocation": [a, b]}``), and the node's signed trailer (``node.trailer``).
+An import verifies every line (and the trailer) before it stores any, then stores all
+of them in one transaction, so a node never holds half an import.
 """
 
 from __future__ import annotations
@@ -17,18 +18,40 @@ import datetime as dt
 import os
 import sqlite3
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 import msgspec
-import orjson
+from nacl.signing import SigningKey
 
-from node.cli_node import Sub, common_options, config_of, opened, run_async, store_of
+from node import trailer
+from node.cli_node import (
+    Sub,
+    common_options,
+    config_of,
+    opened,
+    passphrase,
+    run_async,
+    store_of,
+)
 from node.cli_proto import CliError
-from node.config import CONFIG_NAME, resolve_data_dir
+from node.config import CONFIG_NAME, Config, resolve_data_dir
+from node.keyfile import read_key
 from node.store import Store, governance
-from node.store.log import append_remote
-from protocol import Envelope, RemoteProtocolError, loads, open_envelope
+from node.store.log import append_remote, keep_equivocation
+from node.trailer import Tally
+from protocol import (
+    Envelope,
+    RemoteProtocolError,
+    envelope_id,
+    format_ts,
+    loads,
+    open_envelope,
+    parse_envelope,
+    scope_owner,
+)
+from protocol.feeds import EVIDENCE_BYTES, prove_equivocation
 
 
 def _create_private(path: Path) -> int:
@@ -93,19 +116,37 @@ def _restore(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _write_lines(store: Store, sink: BinaryIO) -> int:
-    n = 0
+async def write_export(store: Store, sink: BinaryIO, key: SigningKey) -> int:
+    """Every envelope, the circle orders, the equivocation evidence, then the trailer
+    that commits to them all; how many envelopes."""
+    tally = Tally()
     async for line in store.export_lines():
+        env = parse_envelope(line)  # our own, verified when stored
+        tally.line("envelope", line)
+        tally.envelope(env, envelope_id(env))
         sink.write(line + b"\n")
-        n += 1
     async for line in store.order_lines():
+        p = _ORDER_LINE.decode(line).circle_order
+        tally.line("circle_order", line)
+        tally.position(p.scope, p.pos, p.id, p.at)
         sink.write(line + b"\n")
+    async for line in store.equivocation_lines():
+        tally.line("equivocation", line)
+        sink.write(line + b"\n")
+    now = format_ts(dt.datetime.now(dt.UTC))
+    sink.write(trailer.sign_trailer(tally, "node", key, now) + b"\n")
     sink.flush()
-    return n
+    return tally.lines.get("envelope", 0)
+
+
+def _key_of(cfg: Config, args: argparse.Namespace) -> SigningKey:
+    """The node's key, which signs the trailer of what it exports."""
+    return read_key(cfg.key_path, passphrase(args))
 
 
 def _export(args: argparse.Namespace) -> int:
     cfg = config_of(args)
+    key = _key_of(cfg, args)
     to_stdout = args.out in (None, "-")
     out = Path(args.out or "-")
     partial = out.with_name(f".{out.name}.partial")
@@ -115,9 +156,9 @@ def _export(args: argparse.Namespace) -> int:
     async def go() -> int:
         async with opened(store_of(cfg)) as store:
             if to_stdout:
-                return await _write_lines(store, sys.stdout.buffer)
+                return await write_export(store, sys.stdout.buffer, key)
             with os.fdopen(_create_private(partial), "wb") as sink:
-                n = await _write_lines(store, sink)
+                n = await write_export(store, sink, key)
                 sink.flush()
                 os.fsync(sink.fileno())
                 return n
@@ -142,6 +183,20 @@ class ImportLinesError(Exception):
         self.problems = problems
 
 
+@dataclass
+class _Parsed:
+    """An export, read and verified line by line for import."""
+
+    envelopes: list[tuple[int, Envelope, str]] = field(default_factory=list)
+    order: list[tuple[int, str, int, str, str]] = field(default_factory=list)
+    # (line number, the two envelopes of the evidence with their ids)
+    equivocations: list[tuple[int, tuple[Envelope, str], tuple[Envelope, str]]] = field(
+        default_factory=list
+    )
+    signer: str | None = None  # None: the export has no trailer
+    signed_at: str | None = None
+
+
 class _Position(msgspec.Struct, forbid_unknown_fields=True):
     at: str
     id: str
@@ -160,40 +215,57 @@ def parse_lines(data: bytes) -> list[tuple[int, Envelope, str]]:
     """Decode and verify every envelope line (retracted bodies allowed): (line number,
     envelope, id). Every bad line is reported together, so one run shows all that is
     wrong. Circle order lines are skipped here (see ``parse_order``)."""
-    return _parse(data)[0]
+    return _parse(data).envelopes
 
 
 def parse_order(data: bytes) -> list[tuple[int, str, int, str, str]]:
     """The circle order lines: (line number, scope, pos, envelope id, at)."""
-    return _parse(data)[1]
+    return _parse(data).order
 
 
-def _parse(
-    data: bytes,
-) -> tuple[list[tuple[int, Envelope, str]], list[tuple[int, str, int, str, str]]]:
-    good: list[tuple[int, Envelope, str]] = []
-    order: list[tuple[int, str, int, str, str]] = []
+def _parse(data: bytes) -> _Parsed:
+    parsed, tally = _Parsed(), Tally()
     bad: list[str] = []
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        if not line:
-            continue
+    body, last = trailer.split(data.split(b"\n"))
+    for number, line in body:
         if line.startswith(b'{"circle_order":'):
             try:
                 p = _ORDER_LINE.decode(line).circle_order
             except msgspec.DecodeError as exc:
                 bad.append(f"line {number}: import.bad_order: {exc}")
                 continue
-            order.append((number, p.scope, p.pos, p.id, p.at))
-            continue
+            parsed.order.append((number, p.scope, p.pos, p.id, p.at))
+            kind = "circle_order"
+            tally.position(p.scope, p.pos, p.id, p.at)
+        elif line.startswith(b'{"equivocation":'):
+            try:
+                a, b = prove_equivocation(loads(line, max_bytes=EVIDENCE_BYTES))
+            except RemoteProtocolError as exc:
+                bad.append(f"line {number}: {exc.code}: {exc.message}")
+                continue
+            parsed.equivocations.append((number, a, b))
+            kind = "equivocation"
+        else:
+            try:
+                env, env_id = open_envelope(loads(line))
+            except RemoteProtocolError as exc:
+                bad.append(f"line {number}: {exc.code}: {exc.message}")
+                continue
+            parsed.envelopes.append((number, env, env_id))
+            kind = "envelope"
+            tally.envelope(env, env_id)
         try:
-            env, env_id = open_envelope(loads(line))
+            tally.line(kind, line, number)
         except RemoteProtocolError as exc:
             bad.append(f"line {number}: {exc.code}: {exc.message}")
-            continue
-        good.append((number, env, env_id))
     if bad:
         raise ImportLinesError(bad)
-    return good, order
+    if last is not None:
+        found = trailer.read_trailer(last, "node")
+        trailer.check_complete(found, tally)
+        trailer.check_digest(found, tally)
+        parsed.signer, parsed.signed_at = found.signer, found.signed_at
+    return parsed
 
 
 _NOT_EMPTY = "this node holds envelopes already; import needs a fresh node (nst init)"
@@ -207,13 +279,10 @@ def _import(args: argparse.Namespace) -> int:
         raise CliError("io", f"cannot read {args.file}: {exc.strerror}") from None
     now = dt.datetime.now(dt.UTC)
 
-    def store_all(
-        items: list[tuple[int, Envelope, str]],
-        order: list[tuple[int, str, int, str, str]],
-        conn: sqlite3.Connection,
-    ) -> int:
+    def store_all(parsed: _Parsed, conn: sqlite3.Connection) -> int:
         if conn.execute("SELECT 1 FROM envelopes LIMIT 1").fetchone():
             raise CliError("import.not_empty", _NOT_EMPTY)
+        items, order = parsed.envelopes, parsed.order
         for number, env, env_id in items:
             try:
                 result = append_remote(conn, env, env_id, now)
@@ -225,6 +294,8 @@ def _import(args: argparse.Namespace) -> int:
                 # Raising rolls the whole import back: nothing is half-imported.
                 why = f"{result.code}: {result.message}" if result.code else result.status
                 raise CliError("import.rejected", f"line {number}: {why}; nothing was imported")
+        for number, a, b in parsed.equivocations:
+            _keep_evidence(conn, number, a, b, now)
         for number, scope, pos, env_id, at in order:
             try:
                 governance.record(conn, scope, pos, env_id, at)
@@ -236,33 +307,72 @@ def _import(args: argparse.Namespace) -> int:
             governance.apply_pending(conn, scope)
         return len(items)
 
-    async def go() -> int:
+    async def go() -> tuple[_Parsed, int]:
         async with opened(store_of(cfg)) as store:
             if sum((await store.counts()).values()):
                 raise CliError("import.not_empty", _NOT_EMPTY)
-            items, order = _parse(data)
-            return await store.write(lambda conn: store_all(items, order, conn))
+            parsed = _parse(data)
+            return parsed, await store.write(lambda conn: store_all(parsed, conn))
 
     try:
-        n = run_async(go())
+        parsed, n = run_async(go())
     except ImportLinesError as exc:
         for problem in exc.problems:
             print(f"error: import.bad_line: {problem}", file=sys.stderr)
         return 1
+    if parsed.signer is None:
+        print(_UNSIGNED, file=sys.stderr)
+    else:
+        print(f"the export is signed by {parsed.signer} at {parsed.signed_at}", file=sys.stderr)
+    if parsed.equivocations:
+        print(f"kept {len(parsed.equivocations)} proof(s) of equivocation", file=sys.stderr)
     print(f"imported {n} envelopes")
     return 0
+
+
+_UNSIGNED = (
+    "note: unsigned export (made before exports were signed, or by hand): each envelope"
+    " verifies, but nothing proves the export is complete"
+)
+
+
+def _keep_evidence(
+    conn: sqlite3.Connection,
+    number: int,
+    a: tuple[Envelope, str],
+    b: tuple[Envelope, str],
+    now: dt.datetime,
+) -> None:
+    """Keep a proven equivocation: the envelope the import holds at that place, and the
+    other one as evidence against it (its feed frozen, as on the node exported)."""
+    env = a[0]
+    row = conn.execute(
+        "SELECT id FROM envelopes WHERE author = ? AND scope = ? AND seq = ?",
+        (env.author, env.scope, env.seq),
+    ).fetchone()
+    held = row[0] if row else None
+    if held not in (a[1], b[1]):
+        raise CliError(
+            "import.rejected",
+            f"line {number}: evidence against seq {env.seq} of {env.author} in {env.scope},"
+            " which the export does not hold; nothing was imported",
+        )
+    second, second_id = b if held == a[1] else a
+    keep_equivocation(conn, second, second_id, held, now)
 
 
 def _logbook_export(args: argparse.Namespace) -> int:
     from node import logbook
 
     cfg = config_of(args)
+    key = None if args.format == "html" else _key_of(cfg, args)
 
     async def go() -> bytes:
         async with opened(store_of(cfg)) as store:
-            if args.format == "html":
+            if key is None:
                 return (await logbook.export_html(store, args.circle)).encode()
-            return b"".join(line + b"\n" for line in await logbook.export_jsonl(store, args.circle))
+            lines = await logbook.export_jsonl(store, args.circle, key, dt.datetime.now(dt.UTC))
+            return b"".join(line + b"\n" for line in lines)
 
     try:
         data = run_async(go())
@@ -288,7 +398,8 @@ def _logbook_verify(args: argparse.Namespace) -> int:
         if args.source is None:
             if args.circle is None:
                 raise CliError("logbook.which_circle", "name the circle, or give --from FILE")
-            data = run_async(from_node())
+            # The node's own data, read in place: no trailer is needed to prove it whole.
+            report = run_async(logbook.verify_export(run_async(from_node()), unsigned=True))
         else:
             try:
                 raw = (
@@ -298,21 +409,27 @@ def _logbook_verify(args: argparse.Namespace) -> int:
                 )
             except OSError as exc:
                 raise CliError("io", f"cannot read {args.source}: {exc.strerror}") from None
-            data = (
-                raw
+            checks = {"signer": args.signer, "unsigned": args.allow_unsigned}
+            report = run_async(
+                logbook.verify_export(raw, circle=args.circle, **checks)
                 if raw.startswith(b'{"logbook":')
-                else logbook.from_node_export(raw, args.circle)
+                else logbook.verify_node_export(raw, args.circle, **checks)
             )
-            named = orjson.loads(data.split(b"\n", 1)[0])["logbook"].get("circle")
-            if args.circle is not None and named != args.circle:
-                raise CliError("logbook.unknown_circle", f"the file is not {args.circle}'s")
-        report = run_async(logbook.verify_export(data))
     except logbook.LogbookError as exc:
         raise CliError(exc.code, exc.message) from None
     print(
         f"verified: {report.circle}: {report.envelopes} envelopes, {report.entries} logbook"
         f" entries, head {report.head}"
     )
+    if report.signer is not None:
+        whose = (
+            "the circle's home"
+            if report.signer == scope_owner(report.circle)
+            else "not the circle's home: the positions in it are the home's, as it received them"
+        )
+        print(f"  exported and signed by {report.signer} at {report.signed_at} ({whose})")
+    elif args.source is not None:
+        print("  unsigned export: its lines verify, but nothing proves it is complete")
     for pos, code in report.refused:
         print(f"  position {pos}: refused ({code})")
     for pos, code in report.disputed:
@@ -337,12 +454,15 @@ def add_parsers(sub: Sub) -> None:
     )
     p.add_argument("--key", metavar="FILE", help="the node's key, for an archive without one")
     p.set_defaults(run=_restore)
-    p = sub.add_parser("export", parents=[common], help="every envelope as JSON lines")
+    signing = common_options(passphrase=True)
+    p = sub.add_parser(
+        "export", parents=[signing], help="every envelope as JSON lines, signed by the node"
+    )
     p.add_argument("--out", help="file to write, or - for stdout (the default)")
     p.set_defaults(run=_export)
     p = sub.add_parser("logbook", help="export a circle's logbook, or verify an export offline")
     lsub = p.add_subparsers(dest="logbook_command", required=True, metavar="COMMAND")
-    q = lsub.add_parser("export", parents=[common], help="a circle's logbook")
+    q = lsub.add_parser("export", parents=[signing], help="a circle's logbook")
     q.add_argument("circle", help="the circle id (circle:…@ed25519:…)")
     q.add_argument("--format", choices=("jsonl", "html"), default="jsonl")
     q.add_argument("--out", help="file to create, or - for stdout (the default)")
@@ -357,6 +477,17 @@ def add_parsers(sub: Sub) -> None:
         metavar="FILE",
         help="a `nst logbook export` or `nst export` file, or - for stdin"
         " (default: this node's own data)",
+    )
+    q.add_argument(
+        "--signer",
+        metavar="NODE_ID",
+        help="refuse the file unless this node signed it (export.wrong_signer)",
+    )
+    q.add_argument(
+        "--allow-unsigned",
+        action="store_true",
+        help="check a file without a signed trailer (an older export); nothing then proves"
+        " that it is complete",
     )
     q.set_defaults(run=_logbook_verify)
     p = sub.add_parser("import", parents=[common], help="verify and load an export")

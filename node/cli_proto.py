@@ -28,6 +28,7 @@ from protocol import (
 )
 from protocol.canonical import encode
 from protocol.envelope import sign_json
+from protocol.feeds import EVIDENCE_BYTES, prove_equivocation
 
 
 class CliError(Exception):
@@ -56,8 +57,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     s.add_argument("file", nargs="?", default="-", help="draft JSON, or - for stdin")
     s.set_defaults(run=_sign)
 
-    v = ps.add_parser("verify", help="verify an envelope; print its id")
+    v = ps.add_parser("verify", help="verify an envelope (or proof of equivocation)")
     v.add_argument("file", nargs="?", default="-", help="envelope JSON, or - for stdin")
+    v.add_argument(
+        "--equivocation",
+        action="store_true",
+        help='FILE is a pair of envelopes, [a, b] or an export\'s {"equivocation": [a, b]}:'
+        " check that it proves equivocation",
+    )
     v.set_defaults(run=_verify)
 
     i = ps.add_parser("id", help="print an envelope's id (structure checked, not signature)")
@@ -125,6 +132,12 @@ def _sign(args: argparse.Namespace) -> bytes:
 
 
 def _verify(args: argparse.Namespace) -> bytes:
+    if args.equivocation:
+        (a, a_id), (_, b_id) = prove_equivocation(loads(_read(args.file), max_bytes=EVIDENCE_BYTES))
+        return (
+            f"proven equivocation: {a.author} signed two envelopes at seq {a.seq}"
+            f" of {a.scope}\n{a_id}\n{b_id}\n"
+        ).encode()
     _, env_id = open_envelope(loads(_read(args.file)))
     return (env_id + "\n").encode()
 

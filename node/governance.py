@@ -265,12 +265,14 @@ class Governance:
         return None if row is None else _meeting_row(row)
 
     async def logbook_export(self, circle_id: str, fmt: str) -> bytes:
-        """The circle's logbook as JSON lines (``jsonl``) or a printable page (``html``)."""
+        """The circle's logbook as JSON lines (``jsonl``, signed by this node) or a
+        printable page (``html``)."""
         from node import logbook
 
         if fmt == "html":
             return (await logbook.export_html(self.node.store, circle_id)).encode()
-        lines = await logbook.export_jsonl(self.node.store, circle_id)
+        node = self.node
+        lines = await logbook.export_jsonl(node.store, circle_id, node.key, node.clock.now())
         return b"".join(line + b"\n" for line in lines)
 
     async def logbook(self, circle_id: str) -> list[dict[str, Any]]:

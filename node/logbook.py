@@ -2,18 +2,20 @@
 verify such an export without the node (PROTOCOL.md §13.6).
 
 The JSON lines export holds, after a header line, every envelope of the circle's order
-with its position (``{"pos", "at", "envelope"}``), then every logbook entry
-(``{"entry": {...}}``). ``verify_export`` checks each envelope's signature, replays the
-order through the same rules every node applies (authority, feeds, the governance state
-machines) in a scratch database, and checks that the logbook it derives, hash chain
-included, is the one exported.
+with its position (``{"pos", "at", "envelope"}``), the circle's other envelopes, every
+logbook entry (``{"entry": {...}}``), and last the exporting node's signed trailer
+(``node.trailer``), which commits to all of it. ``verify_export`` checks the trailer and
+each envelope's signature, replays the order through the same rules every node applies
+(authority, feeds, the governance state machines) in a scratch database, and checks that
+the logbook it derives, hash chain included, is the one exported.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,17 +23,30 @@ from typing import Any
 import jinja2
 import msgspec
 import orjson
+from nacl.signing import SigningKey
 
+from node import trailer
 from node.domain.authority import check_authority
 from node.domain.errors import DomainError
 from node.store import SQLiteStore, Store, governance
 from node.store.codec import envelope_from_row
 from node.store.log import append_remote
 from node.store.state import load_circle
-from protocol import Envelope, RemoteProtocolError, loads, open_envelope, scope_owner
+from node.trailer import Tally, Trailer, sign_trailer
+from protocol import (
+    Envelope,
+    ErrorCode,
+    RemoteProtocolError,
+    format_ts,
+    loads,
+    open_envelope,
+    scope_owner,
+)
 
 
 class LogbookError(Exception):
+    """An export that does not verify (or a circle that is not there), with its code."""
+
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
@@ -49,11 +64,15 @@ async def entries(store: Store, circle_id: str) -> list[dict[str, Any]]:
     return [dict(zip(_ENTRY_COLUMNS, r, strict=True)) for r in rows]
 
 
-async def export_jsonl(store: Store, circle_id: str) -> list[bytes]:
-    """The circle's logbook as JSON lines (each a JSON object, canonical envelopes)."""
+async def export_jsonl(
+    store: Store, circle_id: str, key: SigningKey | None = None, now: dt.datetime | None = None
+) -> list[bytes]:
+    """The circle's logbook as JSON lines (each a JSON object, canonical envelopes),
+    closed by a trailer signed with ``key`` at ``now`` (none without a key: the node's
+    own data, verified in place)."""
     circle = await store.fetchone("SELECT name, home FROM circles WHERE id = ?", (circle_id,))
     if circle is None:
-        raise LogbookError("logbook.unknown_circle", f"no circle {circle_id}")
+        raise LogbookError(ErrorCode.LOGBOOK_UNKNOWN_CIRCLE, f"no circle {circle_id}")
     logged = await entries(store, circle_id)
     header = {
         "logbook": {
@@ -64,31 +83,47 @@ async def export_jsonl(store: Store, circle_id: str) -> list[bytes]:
             "head": logged[-1]["hash"] if logged else None,
         }
     }
-    lines = [orjson.dumps(header)]
-    for pos, at, header_bytes, body in await store.fetchall(
-        "SELECT o.pos, o.at, e.header, e.body FROM circle_order o JOIN envelopes e"
+    tally = Tally()
+    lines: list[bytes] = []
+
+    def add(kind: str, line: bytes) -> None:
+        tally.line(kind, line)
+        lines.append(line)
+
+    add("header", orjson.dumps(header))
+    for pos, at, env_id, header_bytes, body in await store.fetchall(
+        "SELECT o.pos, o.at, e.id, e.header, e.body FROM circle_order o JOIN envelopes e"
         " ON e.id = o.envelope_id WHERE o.scope = ? ORDER BY o.pos",
         (circle_id,),
     ):
         env = envelope_from_row(header_bytes, body)
-        lines.append(
+        tally.envelope(env, env_id)
+        tally.position(circle_id, pos, env_id, at)
+        add(
+            "position",
             b'{"at":'
             + orjson.dumps(at)
             + b',"envelope":'
             + env.to_bytes()
             + b',"pos":'
             + str(pos).encode()
-            + b"}"
+            + b"}",
         )
     # The circle's other envelopes (messages), which feeds chain through.
-    for header_bytes, body in await store.fetchall(
-        "SELECT e.header, e.body FROM envelopes e WHERE e.scope = ? AND NOT EXISTS"
+    for env_id, header_bytes, body in await store.fetchall(
+        "SELECT e.id, e.header, e.body FROM envelopes e WHERE e.scope = ? AND NOT EXISTS"
         " (SELECT 1 FROM circle_order o WHERE o.scope = e.scope AND o.envelope_id = e.id)"
         " ORDER BY e.rowid",
         (circle_id,),
     ):
-        lines.append(b'{"envelope":' + envelope_from_row(header_bytes, body).to_bytes() + b"}")
-    lines.extend(orjson.dumps({"entry": e}) for e in logged)
+        env = envelope_from_row(header_bytes, body)
+        tally.envelope(env, env_id)
+        add("envelope", b'{"envelope":' + env.to_bytes() + b"}")
+    for e in logged:
+        add("entry", orjson.dumps({"entry": e}))
+    if key is not None:
+        signed_at = format_ts(now if now is not None else dt.datetime.now(dt.UTC))
+        lines.append(sign_trailer(tally, "logbook", key, signed_at))
     return lines
 
 
@@ -102,7 +137,7 @@ async def export_html(store: Store, circle_id: str) -> str:
     """A readable, printable page of the circle's logbook (every field escaped)."""
     circle = await store.fetchone("SELECT name, aim, home FROM circles WHERE id = ?", (circle_id,))
     if circle is None:
-        raise LogbookError("logbook.unknown_circle", f"no circle {circle_id}")
+        raise LogbookError(ErrorCode.LOGBOOK_UNKNOWN_CIRCLE, f"no circle {circle_id}")
     items = []
     for e in await entries(store, circle_id):
         row = await store.fetchone(
@@ -125,56 +160,6 @@ async def export_html(store: Store, circle_id: str) -> str:
 # --- offline verification -----------------------------------------------------------------
 
 
-def from_node_export(data: bytes, circle_id: str | None) -> bytes:
-    """The lines ``verify_export`` takes, built from a whole node's ``nst export`` for one
-    circle (the only one with an order, when ``circle_id`` is None). Such an export has
-    no logbook entries: verifying it replays and reports the logbook it derives."""
-    envelopes: dict[str, bytes] = {}
-    scopes: dict[str, str] = {}
-    order: dict[str, list[tuple[int, str, str]]] = {}
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        if line.startswith(b'{"circle_order":'):
-            try:
-                p = orjson.loads(line)["circle_order"]
-                order.setdefault(str(p["scope"]), []).append((int(p["pos"]), p["id"], p["at"]))
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-                raise _bad("logbook.bad_line", f"line {number}: a bad circle_order line") from None
-            continue
-        try:
-            env, env_id = open_envelope(loads(line))
-        except RemoteProtocolError as exc:
-            raise _bad(str(exc.code), f"line {number}: {exc.message}") from None
-        envelopes[env_id] = env.to_bytes()
-        scopes[env_id] = env.scope
-    if circle_id is None:
-        if len(order) != 1:
-            raise _bad("logbook.which_circle", f"the export holds {len(order)} circles; name one")
-        circle_id = next(iter(order))
-    if circle_id not in order:
-        raise _bad("logbook.unknown_circle", f"the export holds no order of {circle_id}")
-    lines = [orjson.dumps({"logbook": {"circle": circle_id, "entries": None}})]
-    positioned = set()
-    for pos, env_id, at in sorted(order[circle_id]):
-        if env_id not in envelopes:
-            raise _bad("logbook.bad_order", f"position {pos}: envelope {env_id} not in the export")
-        positioned.add(env_id)
-        lines.append(
-            b'{"at":'
-            + orjson.dumps(at)
-            + b',"envelope":'
-            + envelopes[env_id]
-            + b',"pos":'
-            + str(pos).encode()
-            + b"}"
-        )
-    for env_id, raw in envelopes.items():
-        if scopes[env_id] == circle_id and env_id not in positioned:
-            lines.append(b'{"envelope":' + raw + b"}")
-    return b"\n".join(lines)
-
-
 @dataclass
 class Report:
     circle: str
@@ -183,6 +168,19 @@ class Report:
     head: str | None = None
     refused: list[tuple[int, str]] = field(default_factory=list)  # (pos, code)
     disputed: list[tuple[int, str]] = field(default_factory=list)
+    signer: str | None = None  # None: an unsigned export, or the node's own data
+    signed_at: str | None = None
+
+
+@dataclass
+class _History:
+    """What a replay of one circle takes, read from an export."""
+
+    circle: str
+    ordered: list[tuple[int, str, Envelope, str]] = field(default_factory=list)
+    others: list[tuple[Envelope, str]] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    has_logbook: bool = True  # False: a node's export, whose logbook the replay gives
 
 
 class _Line(msgspec.Struct, forbid_unknown_fields=True):
@@ -191,64 +189,247 @@ class _Line(msgspec.Struct, forbid_unknown_fields=True):
     pos: int | None = None
 
 
-def _bad(code: str, message: str) -> LogbookError:
+class _Header(msgspec.Struct):
+    circle: str
+    entries: int
+    head: str | None
+
+
+def _bad(code: ErrorCode, message: str) -> LogbookError:
     return LogbookError(code, message)
 
 
-async def verify_export(data: bytes, scratch: Path | None = None) -> Report:
-    """Verify a JSON lines export offline; raise LogbookError with the first fault."""
-    lines = [line for line in data.split(b"\n") if line.strip()]
-    if not lines:
-        raise _bad("logbook.empty", "no lines")
+def _open_trailer(
+    data: bytes, export: str, signer: str | None, unsigned: bool
+) -> tuple[list[tuple[int, bytes]], Trailer | None]:
+    """The numbered lines before the trailer, and the trailer, its signature checked.
+    An export without one is refused unless ``unsigned`` (then nothing proves that it
+    is complete)."""
     try:
-        head = orjson.loads(lines[0])["logbook"]
-        circle_id = str(head["circle"])
-        home = scope_owner(circle_id)
-    except (orjson.JSONDecodeError, KeyError, TypeError, RemoteProtocolError):
-        raise _bad("logbook.bad_header", "line 1 is not a logbook header") from None
-    ordered: list[tuple[int, str, Envelope, str]] = []
-    others: list[tuple[Envelope, str]] = []
-    exported: list[dict[str, Any]] = []
-    for number, line in enumerate(lines[1:], start=2):
-        if line.startswith(b'{"entry":'):
-            exported.append(orjson.loads(line)["entry"])
-            continue
-        try:
-            item = msgspec.json.decode(line, type=_Line)
-            env, env_id = open_envelope(loads(bytes(item.envelope)))
-        except msgspec.DecodeError as exc:
-            raise _bad("logbook.bad_line", f"line {number}: {exc}") from None
-        except RemoteProtocolError as exc:
-            raise _bad(str(exc.code), f"line {number}: {exc.message}") from None
-        if env.scope != circle_id:
-            raise _bad("logbook.bad_line", f"line {number}: an envelope of another scope")
-        if item.pos is None or item.at is None:
-            others.append((env, env_id))
-            continue
-        if item.pos != len(ordered) + 1:
-            raise _bad("logbook.bad_order", f"line {number}: position {item.pos} out of sequence")
-        ordered.append((item.pos, item.at, env, env_id))
+        body, last = trailer.split(data.split(b"\n"))
+        if last is None:
+            if unsigned:
+                return body, None
+            raise RemoteProtocolError(
+                ErrorCode.EXPORT_UNSIGNED,
+                "the export has no signed trailer (made before exports were signed, or its"
+                " end was cut off); export it again, or verify it with --allow-unsigned",
+            )
+        return body, trailer.read_trailer(last, export, signer)
+    except RemoteProtocolError as exc:
+        raise _bad(exc.code, exc.message) from None
+
+
+def _sealed(found: Trailer | None, tally: Tally, check: Callable[[], None]) -> None:
+    """Completeness against the trailer, then ``check`` (the header's claims), then the
+    digest: the specific faults are named before the catch-all."""
+    try:
+        if found is not None:
+            trailer.check_complete(found, tally)
+        check()
+        if found is not None:
+            trailer.check_digest(found, tally)
+    except RemoteProtocolError as exc:
+        raise _bad(exc.code, exc.message) from None
+
+
+async def verify_export(
+    data: bytes,
+    *,
+    circle: str | None = None,
+    signer: str | None = None,
+    unsigned: bool = False,
+    scratch: Path | None = None,
+) -> Report:
+    """Verify a ``nst logbook export`` offline; raise LogbookError with the first fault.
+    ``signer`` names the node the export must be signed by; ``unsigned`` accepts one
+    without a trailer (the node's own data, or an export of an older version)."""
+    body, found = _open_trailer(data, "logbook", signer, unsigned)
+    if not body:
+        raise _bad(ErrorCode.LOGBOOK_EMPTY, "no lines")
+    number, first = body[0]
+    try:
+        head = msgspec.json.decode(first, type=dict[str, _Header])["logbook"]
+        home = scope_owner(head.circle)
+    except (msgspec.DecodeError, KeyError, RemoteProtocolError) as exc:
+        raise _bad(
+            ErrorCode.LOGBOOK_BAD_HEADER, f"line {number} is not a logbook header: {exc}"
+        ) from None
+    if circle is not None and head.circle != circle:
+        raise _bad(ErrorCode.LOGBOOK_UNKNOWN_CIRCLE, f"the file is not {circle}'s")
+    tally = Tally()
+    history = _History(head.circle)
+    try:
+        tally.line("header", first, number)
+        for number, line in body[1:]:
+            _read_line(history, tally, number, line)
+    except RemoteProtocolError as exc:
+        raise _bad(exc.code, exc.message) from None
+    exported = history.entries
     _check_chain(exported)
+
+    def header_holds() -> None:
+        if head.entries != len(exported):
+            raise _bad(
+                ErrorCode.LOGBOOK_COUNT_MISMATCH,
+                f"the header counts {head.entries} entries; the export holds {len(exported)}",
+            )
+        last = exported[-1]["hash"] if exported else None
+        if head.head != last:
+            raise _bad(
+                ErrorCode.LOGBOOK_HEAD_MISMATCH,
+                f"the header's head {head.head} is not the last entry's hash {last}",
+            )
+
+    _sealed(found, tally, header_holds)
+    return _signed_by(await _replay_history(history, home, scratch), found)
+
+
+def _read_line(history: _History, tally: Tally, number: int, line: bytes) -> None:
+    """One line after the header of a logbook export, into ``history``."""
+    if line.startswith(b'{"entry":'):
+        tally.line("entry", line, number)
+        try:
+            entry = orjson.loads(line)["entry"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            raise _bad(ErrorCode.LOGBOOK_BAD_LINE, f"line {number}: a bad entry line") from None
+        history.entries.append(entry)
+        return
+    try:
+        item = msgspec.json.decode(line, type=_Line)
+        env, env_id = open_envelope(loads(bytes(item.envelope)))
+        if item.at is not None:
+            governance.parse_at(item.at)
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise _bad(ErrorCode.LOGBOOK_BAD_LINE, f"line {number}: {exc}") from None
+    except RemoteProtocolError as exc:
+        raise _bad(exc.code, f"line {number}: {exc.message}") from None
+    if env.scope != history.circle:
+        raise _bad(ErrorCode.LOGBOOK_BAD_LINE, f"line {number}: an envelope of another scope")
+    tally.envelope(env, env_id)
+    if item.pos is None or item.at is None:
+        tally.line("envelope", line, number)
+        history.others.append((env, env_id))
+        return
+    tally.line("position", line, number)
+    if item.pos != len(history.ordered) + 1:
+        raise _bad(
+            ErrorCode.LOGBOOK_BAD_ORDER, f"line {number}: position {item.pos} out of sequence"
+        )
+    tally.position(history.circle, item.pos, env_id, item.at)
+    history.ordered.append((item.pos, item.at, env, env_id))
+
+
+class _Position(msgspec.Struct, forbid_unknown_fields=True):
+    at: str
+    id: str
+    pos: int
+    scope: str
+
+
+_ORDER_LINE = msgspec.json.Decoder(dict[str, _Position])
+
+
+async def verify_node_export(
+    data: bytes,
+    circle: str | None,
+    *,
+    signer: str | None = None,
+    unsigned: bool = False,
+    scratch: Path | None = None,
+) -> Report:
+    """Verify one circle's history in a whole node's ``nst export`` (the only circle with
+    an order, when ``circle`` is None): the export's trailer, then a replay like
+    ``verify_export``'s. Such an export has no logbook lines: the report gives the
+    logbook the replay derives."""
+    body, found = _open_trailer(data, "node", signer, unsigned)
+    tally = Tally()
+    envelopes: dict[str, tuple[Envelope, str]] = {}
+    order: dict[str, list[tuple[int, str, str]]] = {}
+    for number, line in body:
+        try:
+            if line.startswith(b'{"circle_order":'):
+                tally.line("circle_order", line, number)
+                try:
+                    p = _ORDER_LINE.decode(line)["circle_order"]
+                    governance.parse_at(p.at)
+                except (msgspec.DecodeError, KeyError, ValueError):
+                    raise _bad(
+                        ErrorCode.LOGBOOK_BAD_LINE, f"line {number}: a bad circle_order line"
+                    ) from None
+                tally.position(p.scope, p.pos, p.id, p.at)
+                order.setdefault(p.scope, []).append((p.pos, p.id, p.at))
+                continue
+            if line.startswith(b'{"equivocation":'):
+                tally.line("equivocation", line, number)  # evidence: nst import checks it
+                continue
+            tally.line("envelope", line, number)
+            env, env_id = open_envelope(loads(line))
+        except RemoteProtocolError as exc:
+            raise _bad(exc.code, f"line {number}: {exc.message}") from None
+        tally.envelope(env, env_id)
+        envelopes[env_id] = (env, env_id)
+    _sealed(found, tally, lambda: None)
+    if circle is None:
+        if len(order) != 1:
+            raise _bad(
+                ErrorCode.LOGBOOK_WHICH_CIRCLE, f"the export holds {len(order)} circles; name one"
+            )
+        circle = next(iter(order))
+    if circle not in order:
+        raise _bad(ErrorCode.LOGBOOK_UNKNOWN_CIRCLE, f"the export holds no order of {circle}")
+    try:
+        home = scope_owner(circle)
+    except RemoteProtocolError as exc:
+        raise _bad(exc.code, exc.message) from None
+    history = _History(circle, has_logbook=False)
+    for pos, env_id, at in sorted(order[circle]):
+        if pos != len(history.ordered) + 1:
+            raise _bad(ErrorCode.LOGBOOK_BAD_ORDER, f"position {pos} out of sequence")
+        if env_id not in envelopes:
+            raise _bad(
+                ErrorCode.LOGBOOK_BAD_ORDER,
+                f"position {pos}: {env_id} is not in the export, or at another position too",
+            )
+        env, _ = envelopes.pop(env_id)
+        history.ordered.append((pos, at, env, env_id))
+    history.others = [e for e in envelopes.values() if e[0].scope == circle]
+    return _signed_by(await _replay_history(history, home, scratch), found)
+
+
+def _signed_by(report: Report, found: Trailer | None) -> Report:
+    if found is not None:
+        report.signer, report.signed_at = found.signer, found.signed_at
+    return report
+
+
+async def _replay_history(history: _History, home: str, scratch: Path | None) -> Report:
+    """Replay the history in a scratch database; compare the logbook it derives with the
+    exported one (when the export has one)."""
+    circle_id = history.circle
     with tempfile.TemporaryDirectory(prefix="nst-logbook-", dir=scratch) as tmp:
         store = SQLiteStore(Path(tmp) / "replay.sqlite3", backup_dir=Path(tmp) / "backups")
         async with store:
-            await store.write(lambda conn: _replay(conn, home, ordered, others))
+            await store.write(lambda conn: _replay(conn, home, history.ordered, history.others))
             derived = await entries(store, circle_id)
             effects = await store.fetchall(
                 "SELECT pos, status, code FROM gov_effects WHERE scope = ? AND status != 'applied'"
                 " ORDER BY pos",
                 (circle_id,),
             )
-    if head.get("entries") is not None and derived != exported:
+    exported = history.entries
+    if history.has_logbook and derived != exported:
         at = next(
             (i for i, (d, e) in enumerate(zip(derived, exported, strict=False)) if d != e),
             min(len(derived), len(exported)),
         )
         raise _bad(
-            "logbook.mismatch",
+            ErrorCode.LOGBOOK_MISMATCH,
             f"entry {at + 1}: the exported logbook is not what its envelopes derive",
         )
-    report = Report(circle_id, len(ordered), len(derived), derived[-1]["hash"] if derived else None)
+    report = Report(
+        circle_id, len(history.ordered), len(derived), derived[-1]["hash"] if derived else None
+    )
     for pos, status, code in effects:
         (report.disputed if status == "disputed" else report.refused).append((pos, code))
     return report
@@ -262,10 +443,13 @@ def _check_chain(exported: Sequence[dict[str, Any]]) -> None:
                 prev, int(e["n"]), int(e["pos"]), str(e["envelope"]), str(e["kind"]), str(e["at"])
             )
         except (KeyError, TypeError, ValueError):
-            raise _bad("logbook.bad_entry", f"entry {i} is malformed") from None
+            raise _bad(ErrorCode.LOGBOOK_BAD_ENTRY, f"entry {i} is malformed") from None
         if e["n"] != i or e.get("prev") != prev or e.get("hash") != expected:
-            raise _bad("logbook.bad_hash", f"entry {i} does not chain to the one before")
+            raise _bad(ErrorCode.LOGBOOK_BAD_HASH, f"entry {i} does not chain to the one before")
         prev = expected
+
+
+_NO_ORDER = "0001-01-01T00:00:00Z"  # no position to take a time from: authority refuses
 
 
 def _replay(
@@ -284,10 +468,11 @@ def _replay(
         try:
             check_authority(env, load_circle(conn, env.scope), home)
         except RemoteProtocolError as exc:
-            raise _bad(str(exc.code), f"{where}: {exc.message}") from None
+            raise _bad(exc.code, f"{where}: {exc.message}") from None
         result = append_remote(conn, env, env_id, governance.parse_at(at))
         if result.status != "accepted":
-            raise _bad(str(result.code or "logbook.bad_feed"), f"{where}: {result.message}")
+            code = result.code or ErrorCode.LOGBOOK_BAD_FEED
+            raise LogbookError(code, f"{where}: {result.message or result.status}")
 
     for pos, at, env, env_id in ordered:
         waiting = pool.get(env.author, [])
@@ -298,5 +483,10 @@ def _replay(
         try:
             governance.record(conn, env.scope, pos, env_id, at)
         except (RemoteProtocolError, DomainError) as exc:
-            raise _bad("logbook.bad_order", f"position {pos}: {exc}") from None
+            raise _bad(ErrorCode.LOGBOOK_BAD_ORDER, f"position {pos}: {exc}") from None
         governance.apply_pending(conn, env.scope)
+    # Envelopes after the last position (the latest messages) pass the same checks.
+    last_at = ordered[-1][1] if ordered else _NO_ORDER
+    for waiting in pool.values():
+        for env, env_id in waiting:
+            put(env, env_id, last_at, f"seq {env.seq} of {env.author}")

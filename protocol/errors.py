@@ -103,6 +103,35 @@ class ErrorCode(StrEnum):
     # The circle order (§13)
     ORDER_CONFLICT = "order.conflict"
 
+    # Evidence of equivocation (§7.3): a pair of envelopes offered as proof.
+    EQUIVOCATION_NOT_PAIR = "equivocation.not_pair"
+    EQUIVOCATION_SAME_ENVELOPE = "equivocation.same_envelope"
+    EQUIVOCATION_DIFFERENT_PLACE = "equivocation.different_place"
+
+    # Exports (§7.5): the signed trailer that closes one and what it commits to.
+    EXPORT_UNSIGNED = "export.unsigned"
+    EXPORT_BAD_TRAILER = "export.bad_trailer"
+    EXPORT_BAD_SIGNATURE = "export.bad_signature"
+    EXPORT_WRONG_SIGNER = "export.wrong_signer"
+    EXPORT_DUPLICATE_LINE = "export.duplicate_line"
+    EXPORT_TRUNCATED = "export.truncated"
+    EXPORT_EXTRA_LINES = "export.extra_lines"
+    EXPORT_DIGEST_MISMATCH = "export.digest_mismatch"
+
+    # A circle's logbook export, verified offline (§13.6).
+    LOGBOOK_EMPTY = "logbook.empty"
+    LOGBOOK_BAD_HEADER = "logbook.bad_header"
+    LOGBOOK_BAD_LINE = "logbook.bad_line"
+    LOGBOOK_BAD_ORDER = "logbook.bad_order"
+    LOGBOOK_BAD_FEED = "logbook.bad_feed"
+    LOGBOOK_BAD_ENTRY = "logbook.bad_entry"
+    LOGBOOK_BAD_HASH = "logbook.bad_hash"
+    LOGBOOK_COUNT_MISMATCH = "logbook.count_mismatch"
+    LOGBOOK_HEAD_MISMATCH = "logbook.head_mismatch"
+    LOGBOOK_MISMATCH = "logbook.mismatch"
+    LOGBOOK_UNKNOWN_CIRCLE = "logbook.unknown_circle"
+    LOGBOOK_WHICH_CIRCLE = "logbook.which_circle"
+
 
 class RemoteProtocolError(Exception):
     """Input from outside broke a protocol rule; ``code`` says which, stably."""

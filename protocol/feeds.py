@@ -8,9 +8,14 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from protocol.envelope import Envelope
+from protocol.canonical import MAX_OBJECT_BYTES
+from protocol.envelope import Envelope, open_envelope
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
+
+# Two envelopes of at most MAX_OBJECT_BYTES each, and the line around them.
+EVIDENCE_BYTES = 2 * MAX_OBJECT_BYTES + 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +81,30 @@ def equivocation(a: tuple[Envelope, str], b: tuple[Envelope, str]) -> bool:
     """True when two valid envelopes claim the same (author, scope, seq) with different ids."""
     (ea, ida), (eb, idb) = a, b
     return (ea.author, ea.scope, ea.seq) == (eb.author, eb.scope, eb.seq) and ida != idb
+
+
+def prove_equivocation(evidence: Any) -> tuple[tuple[Envelope, str], tuple[Envelope, str]]:
+    """Check a pair offered as evidence of equivocation (§7.3): two envelopes (decoded
+    JSON, as a list or as an export's ``{"equivocation": [a, b]}`` line) that each pass
+    steps 1–4 and hold the same (author, scope, seq) with different ids. Returns both as
+    (envelope, id); anything else is refused with a code.
+    """
+    pair = evidence
+    if type(evidence) is dict and evidence.keys() == {"equivocation"}:
+        pair = evidence["equivocation"]
+    if type(pair) is not list or len(pair) != 2:
+        raise RemoteProtocolError(
+            ErrorCode.EQUIVOCATION_NOT_PAIR, "evidence is a list of exactly two envelopes"
+        )
+    a, b = open_envelope(pair[0]), open_envelope(pair[1])
+    if a[1] == b[1]:
+        raise RemoteProtocolError(
+            ErrorCode.EQUIVOCATION_SAME_ENVELOPE, f"both are the same envelope {a[1]}"
+        )
+    if not equivocation(a, b):
+        raise RemoteProtocolError(
+            ErrorCode.EQUIVOCATION_DIFFERENT_PLACE,
+            f"seq {a[0].seq} of {a[0].author} in {a[0].scope} and seq {b[0].seq} of"
+            f" {b[0].author} in {b[0].scope} are different places",
+        )
+    return a, b

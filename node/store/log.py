@@ -140,6 +140,21 @@ def append_local(
     return AppendResult("accepted", env_id, env)
 
 
+def keep_equivocation(
+    conn: sqlite3.Connection, env: Envelope, env_id: str, held: str, now: dt.datetime
+) -> None:
+    """Keep ``env`` as evidence against the envelope ``held`` at its (author, scope, seq)
+    and freeze that feed (PROTOCOL.md §7.3)."""
+    conn.execute(
+        "INSERT OR IGNORE INTO equivocations (id, held_id, author, scope, seq, envelope,"
+        " detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (env_id, held, env.author, env.scope, env.seq, env.to_bytes(), format_ts(now)),
+    )
+    conn.execute(
+        "UPDATE feeds SET frozen = 1 WHERE author = ? AND scope = ?", (env.author, env.scope)
+    )
+
+
 def append_remote(
     conn: sqlite3.Connection,
     env: Envelope,
@@ -176,14 +191,8 @@ def append_remote(
     if placement is Placement.GAP:
         return AppendResult("gap", env_id, code=ErrorCode.FEED_GAP, message="earlier seqs missing")
     if placement is Placement.EQUIVOCATION:
-        conn.execute(
-            "INSERT OR IGNORE INTO equivocations (id, held_id, author, scope, seq, envelope,"
-            " detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (env_id, held, env.author, env.scope, env.seq, env.to_bytes(), format_ts(now)),
-        )
-        conn.execute(
-            "UPDATE feeds SET frozen = 1 WHERE author = ? AND scope = ?", (env.author, env.scope)
-        )
+        assert held is not None
+        keep_equivocation(conn, env, env_id, held, now)
         return AppendResult(
             "equivocation",
             env_id,

@@ -237,6 +237,17 @@ class SQLiteStore:
                 {"circle_order": {"at": at, "id": env_id, "pos": pos, "scope": scope}}
             )
 
+    async def equivocation_lines(self) -> AsyncIterator[bytes]:
+        """The evidence of every equivocation held (PROTOCOL.md §7.3), each as
+        ``{"equivocation": [held envelope, second envelope]}``."""
+        for header, body, second in await self.fetchall_long(
+            "SELECT e.header, e.body, q.envelope FROM equivocations q JOIN envelopes e"
+            " ON e.id = q.held_id ORDER BY q.author, q.scope, q.seq, q.id"
+        ):
+            yield (
+                b'{"equivocation":[' + envelope_json_from_row(header, body) + b"," + second + b"]}"
+            )
+
     async def counts(self) -> dict[str, int]:
         rows = await self.fetchall("SELECT kind, n FROM kind_counts ORDER BY kind")
         return {k: n for k, n in rows}

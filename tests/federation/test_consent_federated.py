@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import sys
 from typing import Any
 
@@ -336,6 +337,7 @@ async def test_the_logbook_is_the_same_everywhere_and_verifies_offline(
     cluster: Any, tmp_path: Any
 ) -> None:
     from node import logbook
+    from node.cli_data import write_export
 
     async with cluster(3) as c:
         circle, a, b, d = await _setup(c)
@@ -375,10 +377,15 @@ async def test_the_logbook_is_the_same_everywhere_and_verifies_offline(
             assert held["minutes_id"] is not None, n
         heads = {n.name: (await logbook.entries(n.store, circle))[-1]["hash"] for n in c.nodes}
         assert len(set(heads.values())) == 1
-        exported = b"\n".join(await logbook.export_jsonl(d.store, circle))
-        report = await logbook.verify_export(exported)
+        # D, a member node, exports the circle homed on A: the positions are A's, the
+        # export (and its signature) D's.
+        exported = b"\n".join(
+            await logbook.export_jsonl(d.store, circle, d.node.key, c.clock.now())
+        )
+        report = await logbook.verify_export(exported, signer=d.node_id)
         assert report.entries == 3  # the charter, the adoption, the minutes
         assert report.head == heads["A"]
+        assert report.signer == d.node_id
         assert [p for p, _ in report.disputed] == [
             e[0] for e in (await _governance(d, circle))["effects"] if e[1] == forged
         ]
@@ -417,13 +424,13 @@ async def test_the_logbook_is_the_same_everywhere_and_verifies_offline(
         out, err = await asyncio.wait_for(proc.communicate(), 60)
         assert proc.returncode == 0, err
         assert f"3 logbook entries, head {heads['A']}" in out.decode()
+        assert f"exported and signed by {d.node_id} at " in out.decode()
+        assert "(not the circle's home: the positions in it are the home's" in out.decode()
         assert "disputed decision (consent.bad_decision)" in out.decode()
         # A whole node's export verifies too: the circle's history replayed, same head.
-        whole = b"\n".join(
-            [line async for line in b.store.export_lines()]
-            + [line async for line in b.store.order_lines()]
-        )
-        replayed = await logbook.verify_export(logbook.from_node_export(whole, circle))
+        whole = io.BytesIO()
+        await write_export(b.store, whole, b.node.key)
+        replayed = await logbook.verify_node_export(whole.getvalue(), circle, signer=b.node_id)
         assert (replayed.entries, replayed.head) == (3, heads["A"])
 
 

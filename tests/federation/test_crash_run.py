@@ -171,8 +171,8 @@ def exported_feed(node: NodeProc, author: str, scope: str) -> list[tuple[Envelop
     """One feed as ``nst export`` writes it: each line parsed afresh, in seq order."""
     feed = []
     for line in node.nst("export").encode().splitlines():
-        if line.startswith(b'{"circle_order":'):
-            continue  # the circle order follows the envelopes
+        if not line.startswith(b'{"actor":'):
+            continue  # the circle orders, evidence and trailer follow the envelopes
         env = parse_envelope(line)
         if (env.author, env.scope) == (author, scope):
             feed.append((env, envelope_id(env)))

@@ -4,9 +4,15 @@ with the right code and stores nothing of it (compared on its export and feed ta
 
 from __future__ import annotations
 
+import asyncio
+import io
+import os
+import sqlite3
+import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -16,6 +22,7 @@ from nacl.signing import SigningKey
 
 from federation.client import PeerError, scope_path
 from federation.service import MAX_BATCH, MAX_REQUEST_BYTES
+from node.cli_data import write_export
 from protocol import Envelope, ErrorCode, sha256_id
 from protocol.requests import SIGNATURE
 
@@ -371,6 +378,72 @@ async def test_equivocation_is_kept_as_evidence_and_freezes_the_feed(world: Worl
     msg = await world.b.node.author("message", world.gen, {"text": "B carries on"})
     await world.c.settle()
     assert await a.store.get_envelope(msg.id or "") is not None
+
+
+async def test_equivocation_evidence_is_exported_proven_offline_and_imported(
+    world: World, tmp_path: Path
+) -> None:
+    h, a = world.hostile, world.a
+    one, one_id = h.envelope(world.gen, 1, None)
+    other, other_id = h.envelope(world.gen, 1, None, body={"text": "the other history"})
+    assert rejected(await h.inbox(a, [one.to_bytes()])) == [("accepted", None)]
+    assert rejected(await h.inbox(a, [other.to_bytes()])) == [
+        ("equivocation", ErrorCode.FEED_EQUIVOCATION)
+    ]
+    sink = io.BytesIO()
+    await write_export(a.store, sink, a.node.key)
+    lines = sink.getvalue().splitlines()
+    evidence = [line for line in lines if line.startswith(b'{"equivocation":')]
+    assert evidence == [b'{"equivocation":[' + one.to_bytes() + b"," + other.to_bytes() + b"]}"]
+
+    # Anyone re-verifies the evidence offline, from that one line of the export.
+    (tmp_path / "evidence.json").write_bytes(evidence[0])
+    proof = await _nst("proto", "verify", "--equivocation", tmp_path / "evidence.json")
+    assert proof.splitlines() == [
+        f"proven equivocation: {h.node_id} signed two envelopes at seq 1 of {world.gen}",
+        one_id,
+        other_id,
+    ]
+
+    # A fresh node imports the export with its evidence, and its feed frozen; evidence
+    # that proves nothing is refused, and nothing imported.
+    fresh = tmp_path / "fresh"
+    await _nst("init", "--name", "Copy", "--data-dir", fresh)
+    forged = b'{"equivocation":[' + one.to_bytes() + b"," + one.to_bytes() + b"]}"
+    (tmp_path / "forged.jsonl").write_bytes(sink.getvalue().replace(evidence[0], forged))
+    refused = await _nst("import", tmp_path / "forged.jsonl", "--data-dir", fresh, ok=False)
+    assert f"line {lines.index(evidence[0]) + 1}: equivocation.same_envelope:" in refused
+    (tmp_path / "export.jsonl").write_bytes(sink.getvalue())
+    await _nst("import", tmp_path / "export.jsonl", "--data-dir", fresh)
+    conn = sqlite3.connect(fresh / "nst.sqlite3")
+    try:
+        kept = conn.execute("SELECT id, held_id, author, scope, seq, envelope FROM equivocations")
+        assert kept.fetchall() == [(other_id, one_id, h.node_id, world.gen, 1, other.to_bytes())]
+        frozen = conn.execute(
+            "SELECT frozen FROM feeds WHERE author = ? AND scope = ?", (h.node_id, world.gen)
+        )
+        assert frozen.fetchall() == [(1,)]
+    finally:
+        conn.close()
+    again = (await _nst("export", "--data-dir", fresh)).encode().splitlines()
+    assert [line for line in again if line.startswith(b'{"equivocation":')] == evidence
+
+
+async def _nst(*args: str | Path, ok: bool = True) -> str:
+    """A real ``nst`` command: its stdout when it must succeed, else its stderr (and it
+    must fail)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "node",
+        *map(str, args),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if not k.startswith("NST_")},
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert (proc.returncode == 0) == ok, err.decode()
+    return out.decode() if ok else err.decode()
 
 
 async def test_a_random_blob_is_a_malformed_request(world: World) -> None:

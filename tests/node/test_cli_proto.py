@@ -212,3 +212,47 @@ def test_sign_without_a_key_file(tmp_path: Path, draft_file: Path) -> None:
     fails("sign", "--key", tmp_path / "absent.key", draft_file, code="key")
     (tmp_path / "bad.key").write_text('{"type": "something else"}')
     fails("sign", "--key", tmp_path / "bad.key", draft_file, code="key")
+
+
+def _signed(key_file: Path, seq: int, text: str, scope: str | None = None) -> bytes:
+    draft = {
+        "kind": "message",
+        "scope": scope or circle_id("general", RFC8032_NODE),
+        "seq": seq,
+        "prev": None if seq == 1 else sha256_id(b"seq 1"),
+        "ts": "2026-11-22T10:00:00Z",
+        "body": {"text": text},
+    }
+    return ok("sign", "--key", key_file, stdin=json.dumps(draft).encode()).rstrip(b"\n")
+
+
+def test_verify_equivocation_proves_two_envelopes_at_one_place(key_file: Path) -> None:
+    one, two = _signed(key_file, 2, "one history"), _signed(key_file, 2, "another history")
+    ids = [open_envelope(loads(e))[1] for e in (one, two)]
+    printed = ok("verify", "--equivocation", stdin=b'{"equivocation":[' + one + b"," + two + b"]}")
+    first, *rest = printed.decode().splitlines()
+    scope = circle_id("general", RFC8032_NODE)
+    assert first == f"proven equivocation: {RFC8032_NODE} signed two envelopes at seq 2 of {scope}"
+    assert rest == ids
+    assert ok("verify", "--equivocation", stdin=b"[" + two + b"," + one + b"]").splitlines()[
+        1:
+    ] == [i.encode() for i in reversed(ids)]
+
+
+def test_verify_equivocation_refuses_what_proves_nothing(key_file: Path) -> None:
+    one, two = _signed(key_file, 2, "one history"), _signed(key_file, 2, "another history")
+    later = _signed(key_file, 3, "a later one")
+    elsewhere = _signed(key_file, 2, "one history", scope=circle_id("ops", RFC8032_NODE))
+    env = loads(two)
+    env["body"]["text"] = "altered"
+    cases = [
+        (b"[" + one + b"]", "equivocation.not_pair"),
+        (b"[" + one + b"," + two + b"," + later + b"]", "equivocation.not_pair"),
+        (b'{"pair":[' + one + b"," + two + b"]}", "equivocation.not_pair"),
+        (b"[" + one + b"," + one + b"]", "equivocation.same_envelope"),
+        (b"[" + one + b"," + later + b"]", "equivocation.different_place"),
+        (b"[" + one + b"," + elsewhere + b"]", "equivocation.different_place"),
+        (b"[" + one + b"," + dumps(env) + b"]", "sig.body_hash_mismatch"),
+    ]
+    for evidence, code in cases:
+        fails("verify", "--equivocation", stdin=evidence, code=code + ": ")

@@ -274,14 +274,14 @@ async def test_an_election_by_consent_gives_the_role(node: Node, clock: FixedClo
 async def test_export_and_import_keep_the_governance_state(
     node: Node, tmp_path: Path, new_store: Callable[[Path], SQLiteStore]
 ) -> None:
-    from node.cli_data import _parse
+    from node.cli_data import parse_lines, parse_order
     from node.store import governance
 
     circle = await _circle(node)
     await _adopted(node, circle)
     lines = [line async for line in node.store.export_lines()]
     lines += [line async for line in node.store.order_lines()]
-    envelopes, order = _parse(b"\n".join(lines))
+    envelopes, order = parse_lines(b"\n".join(lines)), parse_order(b"\n".join(lines))
     (tmp_path / "copy").mkdir()
     target = new_store(tmp_path / "copy")
     async with target:
