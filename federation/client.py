@@ -24,6 +24,7 @@ from nacl.signing import SigningKey
 from federation.transport import ConnectionLostError, Response, Transport, TransportError
 from node.store import OrderMark
 from protocol import Envelope, ErrorCode, RemoteProtocolError, parse_envelope, verify
+from protocol.bodies import Int, decode, decode_batch
 from protocol.ids import HASH_PATTERN
 from protocol.requests import (
     NONCE,
@@ -169,12 +170,9 @@ class PeerClient:
         if resp.status >= 400:
             _answer(resp)
         try:
-            page = _PAGE.decode(resp.body)
-        except msgspec.DecodeError as exc:
-            raise PeerError(resp.status, ErrorCode.REQUEST_MALFORMED, str(exc)) from None
-        except RecursionError:
-            raise PeerError(resp.status, ErrorCode.TOO_DEEP, "the answer nests too deep") from None
-        return [bytes(raw) for raw in page.envelopes]
+            return decode_batch(_PAGE, resp.body)[1]
+        except RemoteProtocolError as exc:
+            raise PeerError(resp.status, exc.code, f"bad answer: {exc.message}") from None
 
     async def feed(
         self, peer: str, url: str, scope: str, author: str, after: int = 0, limit: int = 500
@@ -207,16 +205,24 @@ class _Results(msgspec.Struct):
 
 
 class _Heads(msgspec.Struct):
-    heads: dict[str, Annotated[int, msgspec.Meta(ge=0)]]
+    heads: dict[str, Int]
+
+    def __post_init__(self) -> None:
+        if any(seq < 0 for seq in self.heads.values()):
+            raise ValueError("a head is 0 or more")
 
 
 AT_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z" + END
 
 
 class _OrderEntry(msgspec.Struct):
-    pos: Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]
+    pos: Int
     id: Annotated[str, msgspec.Meta(pattern=f"^{HASH_PATTERN}{END}")]
     at: Annotated[str, msgspec.Meta(pattern=AT_PATTERN)]
+
+    def __post_init__(self) -> None:
+        if self.pos < 1:
+            raise ValueError("a position is 1 or more")
 
 
 class _Order(msgspec.Struct):
@@ -234,9 +240,9 @@ def _typed(decoder: msgspec.json.Decoder[T], resp: Response) -> T:
     if resp.status >= 400:
         _answer(resp)
     try:
-        return decoder.decode(resp.body)
-    except (msgspec.DecodeError, RecursionError) as exc:
-        raise PeerError(resp.status, ErrorCode.REQUEST_MALFORMED, f"bad answer: {exc}") from None
+        return decode(decoder, resp.body)
+    except RemoteProtocolError as exc:
+        raise PeerError(resp.status, exc.code, f"bad answer: {exc.message}") from None
 
 
 def _not_from(peer: str, url: str, resp: Response, nonce: str) -> Exception | None:
