@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 import msgspec
-import orjson
 
 from node.cli_node import Sub, common_options, config_of, opened, run_async, store_of
 from node.cli_proto import CliError
 from node.config import CONFIG_NAME, resolve_data_dir
 from node.store import Store, governance
 from node.store.log import append_remote
-from protocol import Envelope, RemoteProtocolError, loads, open_envelope
+from protocol import Envelope, ErrorCode, RemoteProtocolError, loads, open_envelope
+from protocol.bodies import Int, decode
 
 
 def _create_private(path: Path) -> int:
@@ -145,7 +145,7 @@ class ImportLinesError(Exception):
 class _Position(msgspec.Struct, forbid_unknown_fields=True):
     at: str
     id: str
-    pos: int
+    pos: Int
     scope: str
 
 
@@ -179,9 +179,10 @@ def _parse(
             continue
         if line.startswith(b'{"circle_order":'):
             try:
-                p = _ORDER_LINE.decode(line).circle_order
-            except msgspec.DecodeError as exc:
-                bad.append(f"line {number}: import.bad_order: {exc}")
+                p = decode(_ORDER_LINE, line).circle_order
+            except RemoteProtocolError as exc:
+                code = "import.bad_order" if exc.code is ErrorCode.REQUEST_MALFORMED else exc.code
+                bad.append(f"line {number}: {code}: {exc.message}")
                 continue
             order.append((number, p.scope, p.pos, p.id, p.at))
             continue
@@ -277,6 +278,15 @@ def _logbook_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _circle_named(data: bytes) -> object:
+    """The circle a logbook export's header names; None when the header cannot be read
+    (``verify_export`` then says what is wrong with it)."""
+    try:
+        return loads(data.split(b"\n", 1)[0])["logbook"]["circle"]
+    except (RemoteProtocolError, KeyError, TypeError):
+        return None
+
+
 def _logbook_verify(args: argparse.Namespace) -> int:
     from node import logbook
 
@@ -303,8 +313,8 @@ def _logbook_verify(args: argparse.Namespace) -> int:
                 if raw.startswith(b'{"logbook":')
                 else logbook.from_node_export(raw, args.circle)
             )
-            named = orjson.loads(data.split(b"\n", 1)[0])["logbook"].get("circle")
-            if args.circle is not None and named != args.circle:
+            named = _circle_named(data)
+            if args.circle is not None and named not in (None, args.circle):
                 raise CliError("logbook.unknown_circle", f"the file is not {args.circle}'s")
         report = run_async(logbook.verify_export(data))
     except logbook.LogbookError as exc:

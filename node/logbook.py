@@ -28,7 +28,8 @@ from node.store import SQLiteStore, Store, governance
 from node.store.codec import envelope_from_row
 from node.store.log import append_remote
 from node.store.state import load_circle
-from protocol import Envelope, RemoteProtocolError, loads, open_envelope, scope_owner
+from protocol import Envelope, ErrorCode, RemoteProtocolError, loads, open_envelope, scope_owner
+from protocol.bodies import Int, decode
 
 
 class LogbookError(Exception):
@@ -137,10 +138,10 @@ def from_node_export(data: bytes, circle_id: str | None) -> bytes:
             continue
         if line.startswith(b'{"circle_order":'):
             try:
-                p = orjson.loads(line)["circle_order"]
-                order.setdefault(str(p["scope"]), []).append((int(p["pos"]), p["id"], p["at"]))
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-                raise _bad("logbook.bad_line", f"line {number}: a bad circle_order line") from None
+                p = decode(_ORDER_LINE, line).circle_order
+            except RemoteProtocolError as exc:
+                raise _unreadable(exc, "logbook.bad_line", f"line {number}") from None
+            order.setdefault(p.scope, []).append((p.pos, p.id, p.at))
             continue
         try:
             env, env_id = open_envelope(loads(line))
@@ -188,11 +189,32 @@ class Report:
 class _Line(msgspec.Struct, forbid_unknown_fields=True):
     envelope: msgspec.Raw
     at: str | None = None
-    pos: int | None = None
+    pos: Int | None = None
+
+
+class _Position(msgspec.Struct):
+    scope: str
+    pos: Int
+    id: str
+    at: str
+
+
+class _OrderLine(msgspec.Struct):
+    circle_order: _Position
+
+
+_LINE = msgspec.json.Decoder(_Line)
+_ORDER_LINE = msgspec.json.Decoder(_OrderLine)
 
 
 def _bad(code: str, message: str) -> LogbookError:
     return LogbookError(code, message)
+
+
+def _unreadable(exc: RemoteProtocolError, code: str, where: str) -> LogbookError:
+    """A line that cannot be read as its place in the file takes: ``code``, but for a
+    number beyond the subset's range, which is json.int_range wherever it stands."""
+    return _bad(exc.code if exc.code is ErrorCode.INT_RANGE else code, f"{where}: {exc.message}")
 
 
 async def verify_export(data: bytes, scratch: Path | None = None) -> Report:
@@ -201,23 +223,31 @@ async def verify_export(data: bytes, scratch: Path | None = None) -> Report:
     if not lines:
         raise _bad("logbook.empty", "no lines")
     try:
-        head = orjson.loads(lines[0])["logbook"]
+        head = loads(lines[0])["logbook"]
         circle_id = str(head["circle"])
         home = scope_owner(circle_id)
-    except (orjson.JSONDecodeError, KeyError, TypeError, RemoteProtocolError):
+    except RemoteProtocolError as exc:
+        raise _unreadable(exc, "logbook.bad_header", "line 1, the header") from None
+    except (KeyError, TypeError):
         raise _bad("logbook.bad_header", "line 1 is not a logbook header") from None
     ordered: list[tuple[int, str, Envelope, str]] = []
     others: list[tuple[Envelope, str]] = []
     exported: list[dict[str, Any]] = []
     for number, line in enumerate(lines[1:], start=2):
         if line.startswith(b'{"entry":'):
-            exported.append(orjson.loads(line)["entry"])
+            try:
+                exported.append(loads(line)["entry"])
+            except RemoteProtocolError as exc:
+                raise _unreadable(exc, "logbook.bad_entry", f"line {number}") from None
+            except (KeyError, TypeError):
+                raise _bad("logbook.bad_entry", f"line {number}: a bad entry") from None
             continue
         try:
-            item = msgspec.json.decode(line, type=_Line)
+            item = decode(_LINE, line)
+        except RemoteProtocolError as exc:
+            raise _unreadable(exc, "logbook.bad_line", f"line {number}") from None
+        try:
             env, env_id = open_envelope(loads(bytes(item.envelope)))
-        except msgspec.DecodeError as exc:
-            raise _bad("logbook.bad_line", f"line {number}: {exc}") from None
         except RemoteProtocolError as exc:
             raise _bad(str(exc.code), f"line {number}: {exc.message}") from None
         if env.scope != circle_id:
