@@ -38,7 +38,7 @@ from protocol import (
     scope_owner,
 )
 from protocol.bodies import Int, decode, decode_batch
-from protocol.requests import MAX_SKEW, verify_request
+from protocol.requests import MAX_SKEW, verify_headers, verify_request
 
 log = structlog.get_logger("nst.federation")
 
@@ -191,18 +191,13 @@ class Federation:
         return req.sender
 
     async def authenticate(
-        self, headers: Any, method: str, path: str, body: bytes, *, linking: bool = False
+        self, headers: Any, method: str, path: str, *, linking: bool = False
     ) -> str:
-        """The sender of a valid request, or RemoteProtocolError (auth.*)."""
+        """The sender of a request whose headers are valid (§12.2 steps 3–12), or
+        RemoteProtocolError (auth.*): what is checked before its body is read."""
         now = int(time.time())
-        req = verify_request(
-            headers,
-            method,
-            path,
-            body,
-            self_id=self.node.node_id,
-            now=now,
-            not_before=self.started,
+        req = verify_headers(
+            headers, method, path, self_id=self.node.node_id, now=now, not_before=self.started
         )
         if req.nonce in self._seen:
             raise RemoteProtocolError(ErrorCode.AUTH_REPLAY, "this request was seen already")

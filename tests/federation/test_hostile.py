@@ -4,12 +4,17 @@ with the right code and stores nothing of it (compared on its export and feed ta
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gzip
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import msgspec
+import orjson
 import pytest
 from harness import Cluster, ClusterNode, HostilePeer
 from nacl.signing import SigningKey
@@ -18,7 +23,7 @@ from federation.client import PeerError, scope_path
 from federation.service import MAX_BATCH, MAX_REQUEST_BYTES
 from protocol import Envelope, ErrorCode, b64encode, sha256_id
 from protocol.canonical import encode
-from protocol.requests import SIGNATURE
+from protocol.requests import NONCE, SIGNATURE, sign_request, verify_response
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -632,3 +637,102 @@ async def test_a_feed_page_is_judged_as_an_inbox_body(cluster: Any, hostile: Hos
         with pytest.raises(PeerError) as err:
             await client.feed_raw(peer, url, gen.id, peer)
         assert err.value.code == ErrorCode.REQUEST_MALFORMED
+
+
+# --- what is read before the sender is known (§12.2) -------------------------------------------
+
+
+async def test_a_compressed_body_is_refused_whatever_its_digest_covers(world: World) -> None:
+    """The digest covers the body as sent; a node never inflates one (it would do so
+    before knowing who sent it). Refused with its code, signed, nothing stored."""
+    h, a = world.hostile, world.a
+    env, env_id = h.envelope(world.gen, 1, None)
+    plain = b'{"envelopes":[' + env.to_bytes() + b"]}"
+    packed = gzip.compress(plain)
+    before = await held(a)
+    for signed_over in (plain, packed):
+        headers = {
+            **h.signed(a, "POST", INBOX, signed_over),
+            "Content-Encoding": "gzip",
+            "Content-Type": "application/json",
+        }
+        resp = await h.transport.request("POST", a.url + INBOX, headers, packed)
+        assert resp.status == 415
+        assert orjson.loads(resp.body)["error"]["code"] == ErrorCode.REQUEST_ENCODING_UNSUPPORTED
+        verify_response(resp.headers, headers[NONCE], 415, resp.body, a.node_id)
+    assert await held(a) == before
+    assert await a.store.get_envelope(env_id) is None
+    # Sent as it is, the same envelope is taken.
+    assert rejected(await h.inbox(a, [env.to_bytes()])) == [("accepted", None)]
+
+
+async def test_header_values_are_taken_without_surrounding_whitespace(world: World) -> None:
+    h, a = world.hostile, world.a
+    env, _ = h.envelope(world.gen, 1, None)
+    body = b'{"envelopes":[' + env.to_bytes() + b"]}"
+    padded = {name: f" \t{value}\t " for name, value in h.signed(a, "POST", INBOX, body).items()}
+    assert rejected(await h.send(a, "POST", INBOX, body, headers=padded)) == [("accepted", None)]
+
+
+async def test_the_request_target_is_signed_as_sent(world: World) -> None:
+    """A query percent-encoded otherwise than signed is another request target: refused,
+    though it decodes to the same parameters."""
+    h, a = world.hostile, world.a
+    path = f"{scope_path(world.gen)}/feed?author={a.node_id.replace(':', '%3A')}&after=0"
+    same_query = path.replace("%3A", ":")
+    assert (await h.send(a, "GET", path)).status == 200
+    for sent in (same_query, path.replace("%3A", "%3a"), path.replace("after=0", "after=%30")):
+        answer = await h.send(a, "GET", sent, headers=h.signed(a, "GET", path))
+        assert (answer.status, answer.code) == (401, ErrorCode.AUTH_BAD_SIGNATURE), sent
+        assert (await h.send(a, "GET", sent)).status == 200  # signed as sent, it is taken
+
+
+async def test_a_request_is_refused_before_its_body_is_read(world: World) -> None:
+    """Unsigned, or signed by a node that is not linked: answered while the body is
+    still on its way (a slow or huge body costs the receiver nothing)."""
+    a = world.a
+    stranger = SigningKey(b"\x79" * 32)
+    cases = [
+        ({}, 401, ErrorCode.AUTH_MISSING),
+        (sign_request(stranger, "POST", INBOX, a.node_id, b"{}", int(time.time())), 403, None),
+    ]
+
+    async def slow_body(release: asyncio.Event) -> AsyncIterator[bytes]:
+        yield b'{"envelopes":['
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(release.wait(), 20)
+        yield b"]}"
+
+    async with aiohttp.ClientSession() as http:
+        for headers, status, code in cases:
+            release = asyncio.Event()
+            began = time.perf_counter()
+            body = slow_body(release)
+            async with http.post(a.url + INBOX, data=body, headers=headers) as resp:
+                assert resp.status == status
+                if code is not None:
+                    assert (await resp.json())["error"]["code"] == code
+                assert time.perf_counter() - began < 5.0
+                release.set()
+
+
+async def test_query_integers_are_decimal_and_in_range(world: World) -> None:
+    h, a = world.hostile, world.a
+    feed = f"{scope_path(world.gen)}/feed?author={a.node_id}&"
+    order = f"{scope_path(world.gen)}/order?"
+    before = await held(a)
+    for base in (feed, order):
+        for query, code in (
+            ("after=99999999999999999999", ErrorCode.INT_RANGE),
+            ("after=-99999999999999999999", ErrorCode.INT_RANGE),
+            ("limit=" + "9" * 5000, ErrorCode.INT_RANGE),
+            ("after=%D9%A5", ErrorCode.REQUEST_MALFORMED),  # an Arabic-Indic five
+            ("after=1_0", ErrorCode.REQUEST_MALFORMED),
+            ("after=+5", ErrorCode.REQUEST_MALFORMED),
+            ("limit=", ErrorCode.REQUEST_MALFORMED),
+        ):
+            answer = await h.send(a, "GET", base + query)
+            assert (answer.status, answer.code) == (400, code), (base, query)
+        answer = await h.send(a, "GET", base + "after=0000000000000000000001&limit=-1")
+        assert answer.status == 200
+    assert await held(a) == before
