@@ -21,9 +21,15 @@ import msgspec
 import orjson
 from nacl.signing import SigningKey
 
-from federation.transport import ConnectionLostError, Response, Transport, TransportError
+from federation.transport import (
+    MAX_RESPONSE_BYTES,
+    ConnectionLostError,
+    Response,
+    Transport,
+    TransportError,
+)
 from node.store import OrderMark
-from protocol import Envelope, ErrorCode, RemoteProtocolError, parse_envelope, verify
+from protocol import Envelope, ErrorCode, RemoteProtocolError, loads, parse_envelope, verify
 from protocol.bodies import Int, decode, decode_batch
 from protocol.ids import HASH_PATTERN
 from protocol.requests import (
@@ -272,14 +278,19 @@ def _error_code(resp: Response) -> str | None:
 
 
 def _answer(resp: Response) -> Any:
+    """A successful answer as a JSON value inside the canonical subset (an integer beyond
+    it is json.int_range), or the PeerError an error answer says."""
+    if resp.status < 400:
+        try:
+            return loads(resp.body, max_bytes=MAX_RESPONSE_BYTES) if resp.body else {}
+        except RemoteProtocolError as exc:
+            raise PeerError(resp.status, exc.code, f"bad answer: {exc.message}") from None
     try:
         doc = orjson.loads(resp.body) if resp.body else {}
     except orjson.JSONDecodeError:
         raise PeerError(resp.status, ErrorCode.REQUEST_MALFORMED, "answer is not JSON") from None
-    if resp.status >= 400:
-        err = doc.get("error", {}) if isinstance(doc, dict) else {}
-        raise PeerError(resp.status, str(err.get("code", "http")), str(err.get("message", "")))
-    return doc
+    err = doc.get("error", {}) if isinstance(doc, dict) else {}
+    raise PeerError(resp.status, str(err.get("code", "http")), str(err.get("message", "")))
 
 
 __all__ = [

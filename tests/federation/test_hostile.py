@@ -528,7 +528,12 @@ async def test_integers_of_any_length_in_answers_to_pulls(
                 sha256_id(b"x").encode(),
             )
             answers["feed"] = b'{"envelopes":[%s]}' % second.replace(b'"seq":2,', b'"seq":%s,' % n)
-            for call in (client.heads(peer, url, gen.id), client.order(peer, url, gen.id)):
+            answers["other"] = b'{"protocol":[%s]}' % n  # any other answer, read by call()
+            for call in (
+                client.heads(peer, url, gen.id),
+                client.order(peer, url, gen.id),
+                client.call("GET", url, peer, "/fed/v1/other"),
+            ):
                 with pytest.raises(PeerError) as err:
                     await call
                 assert err.value.code == ErrorCode.INT_RANGE
