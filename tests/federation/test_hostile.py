@@ -577,6 +577,7 @@ async def test_subset_faults_fail_their_envelope_and_grammar_faults_the_request(
         (inner(b'"text":"\\ud83d\\ude00"'), ErrorCode.BODY_HASH_MISMATCH),  # a pair is text
         (nested(33), ErrorCode.TOO_DEEP),
         (nested(100), ErrorCode.TOO_DEEP),
+        (nested(126), ErrorCode.TOO_DEEP),  # the body 128 deep: still the element's
         (inner(b'"text":"hi","text":"ho"'), ErrorCode.DUPLICATE_KEY),
         (inner(b'"text":"hi","\\u00e9":1'), ErrorCode.NON_ASCII_KEY),
         (inner(b'"text":1.0'), ErrorCode.FLOAT),
