@@ -55,6 +55,7 @@ NONCE = "NST-Nonce"
 DIGEST = "Content-Digest"
 SIGNATURE = "NST-Signature"
 ENCODING = "Content-Encoding"
+TRANSFER = "Transfer-Encoding"
 
 #: How far a request's timestamp may be from the receiver's clock, in seconds.
 MAX_SKEW = 120
@@ -105,14 +106,17 @@ class SignedRequest:
 
 
 def check_encoding(headers: Mapping[str, str]) -> None:
-    """Refuse a request whose body is sent compressed: the digest covers the body as sent,
-    and inflating it before the sender is known would let anyone spend the receiver's
-    time and memory (a few megabytes of deflate make gigabytes)."""
-    encoding = headers.get(ENCODING, "").strip(_OWS).lower()
-    if encoding not in ("", "identity"):
+    """Refuse a request whose body is sent compressed (a content coding, or a transfer
+    coding besides chunked): the digest covers the body as sent, and inflating it before
+    the sender is known would let anyone spend the receiver's time and memory (a few
+    megabytes of deflate make gigabytes)."""
+    content = headers.get(ENCODING, "").strip(_OWS).lower()
+    transfer = headers.get(TRANSFER, "").lower().replace(" ", "").replace("\t", "")
+    if content not in ("", "identity") or transfer not in ("", "chunked"):
+        coding = content if content not in ("", "identity") else transfer
         raise RemoteProtocolError(
             ErrorCode.REQUEST_ENCODING_UNSUPPORTED,
-            f"Content-Encoding {encoding[:40]!r}: send the body uncompressed",
+            f"coding {coding[:40]!r}: send the body uncompressed",
         )
 
 

@@ -1235,6 +1235,14 @@ def build_requests() -> Json:
             E.REQUEST_ENCODING_UNSUPPORTED,
             {"Content-Encoding": "gzip"},
         ),
+        refused(
+            inbox,
+            "transfer_coded_body",
+            "Sent with Transfer-Encoding: gzip, chunked: a coding besides chunked is a"
+            " compressed body too.",
+            E.REQUEST_ENCODING_UNSUPPORTED,
+            {"Transfer-Encoding": "gzip, chunked"},
+        ),
         refused(inbox, "missing_nonce", "No NST-Nonce header.", E.AUTH_MISSING, **{NONCE: DROP}),
         refused(
             inbox,
