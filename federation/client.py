@@ -21,9 +21,16 @@ import msgspec
 import orjson
 from nacl.signing import SigningKey
 
-from federation.transport import ConnectionLostError, Response, Transport, TransportError
+from federation.transport import (
+    MAX_RESPONSE_BYTES,
+    ConnectionLostError,
+    Response,
+    Transport,
+    TransportError,
+)
 from node.store import OrderMark
-from protocol import Envelope, ErrorCode, RemoteProtocolError, parse_envelope, verify
+from protocol import Envelope, ErrorCode, RemoteProtocolError, loads, parse_envelope, verify
+from protocol.bodies import Int, decode, decode_batch
 from protocol.ids import HASH_PATTERN
 from protocol.requests import (
     NONCE,
@@ -169,12 +176,9 @@ class PeerClient:
         if resp.status >= 400:
             _answer(resp)
         try:
-            page = _PAGE.decode(resp.body)
-        except msgspec.DecodeError as exc:
-            raise PeerError(resp.status, ErrorCode.REQUEST_MALFORMED, str(exc)) from None
-        except RecursionError:
-            raise PeerError(resp.status, ErrorCode.TOO_DEEP, "the answer nests too deep") from None
-        return [bytes(raw) for raw in page.envelopes]
+            return decode_batch(_PAGE, resp.body)[1]
+        except RemoteProtocolError as exc:
+            raise PeerError(resp.status, exc.code, f"bad answer: {exc.message}") from None
 
     async def feed(
         self, peer: str, url: str, scope: str, author: str, after: int = 0, limit: int = 500
@@ -207,16 +211,24 @@ class _Results(msgspec.Struct):
 
 
 class _Heads(msgspec.Struct):
-    heads: dict[str, Annotated[int, msgspec.Meta(ge=0)]]
+    heads: dict[str, Int]
+
+    def __post_init__(self) -> None:
+        if any(seq < 0 for seq in self.heads.values()):
+            raise ValueError("a head is 0 or more")
 
 
 AT_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z" + END
 
 
 class _OrderEntry(msgspec.Struct):
-    pos: Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]
+    pos: Int
     id: Annotated[str, msgspec.Meta(pattern=f"^{HASH_PATTERN}{END}")]
     at: Annotated[str, msgspec.Meta(pattern=AT_PATTERN)]
+
+    def __post_init__(self) -> None:
+        if self.pos < 1:
+            raise ValueError("a position is 1 or more")
 
 
 class _Order(msgspec.Struct):
@@ -234,9 +246,9 @@ def _typed(decoder: msgspec.json.Decoder[T], resp: Response) -> T:
     if resp.status >= 400:
         _answer(resp)
     try:
-        return decoder.decode(resp.body)
-    except (msgspec.DecodeError, RecursionError) as exc:
-        raise PeerError(resp.status, ErrorCode.REQUEST_MALFORMED, f"bad answer: {exc}") from None
+        return decode(decoder, resp.body)
+    except RemoteProtocolError as exc:
+        raise PeerError(resp.status, exc.code, f"bad answer: {exc.message}") from None
 
 
 def _not_from(peer: str, url: str, resp: Response, nonce: str) -> Exception | None:
@@ -266,14 +278,19 @@ def _error_code(resp: Response) -> str | None:
 
 
 def _answer(resp: Response) -> Any:
+    """A successful answer as a JSON value inside the canonical subset (an integer beyond
+    it is json.int_range), or the PeerError an error answer says."""
+    if resp.status < 400:
+        try:
+            return loads(resp.body, max_bytes=MAX_RESPONSE_BYTES) if resp.body else {}
+        except RemoteProtocolError as exc:
+            raise PeerError(resp.status, exc.code, f"bad answer: {exc.message}") from None
     try:
         doc = orjson.loads(resp.body) if resp.body else {}
     except orjson.JSONDecodeError:
         raise PeerError(resp.status, ErrorCode.REQUEST_MALFORMED, "answer is not JSON") from None
-    if resp.status >= 400:
-        err = doc.get("error", {}) if isinstance(doc, dict) else {}
-        raise PeerError(resp.status, str(err.get("code", "http")), str(err.get("message", "")))
-    return doc
+    err = doc.get("error", {}) if isinstance(doc, dict) else {}
+    raise PeerError(resp.status, str(err.get("code", "http")), str(err.get("message", "")))
 
 
 __all__ = [

@@ -36,7 +36,8 @@ async def serve_identity(
             headers.update(sign_response(key, request.headers[NONCE], 200, body))
         return web.Response(body=body, headers=headers)
 
-    app = web.Application()
+    # Never inflate a request body (PROTOCOL.md §12.1): none is read here anyway.
+    app = web.Application(handler_args={"auto_decompress": False})
     app.router.add_get("/fed/v1/node", identity)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

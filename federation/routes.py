@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -21,12 +22,13 @@ from federation.service import MAX_REQUEST_BYTES, Federation
 from federation.transport import Transport, read_at_most
 from federation.verifier import Verifier
 from node.service import Node
-from protocol import ErrorCode, RemoteProtocolError
-from protocol.requests import NONCE, sign_response
+from protocol import MAX_INT, ErrorCode, RemoteProtocolError
+from protocol.requests import NONCE, check_digest, check_encoding, sign_response
 
 log = structlog.get_logger("nst.federation")
 
 FEDERATION = web.AppKey("federation", Federation)
+_INTEGER = re.compile(r"-?[0-9]+")
 
 _STATUS = {
     ErrorCode.AUTH_NOT_LINKED: 403,
@@ -34,6 +36,7 @@ _STATUS = {
     ErrorCode.NOT_MEMBER: 403,
     ErrorCode.AUTH_RATE_LIMITED: 429,
     ErrorCode.REQUEST_TOO_LARGE: 413,
+    ErrorCode.REQUEST_ENCODING_UNSUPPORTED: 415,
     ErrorCode.INVITE_INVALID: 403,
     ErrorCode.INVITE_EXPIRED: 403,
     ErrorCode.INVITE_USED: 403,
@@ -59,18 +62,28 @@ def _respond(fed: Federation, request: web.Request, status: int, body: bytes) ->
 Handler = Callable[[Federation, str, web.Request, bytes], Awaitable[Any]]
 
 
+def _too_large() -> RemoteProtocolError:
+    return RemoteProtocolError(
+        ErrorCode.REQUEST_TOO_LARGE, f"request body over {MAX_REQUEST_BYTES} bytes"
+    )
+
+
 def _signed(handler: Handler, *, linking: bool = False) -> Any:
     async def view(request: web.Request) -> web.Response:
         fed = request.app[FEDERATION]
-        body = await read_at_most(request.content, MAX_REQUEST_BYTES)
         try:
-            if len(body) > MAX_REQUEST_BYTES:
-                raise RemoteProtocolError(
-                    ErrorCode.REQUEST_TOO_LARGE, f"request body over {MAX_REQUEST_BYTES} bytes"
-                )
+            # Nothing of the body is read (or inflated) before the sender is known: an
+            # unauthenticated request costs one signature check at most (§12.2).
+            check_encoding(request.headers)
+            if (request.content_length or 0) > MAX_REQUEST_BYTES:
+                raise _too_large()
             sender = await fed.authenticate(
-                request.headers, request.method, request.raw_path, body, linking=linking
+                request.headers, request.method, request.raw_path, linking=linking
             )
+            body = await read_at_most(request.content, MAX_REQUEST_BYTES)
+            if len(body) > MAX_REQUEST_BYTES:
+                raise _too_large()
+            check_digest(request.headers, body)
             result = await handler(fed, sender, request, body)
         except RemoteProtocolError as exc:
             err = {"error": {"code": str(exc.code), "message": exc.message}}
@@ -111,28 +124,29 @@ async def _heads(fed: Federation, sender: str, request: web.Request, body: bytes
     return await fed.on_heads(sender, request.match_info["scope"])
 
 
+def _integer(request: web.Request, name: str, default: int) -> int:
+    """A query parameter that is a decimal integer (ASCII digits, an optional minus):
+    request.malformed if it is not one, json.int_range past ±(2^53−1) at any length."""
+    text = request.query.get(name)
+    if text is None:
+        return default
+    if not _INTEGER.fullmatch(text):
+        raise RemoteProtocolError(ErrorCode.REQUEST_MALFORMED, f"{name} is not a decimal integer")
+    if len(text.lstrip("-").lstrip("0")) > len(str(MAX_INT)) or abs(int(text)) > MAX_INT:
+        raise RemoteProtocolError(ErrorCode.INT_RANGE, f"{name} is beyond ±(2^53-1)")
+    return int(text)
+
+
 async def _feed(fed: Federation, sender: str, request: web.Request, body: bytes) -> Any:
-    q = request.query
-    try:
-        author = q["author"]
-        after = int(q.get("after", "0"))
-        limit = int(q.get("limit", "500"))
-    except (KeyError, ValueError):
-        raise RemoteProtocolError(
-            ErrorCode.REQUEST_MALFORMED, "feed takes author, after and limit"
-        ) from None
+    author = request.query.get("author")
+    if author is None:
+        raise RemoteProtocolError(ErrorCode.REQUEST_MALFORMED, "feed takes author, after and limit")
+    after, limit = _integer(request, "after", 0), _integer(request, "limit", 500)
     return await fed.on_feed(sender, request.match_info["scope"], author, after, limit)
 
 
 async def _order(fed: Federation, sender: str, request: web.Request, body: bytes) -> Any:
-    q = request.query
-    try:
-        after = int(q.get("after", "0"))
-        limit = int(q.get("limit", "1000"))
-    except ValueError:
-        raise RemoteProtocolError(
-            ErrorCode.REQUEST_MALFORMED, "order takes after and limit"
-        ) from None
+    after, limit = _integer(request, "after", 0), _integer(request, "limit", 1000)
     return await fed.on_order(sender, request.match_info["scope"], after, limit)
 
 

@@ -18,7 +18,7 @@ import random
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import msgspec
 import structlog
@@ -37,7 +37,8 @@ from protocol import (
     parse_envelope,
     scope_owner,
 )
-from protocol.requests import MAX_SKEW, verify_request
+from protocol.bodies import Int, decode, decode_batch
+from protocol.requests import MAX_SKEW, verify_headers, verify_request
 
 log = structlog.get_logger("nst.federation")
 
@@ -55,8 +56,12 @@ URL_CHECK_SECONDS = 5.0  # how long a linking node's URL has to answer (§12.6)
 
 
 class _Mark(msgspec.Struct, forbid_unknown_fields=True):
-    pos: Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]
+    pos: Int
     at: Annotated[str, msgspec.Meta(pattern=AT_PATTERN)]
+
+    def __post_init__(self) -> None:
+        if self.pos < 1:
+            raise ValueError("a position is 1 or more")
 
 
 class _InboxBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -73,18 +78,21 @@ class _LinkBody(msgspec.Struct, forbid_unknown_fields=True):
 
 _INBOX = msgspec.json.Decoder(_InboxBody)
 _LINK = msgspec.json.Decoder(_LinkBody)
-T = TypeVar("T")
 
 
-def _decode_request(decoder: msgspec.json.Decoder[T], body: bytes) -> T:
-    """A request body as the endpoint defines it, or request.malformed / json.too_deep."""
-    try:
-        return decoder.decode(body)
-    except msgspec.DecodeError as exc:
-        raise RemoteProtocolError(ErrorCode.REQUEST_MALFORMED, str(exc)) from None
-    except RecursionError:
-        # msgspec recurses into nested arrays even to keep them raw.
-        raise RemoteProtocolError(ErrorCode.TOO_DEEP, "the request nests too deep") from None
+def read_inbox(body: bytes) -> tuple[list[bytes], list[OrderMark | None] | None]:
+    """An inbox request body (§12.4): its envelopes, each as the bytes it spans, and their
+    positions in the circle order when given; or the fault of the whole request."""
+    batch, raws = decode_batch(_INBOX, body)
+    if len(raws) > MAX_BATCH:
+        raise RemoteProtocolError(
+            ErrorCode.REQUEST_TOO_LARGE, f"at most {MAX_BATCH} envelopes a request"
+        )
+    if batch.order is None:
+        return raws, None
+    if len(batch.order) != len(raws):
+        raise RemoteProtocolError(ErrorCode.REQUEST_MALFORMED, "order has one entry per envelope")
+    return raws, [None if m is None else OrderMark(m.pos, m.at) for m in batch.order]
 
 
 class RateLimiter:
@@ -183,18 +191,13 @@ class Federation:
         return req.sender
 
     async def authenticate(
-        self, headers: Any, method: str, path: str, body: bytes, *, linking: bool = False
+        self, headers: Any, method: str, path: str, *, linking: bool = False
     ) -> str:
-        """The sender of a valid request, or RemoteProtocolError (auth.*)."""
+        """The sender of a request whose headers are valid (§12.2 steps 3–12), or
+        RemoteProtocolError (auth.*): what is checked before its body is read."""
         now = int(time.time())
-        req = verify_request(
-            headers,
-            method,
-            path,
-            body,
-            self_id=self.node.node_id,
-            now=now,
-            not_before=self.started,
+        req = verify_headers(
+            headers, method, path, self_id=self.node.node_id, now=now, not_before=self.started
         )
         if req.nonce in self._seen:
             raise RemoteProtocolError(ErrorCode.AUTH_REPLAY, "this request was seen already")
@@ -228,7 +231,7 @@ class Federation:
             self._seen.pop(old, None)
 
     async def on_link(self, sender: str, body: bytes) -> dict[str, Any]:
-        req = _decode_request(_LINK, body)
+        req = decode(_LINK, body)
         try:
             check_url(req.url, self.node.config.dev_mode)
         except TransportError as exc:
@@ -272,19 +275,8 @@ class Federation:
         return {}
 
     async def on_inbox(self, sender: str, body: bytes) -> dict[str, Any]:
-        batch = _decode_request(_INBOX, body)
-        if len(batch.envelopes) > MAX_BATCH:
-            raise RemoteProtocolError(
-                ErrorCode.REQUEST_TOO_LARGE, f"at most {MAX_BATCH} envelopes a request"
-            )
-        order = None
-        if batch.order is not None:
-            if len(batch.order) != len(batch.envelopes):
-                raise RemoteProtocolError(
-                    ErrorCode.REQUEST_MALFORMED, "order has one entry per envelope"
-                )
-            order = [None if m is None else OrderMark(m.pos, m.at) for m in batch.order]
-        results = await self.ingest(sender, [bytes(raw) for raw in batch.envelopes], order)
+        raws, order = read_inbox(body)
+        results = await self.ingest(sender, raws, order)
         await self._contact(sender)
         return {"results": [r.to_json() for r in results]}
 

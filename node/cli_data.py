@@ -43,6 +43,7 @@ from node.store.log import append_remote, keep_equivocation
 from node.trailer import Tally
 from protocol import (
     Envelope,
+    ErrorCode,
     RemoteProtocolError,
     envelope_id,
     format_ts,
@@ -51,6 +52,7 @@ from protocol import (
     parse_envelope,
     scope_owner,
 )
+from protocol.bodies import Int, decode
 from protocol.feeds import EVIDENCE_BYTES, prove_equivocation
 
 
@@ -200,7 +202,7 @@ class _Parsed:
 class _Position(msgspec.Struct, forbid_unknown_fields=True):
     at: str
     id: str
-    pos: int
+    pos: Int
     scope: str
 
 
@@ -230,9 +232,10 @@ def _parse(data: bytes) -> _Parsed:
     for number, line in body:
         if line.startswith(b'{"circle_order":'):
             try:
-                p = _ORDER_LINE.decode(line).circle_order
-            except msgspec.DecodeError as exc:
-                bad.append(f"line {number}: import.bad_order: {exc}")
+                p = decode(_ORDER_LINE, line).circle_order
+            except RemoteProtocolError as exc:
+                code = "import.bad_order" if exc.code is ErrorCode.REQUEST_MALFORMED else exc.code
+                bad.append(f"line {number}: {code}: {exc.message}")
                 continue
             parsed.order.append((number, p.scope, p.pos, p.id, p.at))
             kind = "circle_order"

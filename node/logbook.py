@@ -42,6 +42,7 @@ from protocol import (
     open_envelope,
     scope_owner,
 )
+from protocol.bodies import Int, decode
 
 
 class LogbookError(Exception):
@@ -186,17 +187,38 @@ class _History:
 class _Line(msgspec.Struct, forbid_unknown_fields=True):
     envelope: msgspec.Raw
     at: str | None = None
-    pos: int | None = None
+    pos: Int | None = None
+
+
+class _Position(msgspec.Struct, forbid_unknown_fields=True):
+    scope: str
+    pos: Int
+    id: str
+    at: str
+
+
+class _OrderLine(msgspec.Struct, forbid_unknown_fields=True):
+    circle_order: _Position
+
+
+_LINE = msgspec.json.Decoder(_Line)
+_ORDER_LINE = msgspec.json.Decoder(_OrderLine)
 
 
 class _Header(msgspec.Struct):
     circle: str
-    entries: int
+    entries: Int
     head: str | None
 
 
 def _bad(code: ErrorCode, message: str) -> LogbookError:
     return LogbookError(code, message)
+
+
+def _unreadable(exc: RemoteProtocolError, code: ErrorCode, where: str) -> LogbookError:
+    """A line that cannot be read as its place in the file takes: ``code``, but for a
+    number beyond the subset's range, which is json.int_range wherever it stands."""
+    return _bad(exc.code if exc.code is ErrorCode.INT_RANGE else code, f"{where}: {exc.message}")
 
 
 def _open_trailer(
@@ -249,9 +271,13 @@ async def verify_export(
         raise _bad(ErrorCode.LOGBOOK_EMPTY, "no lines")
     number, first = body[0]
     try:
-        head = msgspec.json.decode(first, type=dict[str, _Header])["logbook"]
+        # Read in the subset first: a number beyond it is json.int_range even in a member
+        # the header does not define.
+        head = msgspec.convert(loads(first), dict[str, _Header])["logbook"]
         home = scope_owner(head.circle)
-    except (msgspec.DecodeError, KeyError, RemoteProtocolError) as exc:
+    except RemoteProtocolError as exc:
+        raise _unreadable(exc, ErrorCode.LOGBOOK_BAD_HEADER, f"line {number}, the header") from None
+    except (msgspec.ValidationError, KeyError) as exc:
         raise _bad(
             ErrorCode.LOGBOOK_BAD_HEADER, f"line {number} is not a logbook header: {exc}"
         ) from None
@@ -290,17 +316,22 @@ def _read_line(history: _History, tally: Tally, number: int, line: bytes) -> Non
     if line.startswith(b'{"entry":'):
         tally.line("entry", line, number)
         try:
-            entry = orjson.loads(line)["entry"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
+            entry = loads(line)["entry"]
+        except RemoteProtocolError as exc:
+            raise _unreadable(exc, ErrorCode.LOGBOOK_BAD_LINE, f"line {number}") from None
+        except (KeyError, TypeError):
             raise _bad(ErrorCode.LOGBOOK_BAD_LINE, f"line {number}: a bad entry line") from None
         history.entries.append(entry)
         return
     try:
-        item = msgspec.json.decode(line, type=_Line)
+        item = decode(_LINE, line)
+    except RemoteProtocolError as exc:
+        raise _unreadable(exc, ErrorCode.LOGBOOK_BAD_LINE, f"line {number}") from None
+    try:
         env, env_id = open_envelope(loads(bytes(item.envelope)))
         if item.at is not None:
             governance.parse_at(item.at)
-    except (msgspec.DecodeError, ValueError) as exc:
+    except ValueError as exc:
         raise _bad(ErrorCode.LOGBOOK_BAD_LINE, f"line {number}: {exc}") from None
     except RemoteProtocolError as exc:
         raise _bad(exc.code, f"line {number}: {exc.message}") from None
@@ -318,16 +349,6 @@ def _read_line(history: _History, tally: Tally, number: int, line: bytes) -> Non
         )
     tally.position(history.circle, item.pos, env_id, item.at)
     history.ordered.append((item.pos, item.at, env, env_id))
-
-
-class _Position(msgspec.Struct, forbid_unknown_fields=True):
-    at: str
-    id: str
-    pos: int
-    scope: str
-
-
-_ORDER_LINE = msgspec.json.Decoder(dict[str, _Position])
 
 
 async def verify_node_export(
@@ -351,9 +372,11 @@ async def verify_node_export(
             if line.startswith(b'{"circle_order":'):
                 tally.line("circle_order", line, number)
                 try:
-                    p = _ORDER_LINE.decode(line)["circle_order"]
+                    p = decode(_ORDER_LINE, line).circle_order
                     governance.parse_at(p.at)
-                except (msgspec.DecodeError, KeyError, ValueError):
+                except RemoteProtocolError as exc:
+                    raise _unreadable(exc, ErrorCode.LOGBOOK_BAD_LINE, f"line {number}") from None
+                except ValueError:
                     raise _bad(
                         ErrorCode.LOGBOOK_BAD_LINE, f"line {number}: a bad circle_order line"
                     ) from None

@@ -164,7 +164,10 @@ GOVERNANCE_TICK = 300.0  # seconds between looks for reviews falling due
 
 def make_app(node: Node) -> web.Application:
     """The node's web application; starting it opens the store, cleanup closes it."""
-    app = web.Application()
+    # aiohttp would inflate a compressed request body as it arrives, in the event loop
+    # and before any view runs: a few megabytes of deflate make gigabytes. Bodies are
+    # taken as sent, and the views refuse compressed ones (PROTOCOL.md §12.2).
+    app = web.Application(handler_args={"auto_decompress": False})
     registry = CollectorRegistry(auto_describe=True)
     collector = NodeCollector()
     registry.register(collector)

@@ -21,6 +21,7 @@ from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 MAX_OBJECT_BYTES = 64 * 1024
 MAX_DEPTH = 32
 MAX_INT = 2**53 - 1
+_MAX_INT_DIGITS = len(str(MAX_INT))
 
 _SORT = orjson.OPT_SORT_KEYS
 
@@ -122,8 +123,14 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+def _quoted(number: str) -> str:
+    """A number as a message quotes it: a long one cut short, so that no message (echoed
+    to a peer, logged) grows with the input."""
+    return number if len(number) <= 24 else f"{number[:20]}… ({len(number)} characters)"
+
+
 def _float(text: str) -> NoReturn:
-    _reject(ErrorCode.FLOAT, f"number {text} is not an integer")
+    _reject(ErrorCode.FLOAT, f"number {_quoted(text)} is not an integer")
 
 
 def _constant(text: str) -> NoReturn:
@@ -131,9 +138,12 @@ def _constant(text: str) -> NoReturn:
 
 
 def _int(text: str) -> int:
-    n = int(text)
-    if not -MAX_INT <= n <= MAX_INT:
-        _reject(ErrorCode.INT_RANGE, f"integer {text} is beyond ±(2^53-1)")
+    # JSON has no leading zeros, so an integer of more digits than MAX_INT is beyond it;
+    # deciding on the length first spares converting it (Python refuses to convert more
+    # than 4300 digits at all, and takes quadratic time below that).
+    n = int(text) if len(text) - text.startswith("-") <= _MAX_INT_DIGITS else None
+    if n is None or not -MAX_INT <= n <= MAX_INT:
+        _reject(ErrorCode.INT_RANGE, f"integer {_quoted(text)} is beyond ±(2^53-1)")
     return n
 
 

@@ -87,6 +87,7 @@ class ErrorCode(StrEnum):
     AUTH_RATE_LIMITED = "auth.rate_limited"
     REQUEST_TOO_LARGE = "request.too_large"
     REQUEST_MALFORMED = "request.malformed"
+    REQUEST_ENCODING_UNSUPPORTED = "request.encoding_unsupported"
 
     # Linking.
     INVITE_INVALID = "link.invite_invalid"

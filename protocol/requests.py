@@ -21,6 +21,10 @@ The signing string is UTF-8 text, lines joined by LF with no trailing LF::
     <nonce>
     <Content-Digest value>
 
+Header values are taken as HTTP defines them, without leading or trailing spaces and
+tabs. The body travels uncompressed (no ``Content-Encoding``), and the signature covers
+its digest, so a receiver knows who sent a request before it reads the body.
+
 Responses to signed requests are signed too (``NST-Signature`` over
 ``nst-response-v1``, the request's nonce, the status code and the response's
 Content-Digest), so a client knows the answer came from the node it meant.
@@ -50,12 +54,15 @@ TIMESTAMP = "NST-Timestamp"
 NONCE = "NST-Nonce"
 DIGEST = "Content-Digest"
 SIGNATURE = "NST-Signature"
+ENCODING = "Content-Encoding"
+TRANSFER = "Transfer-Encoding"
 
 #: How far a request's timestamp may be from the receiver's clock, in seconds.
 MAX_SKEW = 120
 
 _NONCE_RE = re.compile(r"[A-Za-z0-9_-]{21}[AQgw]")
 _TS_RE = re.compile(r"[0-9]{1,12}")
+_OWS = " \t"
 
 
 def content_digest(body: bytes) -> str:
@@ -98,25 +105,42 @@ class SignedRequest:
     timestamp: int
 
 
-def verify_request(
+def check_encoding(headers: Mapping[str, str]) -> None:
+    """Refuse a request whose body is sent compressed (a content coding, or a transfer
+    coding besides chunked): the digest covers the body as sent, and inflating it before
+    the sender is known would let anyone spend the receiver's time and memory (a few
+    megabytes of deflate make gigabytes)."""
+    content = headers.get(ENCODING, "").strip(_OWS).lower()
+    transfer = headers.get(TRANSFER, "").lower().replace(" ", "").replace("\t", "")
+    if content not in ("", "identity") or transfer not in ("", "chunked"):
+        coding = content if content not in ("", "identity") else transfer
+        raise RemoteProtocolError(
+            ErrorCode.REQUEST_ENCODING_UNSUPPORTED,
+            f"coding {coding[:40]!r}: send the body uncompressed",
+        )
+
+
+def verify_headers(
     headers: Mapping[str, str],
     method: str,
     path: str,
-    body: bytes,
     *,
     self_id: str,
     now: int,
     not_before: int = 0,
 ) -> SignedRequest:
-    """Check a request's authentication headers (not yet whether the sender is linked,
-    nor the replay cache: the caller does both with its own state).
+    """Check a request's authentication headers without its body (not yet whether the
+    sender is linked, nor the replay cache: the caller does both with its own state).
 
-    ``not_before`` refuses requests signed before it (the receiver's start time), so a
-    request captured before a restart cannot be replayed after it.
+    The signature covers the ``Content-Digest`` header as given, so a receiver knows who
+    sent the request before it reads the body (``check_digest`` then holds the body to
+    it). ``not_before`` refuses requests signed before it (the receiver's start time), so
+    a request captured before a restart cannot be replayed after it.
     """
     values = {}
     for name in (SENDER, DESTINATION, TIMESTAMP, NONCE, DIGEST, SIGNATURE):
-        value = headers.get(name)
+        # HTTP takes a field value without its leading and trailing spaces and tabs.
+        value = headers.get(name, "").strip(_OWS)
         if not value:
             raise RemoteProtocolError(ErrorCode.AUTH_MISSING, f"header {name} is missing")
         values[name] = value
@@ -133,8 +157,6 @@ def verify_request(
         raise RemoteProtocolError(
             ErrorCode.AUTH_STALE, f"timestamp {ts} is outside the window around {now}"
         )
-    if values[DIGEST] != content_digest(body):
-        raise RemoteProtocolError(ErrorCode.AUTH_DIGEST_MISMATCH, "body does not match digest")
     text = signing_string(method, path, self_id, sender, ts, values[NONCE], values[DIGEST])
     try:
         verify_key.verify(text, b64decode(values[SIGNATURE]))
@@ -143,6 +165,30 @@ def verify_request(
             ErrorCode.AUTH_BAD_SIGNATURE, f"request signature does not verify for {sender}"
         ) from None
     return SignedRequest(sender, values[NONCE], ts)
+
+
+def check_digest(headers: Mapping[str, str], body: bytes) -> None:
+    """Hold the body received to the ``Content-Digest`` the sender signed."""
+    if headers.get(DIGEST, "").strip(_OWS) != content_digest(body):
+        raise RemoteProtocolError(ErrorCode.AUTH_DIGEST_MISMATCH, "body does not match digest")
+
+
+def verify_request(
+    headers: Mapping[str, str],
+    method: str,
+    path: str,
+    body: bytes,
+    *,
+    self_id: str,
+    now: int,
+    not_before: int = 0,
+) -> SignedRequest:
+    """Check a whole request: its encoding, its headers (``verify_headers``), then its
+    body against the signed digest; the order of PROTOCOL.md §12.2."""
+    check_encoding(headers)
+    signed = verify_headers(headers, method, path, self_id=self_id, now=now, not_before=not_before)
+    check_digest(headers, body)
+    return signed
 
 
 def response_string(nonce: str, status: int, digest: str) -> bytes:

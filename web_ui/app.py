@@ -22,7 +22,7 @@ from urllib.parse import quote
 import aiohttp_jinja2
 import jinja2
 import structlog
-from aiohttp import web
+from aiohttp import hdrs, web
 from multidict import MultiDictProxy
 
 from node import visibility
@@ -102,6 +102,13 @@ def page(role: Role, *, again: Handler | None = None) -> Callable[[Handler], Han
             if session is not None and request.method == "GET":
                 request[UNREAD] = await node.notifications.unread(session.member.handle)
             if request.method == "POST":
+                if request.headers.get(hdrs.CONTENT_ENCODING, "").lower() not in ("", "identity"):
+                    # The node never inflates a body (node.server): browsers send none.
+                    raise page_error(
+                        415,
+                        "request.encoding_unsupported",
+                        "The form arrived compressed; send it again uncompressed.",
+                    )
                 form = await request.post()
                 request[FORM] = form
                 expected = session.csrf if session else request.cookies.get(csrf_name(node), "")

@@ -15,6 +15,7 @@ _CLASSES: dict[int, type[web.HTTPException]] = {
     404: web.HTTPNotFound,
     405: web.HTTPMethodNotAllowed,
     413: web.HTTPRequestEntityTooLarge,
+    415: web.HTTPUnsupportedMediaType,
     500: web.HTTPInternalServerError,
 }
 # What aiohttp's own refusals (an unknown address, a wrong method, a body too large) mean.

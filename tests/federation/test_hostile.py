@@ -5,6 +5,8 @@ with the right code and stores nothing of it (compared on its export and feed ta
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gzip
 import io
 import os
 import sqlite3
@@ -15,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import msgspec
+import orjson
 import pytest
 from harness import Cluster, ClusterNode, HostilePeer
 from nacl.signing import SigningKey
@@ -23,8 +27,9 @@ from nacl.signing import SigningKey
 from federation.client import PeerError, scope_path
 from federation.service import MAX_BATCH, MAX_REQUEST_BYTES
 from node.cli_data import write_export
-from protocol import Envelope, ErrorCode, sha256_id
-from protocol.requests import SIGNATURE
+from protocol import Envelope, ErrorCode, b64encode, sha256_id
+from protocol.canonical import encode
+from protocol.requests import NONCE, SIGNATURE, sign_request, verify_response
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -512,3 +517,300 @@ async def test_hostile_answers_to_pulls_are_refused_without_harm(
                 assert len(errors) == 1
                 assert code in errors[0]
             assert await held(a) == before
+
+
+# --- numbers of any length ---------------------------------------------------------------------
+
+LONG = ["9" * 17, "9" * 4300, "9" * 4301, "9" * 60_000, "-" + "9" * 4300, "-" + "9" * 4301]
+
+
+def with_raw_body(h: HostilePeer, scope: str, seq: int, raw_body: bytes) -> bytes:
+    """An envelope whose body is ``raw_body`` as given, its body_hash over those bytes and
+    its signature valid: only the canonical subset's check can refuse it."""
+    env, _ = h.envelope(scope, seq, None, body={"text": "PLACE"})
+    header = {k: v for k, v in env.to_json().items() if k not in ("body", "sig")}
+    header["body_hash"] = sha256_id(raw_body)
+    header["sig"] = b64encode(h.key.sign(encode(header)).signature)
+    return encode({**header, "body": {"text": "PLACE"}}).replace(b'{"text":"PLACE"}', raw_body)
+
+
+async def test_integers_of_any_length_in_envelopes_are_int_range(world: World) -> None:
+    h, a = world.hostile, world.a
+    raw = h.envelope(world.gen, 1, None)[0].to_bytes()
+    elements = []
+    for number in LONG:
+        n = number.encode()
+        elements += [
+            with_raw_body(h, world.gen, 1, b'{"text":' + n + b"}"),
+            with_raw_body(h, world.gen, 1, b'{"text":"x","thread":[' + n + b"]}"),
+            raw.replace(b'"seq":1,', b'"seq":' + n + b","),
+            raw.replace(b'"seq":1,', b' "seq" : ' + n + b" ,"),  # not canonical
+        ]
+    before = await held(a)
+    answer = await h.inbox(a, elements)
+    assert rejected(answer) == [("rejected", ErrorCode.INT_RANGE)] * len(elements)
+    assert all(len(r["message"]) < 100 for r in answer.results)
+    assert await held(a) == before
+
+
+@pytest.mark.parametrize("number", [*LONG, "9" * 100_000, "-" + "9" * 100_000])
+async def test_integers_of_any_length_in_the_request_are_int_range(
+    world: World, number: str
+) -> None:
+    h, a = world.hostile, world.a
+    env, _ = h.envelope(world.gen, 1, None)
+    body = b'{"envelopes":[%s],"order":[{"pos":%s,"at":"2026-11-22T10:00:00Z"}]}' % (
+        env.to_bytes(),
+        number.encode(),
+    )
+    before = await held(a)
+    answer = await h.send(a, "POST", INBOX, body)
+    assert (answer.status, answer.code) == (400, ErrorCode.INT_RANGE)
+    assert len(answer.body["error"]["message"]) < 200
+    assert await held(a) == before
+
+
+async def test_integers_of_any_length_in_answers_to_pulls(
+    cluster: Any, hostile: HostilePeer
+) -> None:
+    """Heads, feed pages and order pages from a peer that answers with numbers no
+    integer type holds: json.int_range for the answer, or for the one envelope that
+    holds it; nothing stored."""
+    answers: dict[str, bytes] = {}
+
+    async def answer(request: Any) -> tuple[int, bytes]:
+        return 200, answers[request.path.rsplit("/", 1)[-1]]
+
+    await hostile.serve(answer)
+    async with cluster(1) as c:
+        a = c.nodes[0]
+        await hostile.link(a)
+        gen = await a.node.create_circle("General", "Coordinate", federated=True)
+        await a.node.set_membership(gen.id, hostile.node_id)
+        first, first_id = hostile.envelope(gen.id, 1, None)
+        await a.fed.ingest(hostile.node_id, [first.to_bytes()])
+        second = hostile.envelope(gen.id, 2, first_id)[0].to_bytes()
+        client, peer, url = a.fed.client, hostile.node_id, hostile.url
+        before = await held(a)
+        for number in LONG:
+            n = number.encode()
+            answers["heads"] = b'{"scope":"x","heads":{"%s":%s}}' % (peer.encode(), n)
+            answers["order"] = b'{"order":[{"pos":%s,"id":"%s","at":"2026-11-22T10:00:00Z"}]}' % (
+                n,
+                sha256_id(b"x").encode(),
+            )
+            answers["feed"] = b'{"envelopes":[%s]}' % second.replace(b'"seq":2,', b'"seq":%s,' % n)
+            answers["other"] = b'{"protocol":[%s]}' % n  # any other answer, read by call()
+            for call in (
+                client.heads(peer, url, gen.id),
+                client.order(peer, url, gen.id),
+                client.call("GET", url, peer, "/fed/v1/other"),
+            ):
+                with pytest.raises(PeerError) as err:
+                    await call
+                assert err.value.code == ErrorCode.INT_RANGE
+                assert len(str(err.value)) < 300
+            raws = await client.feed_raw(peer, url, gen.id, peer, 1)
+            results = await a.fed.ingest(peer, raws)
+            assert [(r.status, r.code) for r in results] == [("rejected", ErrorCode.INT_RANGE)]
+            # The sync worker says so, and carries on.
+            a.fed.last_errors.clear()
+            assert await a.fed.sync_once() == 0
+            assert {e["error"].split(": ")[0] for e in a.fed.last_errors} == {
+                f"200 {ErrorCode.INT_RANGE}"
+            }
+            assert await held(a) == before
+
+
+# --- what fails a whole request, and what fails one envelope (§12.4) ---------------------------
+
+
+async def test_subset_faults_fail_their_envelope_and_grammar_faults_the_request(
+    world: World,
+) -> None:
+    """The body is JSON text (RFC 8259) or the whole request is request.malformed; the
+    rules of the canonical subset beyond the grammar are each envelope's own."""
+    h, a = world.hostile, world.a
+    raw = h.envelope(world.gen, 1, None, body={"text": "hi"})[0].to_bytes()
+    text = b'"text":"hi"'
+    assert text in raw
+
+    def inner(new: bytes) -> bytes:
+        return raw.replace(text, new)
+
+    def nested(depth: int) -> bytes:  # the envelope and its body count 2
+        return raw.replace(
+            b'"body":{', b'"body":{"x":' + b"[" * (depth - 2) + b"]" * (depth - 2) + b","
+        )
+
+    per_envelope = [
+        (inner(b'"text":"\\ud800"'), ErrorCode.LONE_SURROGATE),
+        (inner(b'"text":"\\udc00\\ud83d"'), ErrorCode.LONE_SURROGATE),
+        (inner(b'"text":"\\ud83d\\ude00"'), ErrorCode.BODY_HASH_MISMATCH),  # a pair is text
+        (nested(33), ErrorCode.TOO_DEEP),
+        (nested(100), ErrorCode.TOO_DEEP),
+        (nested(126), ErrorCode.TOO_DEEP),  # the body 128 deep: still the element's
+        (inner(b'"text":"hi","text":"ho"'), ErrorCode.DUPLICATE_KEY),
+        (inner(b'"text":"hi","\\u00e9":1'), ErrorCode.NON_ASCII_KEY),
+        (inner(b'"text":1.0'), ErrorCode.FLOAT),
+        (b"{" + b" " * 65536 + raw[1:], ErrorCode.TOO_LARGE),
+    ]
+    whole = [
+        inner(b'"text":NaN'),
+        inner(b'"text":-Infinity'),
+        inner(b'"text":"\xff"'),
+        inner(b'"text":"\xed\xa0\x80"'),  # a surrogate encoded in UTF-8
+        inner(b'"text":"a\nb"'),
+        inner(b'"text":"hi",'),
+        inner(b'"text":"\\x41"'),
+    ]
+    before = await held(a)
+    for bad in whole:
+        for body in (
+            b'{"envelopes":[' + bad + b"]}",
+            b'{"envelopes":[' + per_envelope[0][0] + b"," + bad + b"]}",
+        ):
+            answer = await h.send(a, "POST", INBOX, body)
+            assert (answer.status, answer.code) == (400, ErrorCode.REQUEST_MALFORMED), bad
+    answer = await h.inbox(a, [bad for bad, _ in per_envelope])
+    assert rejected(answer) == [("rejected", code) for _, code in per_envelope]
+    assert await held(a) == before
+
+    # With a good envelope among them, and positions given: each judged alone.
+    lone = per_envelope[0][0]
+    body = b'{"envelopes":[%s,%s,%s],"order":[null,null,null]}' % (lone, raw, lone)
+    answer = await h.send(a, "POST", INBOX, body)
+    assert rejected(answer) == [
+        ("rejected", ErrorCode.LONE_SURROGATE),
+        ("accepted", None),
+        ("rejected", ErrorCode.LONE_SURROGATE),
+    ]
+    assert (await a.store.heads(world.gen))[h.node_id] == 1
+
+
+async def test_a_feed_page_is_judged_as_an_inbox_body(cluster: Any, hostile: HostilePeer) -> None:
+    answers: dict[str, bytes] = {}
+
+    async def answer(request: Any) -> tuple[int, bytes]:
+        return 200, answers[request.path.rsplit("/", 1)[-1]]
+
+    await hostile.serve(answer)
+    async with cluster(1) as c:
+        a = c.nodes[0]
+        await hostile.link(a)
+        gen = await a.node.create_circle("General", "Coordinate", federated=True)
+        await a.node.set_membership(gen.id, hostile.node_id)
+        first = hostile.envelope(gen.id, 1, None, body={"text": "hi"})[0].to_bytes()
+        lone = first.replace(b'"text":"hi"', b'"text":"\\ud800"')
+        client, peer, url = a.fed.client, hostile.node_id, hostile.url
+        answers["feed"] = b'{"envelopes":[%s,%s]}' % (lone, first)
+        raws = await client.feed_raw(peer, url, gen.id, peer)
+        assert raws == [lone, first]
+        results = await a.fed.ingest(peer, raws)
+        assert [(r.status, r.code) for r in results] == [
+            ("rejected", ErrorCode.LONE_SURROGATE),
+            ("accepted", None),
+        ]
+        answers["feed"] = b'{"envelopes":[%s]}' % first.replace(b'"text":"hi"', b'"text":"\xff"')
+        with pytest.raises(PeerError) as err:
+            await client.feed_raw(peer, url, gen.id, peer)
+        assert err.value.code == ErrorCode.REQUEST_MALFORMED
+
+
+# --- what is read before the sender is known (§12.2) -------------------------------------------
+
+
+async def test_a_compressed_body_is_refused_whatever_its_digest_covers(world: World) -> None:
+    """The digest covers the body as sent; a node never inflates one (it would do so
+    before knowing who sent it). Refused with its code, signed, nothing stored."""
+    h, a = world.hostile, world.a
+    env, env_id = h.envelope(world.gen, 1, None)
+    plain = b'{"envelopes":[' + env.to_bytes() + b"]}"
+    packed = gzip.compress(plain)
+    before = await held(a)
+    for signed_over in (plain, packed):
+        headers = {
+            **h.signed(a, "POST", INBOX, signed_over),
+            "Content-Encoding": "gzip",
+            "Content-Type": "application/json",
+        }
+        resp = await h.transport.request("POST", a.url + INBOX, headers, packed)
+        assert resp.status == 415
+        assert orjson.loads(resp.body)["error"]["code"] == ErrorCode.REQUEST_ENCODING_UNSUPPORTED
+        verify_response(resp.headers, headers[NONCE], 415, resp.body, a.node_id)
+    assert await held(a) == before
+    assert await a.store.get_envelope(env_id) is None
+    # Sent as it is, the same envelope is taken.
+    assert rejected(await h.inbox(a, [env.to_bytes()])) == [("accepted", None)]
+
+
+async def test_header_values_are_taken_without_surrounding_whitespace(world: World) -> None:
+    h, a = world.hostile, world.a
+    env, _ = h.envelope(world.gen, 1, None)
+    body = b'{"envelopes":[' + env.to_bytes() + b"]}"
+    padded = {name: f" \t{value}\t " for name, value in h.signed(a, "POST", INBOX, body).items()}
+    assert rejected(await h.send(a, "POST", INBOX, body, headers=padded)) == [("accepted", None)]
+
+
+async def test_the_request_target_is_signed_as_sent(world: World) -> None:
+    """A query percent-encoded otherwise than signed is another request target: refused,
+    though it decodes to the same parameters."""
+    h, a = world.hostile, world.a
+    path = f"{scope_path(world.gen)}/feed?author={a.node_id.replace(':', '%3A')}&after=0"
+    same_query = path.replace("%3A", ":")
+    assert (await h.send(a, "GET", path)).status == 200
+    for sent in (same_query, path.replace("%3A", "%3a"), path.replace("after=0", "after=%30")):
+        answer = await h.send(a, "GET", sent, headers=h.signed(a, "GET", path))
+        assert (answer.status, answer.code) == (401, ErrorCode.AUTH_BAD_SIGNATURE), sent
+        assert (await h.send(a, "GET", sent)).status == 200  # signed as sent, it is taken
+
+
+async def test_a_request_is_refused_before_its_body_is_read(world: World) -> None:
+    """Unsigned, or signed by a node that is not linked: answered while the body is
+    still on its way (a slow or huge body costs the receiver nothing)."""
+    a = world.a
+    stranger = SigningKey(b"\x79" * 32)
+    cases = [
+        ({}, 401, ErrorCode.AUTH_MISSING),
+        (sign_request(stranger, "POST", INBOX, a.node_id, b"{}", int(time.time())), 403, None),
+    ]
+
+    async def slow_body(release: asyncio.Event) -> AsyncIterator[bytes]:
+        yield b'{"envelopes":['
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(release.wait(), 20)
+        yield b"]}"
+
+    async with aiohttp.ClientSession() as http:
+        for headers, status, code in cases:
+            release = asyncio.Event()
+            began = time.perf_counter()
+            body = slow_body(release)
+            async with http.post(a.url + INBOX, data=body, headers=headers) as resp:
+                assert resp.status == status
+                if code is not None:
+                    assert (await resp.json())["error"]["code"] == code
+                assert time.perf_counter() - began < 5.0
+                release.set()
+
+
+async def test_query_integers_are_decimal_and_in_range(world: World) -> None:
+    h, a = world.hostile, world.a
+    feed = f"{scope_path(world.gen)}/feed?author={a.node_id}&"
+    order = f"{scope_path(world.gen)}/order?"
+    before = await held(a)
+    for base in (feed, order):
+        for query, code in (
+            ("after=99999999999999999999", ErrorCode.INT_RANGE),
+            ("after=-99999999999999999999", ErrorCode.INT_RANGE),
+            ("limit=" + "9" * 5000, ErrorCode.INT_RANGE),
+            ("after=%D9%A5", ErrorCode.REQUEST_MALFORMED),  # an Arabic-Indic five
+            ("after=1_0", ErrorCode.REQUEST_MALFORMED),
+            ("after=+5", ErrorCode.REQUEST_MALFORMED),
+            ("limit=", ErrorCode.REQUEST_MALFORMED),
+        ):
+            answer = await h.send(a, "GET", base + query)
+            assert (answer.status, answer.code) == (400, code), (base, query)
+        answer = await h.send(a, "GET", base + "after=0000000000000000000001&limit=-1")
+        assert answer.status == 200
+    assert await held(a) == before

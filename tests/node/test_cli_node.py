@@ -530,7 +530,7 @@ def test_import_into_a_fresh_node_reproduces_it(populated: dict[str, Any], fresh
 
 def unsigned(export: str) -> list[str]:
     """An export's lines without its trailer (which names who exported it, and when)."""
-    *lines, last = export.splitlines()
+    *lines, last = export.split("\n")[:-1]  # LF alone ends a line (strings may hold U+2028)
     assert last.startswith('{"trailer":')
     return lines
 
@@ -574,3 +574,84 @@ def test_import_accepts_a_retracted_body(fresh: Path) -> None:
     assert nst("import", dump, data_dir=fresh).stdout.strip() == "imported 1 envelopes"
     assert envelope_ids(fresh / "nst.sqlite3") == [envelope_id(env)]
     assert unsigned(nst("export", data_dir=fresh).stdout) == [header]
+
+
+LONG = "9" * 5000
+
+
+def _lines_of(text: str) -> list[str]:
+    """An export's lines: split on LF only, as a reader must (strings may hold U+2028)."""
+    return text.split("\n")[:-1]
+
+
+def test_import_refuses_integers_of_any_length_as_int_range(
+    populated: dict[str, Any], fresh: Path
+) -> None:
+    lines = _lines_of(nst("export", data_dir=populated["dir"]).stdout)
+    envelope = next(i for i, ln in enumerate(lines) if '"seq":1,' in ln)
+    position = next(i for i, ln in enumerate(lines) if ln.startswith('{"circle_order":'))
+    assert '"pos":1,' in lines[position]
+    lines[envelope] = lines[envelope].replace('"seq":1,', f'"seq":{LONG},')
+    lines[position] = lines[position].replace('"pos":1,', f'"pos":-{LONG},')
+    dump = fresh.parent / "long.jsonl"
+    dump.write_text("\n".join(lines) + "\n")
+    proc = nst("import", dump, data_dir=fresh, ok=False)
+    bad = re.findall(r"^error: import\.bad_line: line (\d+): ([a-z_.]+): (.*)$", proc.stderr, re.M)
+    assert [(n, code) for n, code, _ in bad] == [
+        (str(envelope + 1), "json.int_range"),
+        (str(position + 1), "json.int_range"),
+    ]
+    assert all(len(message) < 200 for _, _, message in bad)
+    assert "Traceback" not in proc.stderr
+    assert rows(fresh, "SELECT count(*) FROM envelopes") == [(0,)]
+
+
+def test_logbook_verify_refuses_integers_of_any_length_as_int_range(
+    populated: dict[str, Any], tmp_path: Path
+) -> None:
+    data_dir, general = populated["dir"], populated["general"]
+    book = _lines_of(nst("logbook", "export", general, data_dir=data_dir).stdout)
+    whole = _lines_of(nst("export", data_dir=data_dir).stdout)
+    entry = next(i for i, ln in enumerate(book) if ln.startswith('{"entry":'))
+    order = next(i for i, ln in enumerate(whole) if ln.startswith('{"circle_order":'))
+    changes = [
+        (book, 0, '"entries":', f'"long":{LONG},"entries":'),
+        (book, 1, '"pos":1', f'"pos":{LONG}'),
+        (book, 1, '"seq":1,', f'"seq":-{LONG},'),
+        (book, entry, '"n":1,', f'"n":{LONG},'),
+        (whole, order, '"pos":1,', f'"pos":{LONG},'),
+    ]
+    for i, (lines, at, old, new) in enumerate(changes):
+        assert old in lines[at], (old, lines[at])
+        changed = [*lines[:at], lines[at].replace(old, new, 1), *lines[at + 1 :]]
+        path = tmp_path / f"long{i}.jsonl"
+        path.write_text("\n".join(changed) + "\n")
+        proc = nst("logbook", "verify", general, "--from", path, data_dir=data_dir, ok=False)
+        assert len(fails(proc, "json.int_range")) < 200, proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def test_exports_split_on_line_feeds_only(fresh: Path, tmp_path: Path) -> None:
+    """Strings in an export hold U+2028, U+2029 and NEL as raw characters (canonical
+    JSON escapes only what is below U+0020): a reader splits lines on LF alone."""
+    name, aim = "Gen\u2028eral", "One\u2029two\x85three\x1cfour"
+    circle = nst("admin", "circle", "create", name, "--aim", aim, data_dir=fresh).stdout.strip()
+    exported = nst("export", data_dir=fresh).stdout
+    assert "\u2028" in exported
+    assert "\u2029" in exported
+    assert "\x85" in exported
+    assert len(exported.splitlines()) > len(_lines_of(exported))  # str.splitlines would cut
+    dump = tmp_path / "whole.jsonl"
+    dump.write_text(exported)
+    book = tmp_path / "book.jsonl"
+    book.write_text(nst("logbook", "export", circle, data_dir=fresh).stdout)
+    assert "\u2028" in book.read_text()
+    for source in (dump, book):
+        out = nst("logbook", "verify", "--from", source, env=clean_env(tmp_path)).stdout
+        assert out.startswith(f"verified: {circle}: 1 envelopes, 1 logbook entries")
+    target = tmp_path / "target"
+    nst("init", "--name", "Copy", data_dir=target)
+    assert nst("import", dump, data_dir=target).stdout.strip() == "imported 1 envelopes"
+    assert unsigned(nst("export", data_dir=target).stdout) == unsigned(exported)
+    listed = nst("admin", "circle", "list", "--json", data_dir=target).stdout
+    assert json.loads(listed)[0]["name"] == name

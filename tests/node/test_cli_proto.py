@@ -256,3 +256,19 @@ def test_verify_equivocation_refuses_what_proves_nothing(key_file: Path) -> None
     ]
     for evidence, code in cases:
         fails("verify", "--equivocation", stdin=evidence, code=code + ": ")
+
+
+@pytest.mark.parametrize("number", ["9" * 5000, "-" + "9" * 4301])
+def test_a_long_integer_is_int_range_for_every_command(
+    key_file: Path, draft_file: Path, envelope_file: Path, number: str
+) -> None:
+    envelope = envelope_file.read_bytes()
+    assert b'"seq":1,' in envelope
+    long_seq = envelope.replace(b'"seq":1,', f'"seq":{number},'.encode())
+    draft = json.loads(draft_file.read_text())
+    long_draft = json.dumps(draft).replace('"seq": 1', f'"seq": {number}').encode()
+    assert long_draft != json.dumps(draft).encode()
+    fails("canon", stdin=f"[{number}]".encode(), code="json.int_range: ")
+    fails("sign", "--key", key_file, stdin=long_draft, code="json.int_range: ")
+    fails("verify", stdin=long_seq, code="json.int_range: ")
+    fails("id", stdin=long_seq, code="json.int_range: ")

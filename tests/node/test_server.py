@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import io
 import json
 import logging
@@ -17,9 +19,11 @@ import tarfile
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 import structlog
 from aiohttp import web
@@ -405,3 +409,71 @@ def test_nst_run_says_when_the_port_is_taken(initialized: Path) -> None:
         )
     assert proc.returncode == 1
     assert f"error: run.listen: cannot listen on 127.0.0.1:{port}" in proc.stderr
+
+
+# --- what a request costs before anyone knows who sent it ---------------------------------
+
+
+def deflate_bomb(expanded: int) -> bytes:
+    """``expanded`` zero bytes in HTTP's deflate (zlib format), about a thousandth the
+    size: a megabyte compressed once and its identical successors repeated."""
+    block = bytes(1 << 20)
+    z = zlib.compressobj(9)
+    first = z.compress(block) + z.flush(zlib.Z_FULL_FLUSH)
+    again = z.compress(block) + z.flush(zlib.Z_FULL_FLUSH)
+    return first + again * (expanded // len(block) - 1) + z.flush()
+
+
+async def test_compressed_bodies_are_refused_unread_while_others_are_served(
+    running: Running,
+) -> None:
+    """A node never inflates a request body: a deflate bomb (2 MB making 2 GiB) to the
+    federation API or to a form is refused at once, and /livez keeps answering without
+    waiting meanwhile (measured by a concurrent poll, with a generous bound)."""
+    bomb = deflate_bomb(2 << 30)
+    assert len(bomb) < 3 << 20
+    small = gzip.compress(b'{"envelopes":[]}')
+    sent = [
+        ("/fed/v1/inbox", bomb, "deflate"),
+        ("/fed/v1/inbox", bomb, "deflate"),
+        ("/fed/v1/link", bomb, "deflate"),
+        ("/login", bomb, "deflate"),
+        ("/fed/v1/inbox", small, "gzip"),
+        ("/login", small, "GZIP"),
+    ]
+    waits: list[float] = []
+    stop = asyncio.Event()
+    async with aiohttp.ClientSession() as poller, aiohttp.ClientSession() as sender:
+
+        async def poll() -> None:
+            while not stop.is_set():
+                began = time.perf_counter()
+                async with poller.get(running.url + "/livez") as resp:
+                    assert resp.status == 200
+                    await resp.read()
+                waits.append(time.perf_counter() - began)
+                await asyncio.sleep(0.01)
+
+        async def send(path: str, body: bytes, encoding: str) -> tuple[int, bytes, float]:
+            began = time.perf_counter()
+            headers = {"Content-Encoding": encoding, "Content-Type": "application/json"}
+            if path == "/login":
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            async with sender.post(running.url + path, data=body, headers=headers) as resp:
+                return resp.status, await resp.read(), time.perf_counter() - began
+
+        polling = asyncio.create_task(poll())
+        await asyncio.sleep(0.2)
+        answers = await asyncio.gather(*(send(*s) for s in sent))
+        await asyncio.sleep(0.2)
+        stop.set()
+        await polling
+    assert len(waits) > 10
+    assert max(waits) < 0.5, sorted(waits)[-5:]
+    for (path, _, _), (status, body, seconds) in zip(sent, answers, strict=True):
+        assert status == 415, (path, status, body[:200])
+        assert seconds < 5.0
+        if path.startswith("/fed/"):
+            assert json.loads(body)["error"]["code"] == "request.encoding_unsupported"
+        else:
+            assert b"request.encoding_unsupported" in body

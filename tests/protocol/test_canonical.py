@@ -384,3 +384,28 @@ def test_fast_and_strict_paths_agree(data: bytes) -> None:
         assert same(fast[1], strict[1])
     else:
         assert fast[1] == strict[1]
+
+
+# --- integers of any length ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("digits", [17, 4300, 4301, 60_000])
+@pytest.mark.parametrize("minus", ["", "-"])
+@pytest.mark.parametrize("where", ["[{}]", '{{"a":[1,{},2]}}', "{}"])
+def test_an_integer_of_any_length_is_int_range(digits: int, minus: str, where: str) -> None:
+    """Python refuses to convert a decimal string of more than 4300 digits to an int: the
+    subset's rule decides first, and its message does not grow with the number."""
+    number = minus + "9" * digits
+    doc = where.format(number).encode()
+    with pytest.raises(RemoteProtocolError) as info:
+        loads(doc)
+    assert info.value.code == ErrorCode.INT_RANGE
+    assert len(info.value.message) < 100
+    assert code_of(doc, max_bytes=len(doc) - 1) == ErrorCode.TOO_LARGE
+
+
+def test_a_long_number_with_a_fraction_is_a_float_with_a_short_message() -> None:
+    with pytest.raises(RemoteProtocolError) as info:
+        loads(b"[" + b"1" * 5000 + b".5]")
+    assert info.value.code == ErrorCode.FLOAT
+    assert len(info.value.message) < 100

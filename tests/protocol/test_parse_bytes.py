@@ -21,6 +21,7 @@ from protocol import (
     Draft,
     RemoteProtocolError,
     b64decode,
+    b64encode,
     circle_id,
     decode_envelope,
     envelope,
@@ -208,3 +209,25 @@ def test_a_body_nested_too_deep_is_refused_not_a_crash() -> None:
     data = encode(BASES[0])
     deep = data.replace(b'"body":{', b'"body":{"x":' + b"[" * 5000 + b"]" * 5000 + b",", 1)
     assert same(deep) == ("refused", "json.too_deep")
+
+
+def _signed_over_raw_body(raw_body: bytes) -> bytes:
+    """Canonical envelope bytes around ``raw_body``, with its body_hash and a valid
+    signature over the header: only the subset's check can refuse it."""
+    header = {k: v for k, v in BASES[2].items() if k not in ("body", "sig", "body_hash")}
+    header["body_hash"] = sha256_id(raw_body)
+    header["sig"] = b64encode(KEY.sign(encode(header)).signature)
+    placeholder = {**header, "body": {"text": "PLACE"}}
+    return encode(placeholder).replace(b'{"text":"PLACE"}', raw_body)
+
+
+@pytest.mark.parametrize("digits", [17, 4300, 4301, 60_000])
+@pytest.mark.parametrize("minus", ["", "-"])
+def test_an_integer_of_any_length_is_int_range_on_both_paths(digits: int, minus: str) -> None:
+    number = (minus + "9" * digits).encode()
+    in_body = _signed_over_raw_body(b'{"text":' + number + b"}")
+    in_list = _signed_over_raw_body(b'{"text":"x","thread":[' + number + b"]}")
+    in_header = encode(BASES[0]).replace(b'"seq":5,', b'"seq":' + number + b",")
+    assert b'"seq":5,' in encode(BASES[0])
+    for data in (in_body, in_list, in_header):
+        assert same(data) == ("refused", "json.int_range")

@@ -926,9 +926,11 @@ def signed_response(w: World, name: str, note: str, request: Json, status: int, 
     }
 
 
-def refused(base: Json, name: str, rule: str, error: E, **changes: Any) -> Json:
+def refused(
+    base: Json, name: str, rule: str, error: E, added: Json | None = None, **changes: Any
+) -> Json:
     """``base`` as some receiver gets it, broken in one way; ``now`` and ``receiver`` say
-    when and where it arrives."""
+    when and where it arrives. ``added`` are headers sent besides the base's."""
     vector = {
         "name": name,
         "rule": rule,
@@ -949,7 +951,92 @@ def refused(base: Json, name: str, rule: str, error: E, **changes: Any) -> Json:
                 vector["headers"][key] = value
         else:
             vector[key] = value
+    vector["headers"].update(added or {})
     return vector
+
+
+def padded(request: Json, name: str, note: str) -> Json:
+    """``request`` with spaces and tabs around every header value, as HTTP allows."""
+    headers = {k: f" \t{v} " for k, v in request["headers"].items()}
+    return {**request, "name": name, "description": note, "headers": headers}
+
+
+def with_body(vector: Json, body: bytes) -> Json:
+    try:
+        vector["body"] = body.decode("utf-8")
+    except UnicodeDecodeError:
+        vector["body_b64"] = base64.b64encode(body).decode("ascii")
+    return vector
+
+
+def build_bodies(element: bytes) -> list[Json]:
+    """Inbox bodies (§12.4) around one valid envelope's bytes and single-rule breaks of
+    it: the whole request's error, or each element's code at §6 steps 1–4 (null: it
+    passes them)."""
+    stance = b'"stance":"consent"'
+
+    def inner(new: bytes) -> bytes:
+        return swap(element, stance, new)
+
+    def nested(depth: int) -> bytes:  # the envelope and its body count 2
+        return inner(b'"x":' + b"[" * (depth - 2) + b"]" * (depth - 2) + b"," + stance)
+
+    def inbox(*elements: bytes, rest: bytes = b"") -> bytes:
+        return b'{"envelopes":[' + b",".join(elements) + b"]" + rest + b"}"
+
+    long_seq = element.replace(b'"seq":3,', b'"seq":' + b"9" * 5000 + b",", 1)
+    mark = b'{"pos":7,"at":"2026-11-22T10:00:00Z"}'
+    long_mark = mark.replace(b"7", b"9" * 5000)
+    cases: list[tuple[str, str, bytes, E | list[E | None]]] = [
+        ("valid", "One valid envelope.", inbox(element), [None]),
+        ("valid_spaced", "Whitespace around and between the elements is not theirs.",
+         b' { "envelopes" : [ ' + element + b" ,\n\t" + element + b" ] } ", [None, None]),
+        ("lone_surrogate", "An unpaired surrogate escape is JSON text: its element's fault.",
+         inbox(inner(b'"stance":"\\ud800"'), element), [E.LONE_SURROGATE, None]),
+        ("lone_surrogate_with_order", "The same, with positions given.",
+         inbox(element, inner(b'"stance":"\\udc00"'), rest=b',"order":[null,null]'),
+         [None, E.LONE_SURROGATE]),
+        ("too_deep_33", "An element nested 33 deep.", inbox(nested(33), element),
+         [E.TOO_DEEP, None]),
+        ("too_deep_126", "An element nested 126 deep: the body 128, which a receiver follows.",
+         inbox(nested(126)), [E.TOO_DEEP]),
+        ("int_range_long", "An element's seq of 5000 digits.", inbox(long_seq, element),
+         [E.INT_RANGE, None]),
+        ("float", "A float in an element.", inbox(element.replace(b'"seq":3,', b'"seq":3.0,')),
+         [E.FLOAT]),
+        ("duplicate_key", "A key twice in an element.",
+         inbox(inner(stance + b"," + stance)), [E.DUPLICATE_KEY]),
+        ("nan", "NaN is not JSON: the whole request.", inbox(inner(b'"stance":NaN'), element),
+         E.REQUEST_MALFORMED),
+        ("infinity", "Neither is -Infinity.", inbox(inner(b'"stance":-Infinity')),
+         E.REQUEST_MALFORMED),
+        ("invalid_utf8", "A 0xFF byte inside an element: the body is not UTF-8.",
+         inbox(element, inner(b'"stance":"\xff"')), E.REQUEST_MALFORMED),
+        ("raw_control_character", "A raw line feed in a string of an element.",
+         inbox(inner(b'"stance":"con\nsent"')), E.REQUEST_MALFORMED),
+        ("trailing_comma", "A trailing comma inside an element.", inbox(inner(stance + b",")),
+         E.REQUEST_MALFORMED),
+        ("order_pos_long", "A position of 5000 digits.",
+         inbox(element, rest=b',"order":[' + long_mark + b"]"),
+         E.INT_RANGE),
+        ("order_pos_zero", "A position below 1.",
+         inbox(element, rest=b',"order":[' + mark.replace(b"7", b"0") + b"]"),
+         E.REQUEST_MALFORMED),
+        ("order_length", "One position for two envelopes.",
+         inbox(element, element, rest=b',"order":[' + mark + b"]"), E.REQUEST_MALFORMED),
+        ("unknown_member", "A member the body does not define.",
+         inbox(element, rest=b',"extra":1'), E.REQUEST_MALFORMED),
+    ]  # fmt: skip
+    out = []
+    for name, rule, body, expect in cases:
+        vector: Json = {"name": name, "rule": rule}
+        with_body(vector, body)
+        if isinstance(expect, list):
+            vector["results"] = [None if c is None else c.value for c in expect]
+        else:
+            vector["error"] = expect.value
+        out.append(vector)
+    return out
 
 
 def build_requests() -> Json:
@@ -1061,6 +1148,14 @@ def build_requests() -> Json:
             },
         ),
     ]
+    padded_inbox = padded(
+        signed_request(
+            w, "", "", "org2", "org1", "POST", "/fed/v1/inbox", inbox_body, request_nonce(7)
+        ),
+        "padded_headers",
+        "The inbox request signed afresh and sent with spaces and tabs around every header"
+        " value: HTTP takes the values without them, and so does the signing string.",
+    )
     other = signed_request(
         w, "other", "", "org2", "org3", "POST", "/fed/v1/inbox", inbox_body, request_nonce(2)
     )
@@ -1117,6 +1212,37 @@ def build_requests() -> Json:
             E.AUTH_STALE,
             now=REQUEST_TS - MAX_SKEW - 1,
         ),
+        refused(
+            feed,
+            "query_reencoded",
+            "The feed request sent with ':' where it signed '%3A': the same parameters,"
+            " another request target.",
+            E.AUTH_BAD_SIGNATURE,
+            path=feed["path"].replace("%3A", ":"),
+        ),
+        refused(
+            feed,
+            "query_lowercase_escape",
+            "The feed request sent with '%3a' where it signed '%3A'.",
+            E.AUTH_BAD_SIGNATURE,
+            path=feed["path"].replace("%3A", "%3a"),
+        ),
+        refused(
+            inbox,
+            "compressed_body",
+            "Sent with Content-Encoding: gzip (whatever the body): refused before anything"
+            " else, the body unread.",
+            E.REQUEST_ENCODING_UNSUPPORTED,
+            {"Content-Encoding": "gzip"},
+        ),
+        refused(
+            inbox,
+            "transfer_coded_body",
+            "Sent with Transfer-Encoding: gzip, chunked: a coding besides chunked is a"
+            " compressed body too.",
+            E.REQUEST_ENCODING_UNSUPPORTED,
+            {"Transfer-Encoding": "gzip, chunked"},
+        ),
         refused(inbox, "missing_nonce", "No NST-Nonce header.", E.AUTH_MISSING, **{NONCE: DROP}),
         refused(
             inbox,
@@ -1135,9 +1261,10 @@ def build_requests() -> Json:
             {"name": n, "seed_hex": bytes(w.keys[n]).hex(), "node_id": w.nid[n]}
             for n in ("org1", "org2", "org3")
         ],
-        "requests": [link, inbox, heads, feed, unlink, node],
+        "requests": [link, inbox, heads, feed, unlink, node, padded_inbox],
         "responses": responses,
         "invalid": invalid,
+        "bodies": build_bodies(stance.to_bytes()),
         "invite": {
             "description": "org1's invite for the link request above.",
             "node": invite.node,

@@ -4,6 +4,7 @@ request with its code. ``test_vectors.py`` checks the file is what generate.py w
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -13,6 +14,8 @@ import pytest
 from nacl.signing import SigningKey
 
 from federation.invites import Invite, parse_invite, token_hash
+from federation.service import read_inbox
+from federation.verifier import verify_raws
 from protocol import RemoteProtocolError, b64encode
 from protocol.requests import (
     MAX_SKEW,
@@ -99,6 +102,23 @@ def test_refused_request(v: dict[str, Any]) -> None:
             now=v["now"],
         )
     assert err.value.code == v["error"]
+
+
+def _body(v: dict[str, Any]) -> bytes:
+    return base64.b64decode(v["body_b64"]) if "body_b64" in v else v["body"].encode()
+
+
+@_named("bodies")
+def test_inbox_body(v: dict[str, Any]) -> None:
+    """The whole request's code, or each element's code at §6 steps 1–4 (null: passes)."""
+    body = _body(v)
+    if "error" in v:
+        with pytest.raises(RemoteProtocolError) as err:
+            read_inbox(body)
+        assert err.value.code == v["error"]
+        return
+    raws, _ = read_inbox(body)
+    assert [code for _, code, _ in verify_raws(raws)] == v["results"]
 
 
 @_named("responses")
