@@ -80,7 +80,9 @@ class CircleInvitations:
         invitation = next((i for i in await self.pending() if i.circle_id == circle_id), None)
         if invitation is None:
             raise DomainError(
-                "circle.no_invitation", f"this node has no open invitation to {circle_id}"
+                "circle.no_invitation",
+                "there is no open invitation to this circle: it was answered already, or its"
+                " home withdrew it",
             )
         node = self.node
         now = node.clock.now()
@@ -92,7 +94,7 @@ class CircleInvitations:
             ).fetchone()
             if row is None or row[0] != invitation.invitation:
                 raise DomainError(
-                    "circle.no_invitation", "the invitation changed meanwhile: look again"
+                    "circle.no_invitation", "the invitation changed meanwhile: look at it again"
                 )
             body = _own_membership(conn, circle_id, node.node_id, active=accept)
             _sign(conn, node, LocalDraft("membership", circle_id, body, None, (row[0],)), now)
