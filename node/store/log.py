@@ -196,6 +196,13 @@ def append_remote(
         and not invitations.joined(conn, env.scope, self_id)
     ):
         # A circle this node has not joined: nothing of it enters the log (§13.10).
+        if sender is not None and sender != scope_owner(env.scope):
+            return AppendResult(
+                "rejected",
+                env_id,
+                code=ErrorCode.NOT_VIA_HOME,
+                message=f"a circle's envelopes come from its home node {scope_owner(env.scope)}",
+            )
         if invitations.hold(conn, env, env_id, self_id, format_ts(now)):
             return AppendResult("held", env_id, env)
         return AppendResult(
