@@ -74,11 +74,19 @@ def _keep_invitation(conn: sqlite3.Connection, env: Envelope, env_id: str, now: 
     assert env.body is not None
     _row(conn, env, now)
     row = conn.execute(
-        "SELECT invitation, invitation_seq FROM circle_invitations WHERE scope = ?", (env.scope,)
+        "SELECT invitation, invitation_seq, status FROM circle_invitations WHERE scope = ?",
+        (env.scope,),
     ).fetchone()
     if row[1] is not None and row[1] >= env.seq:
         return  # an older word of the home, or this one again
-    if env.body["status"] == "active":
+    if env.body["status"] == "active" and row[0] is not None and row[2] == "pending":
+        # The home naming this node again while it is invited invites it not anew (§13.10):
+        # the acceptance names the first invitation, as the home and its members hold it.
+        conn.execute(
+            "UPDATE circle_invitations SET invitation_seq = ? WHERE scope = ?",
+            (env.seq, env.scope),
+        )
+    elif env.body["status"] == "active":
         conn.execute(
             "UPDATE circle_invitations SET invitation = ?, invitation_seq = ?,"
             " status = 'pending', received_at = ?, decided_at = NULL, decided_by = NULL"

@@ -67,7 +67,7 @@ async def test_a_linked_peer_cannot_found_a_circle_on_another_node(
             kind="membership",
             body={"member": bea, "status": "active", "roles": ["leader"]},
         )
-        said, _ = hostile.envelope(scope, 4, bea_id, body={"text": "Bea leads us now"})
+        said, said_id = hostile.envelope(scope, 4, bea_id, body={"text": "Bea leads us now"})
         answer = await hostile.inbox(b, [e.to_bytes() for e in (charter, names_b, names_bea, said)])
 
         # The charter and B's membership are kept aside as an invitation; the rest is
@@ -84,7 +84,14 @@ async def test_a_linked_peer_cannot_found_a_circle_on_another_node(
             "Speak for everyone",
         )
         assert (invitation.home, invitation.home_name) == (hostile.node_id, "Hostile")
+        assert invitation.invitation == names_b_id
         assert (await b.node.status())["circle_invitations"] == [invitation.to_json()]
+        # Naming B again invites it not anew: an acceptance answers the first invitation.
+        again, _ = hostile.envelope(scope, 5, said_id, kind="membership", body=names_b.body)
+        assert [r["status"] for r in (await hostile.inbox(b, [again.to_bytes()])).results] == [
+            "held"
+        ]
+        assert [i.invitation for i in await b.node.circle_invitations.pending()] == [names_b_id]
 
         await b.node.circle_invitations.decline(scope, "admin")
         assert await b.node.circle_invitations.pending() == []
