@@ -105,8 +105,14 @@ def _member_row(conn: sqlite3.Connection, scope: str, member: str) -> tuple[str,
 
 def _accepted(conn: sqlite3.Connection, scope: str, node: str, invitation: str) -> bool:
     """Whether ``node``'s acceptance of ``invitation`` is held already: on the invited node
-    itself, its own acceptance is stored before the home's invitation arrives by pull."""
+    itself, its own acceptance is stored before the home's invitation arrives by pull. A
+    node made a member before acceptances existed counts as having accepted."""
     from node.store.codec import envelope_from_row
+
+    if conn.execute(
+        "SELECT 1 FROM memberships_before_acceptance WHERE envelope_id = ?", (invitation,)
+    ).fetchone():
+        return True
 
     for header, raw in conn.execute(
         "SELECT header, body FROM envelopes WHERE scope = ? AND author = ? AND kind = 'membership'",

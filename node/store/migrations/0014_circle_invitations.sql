@@ -20,3 +20,12 @@ CREATE TABLE circle_invitations (
     decided_at     TEXT,
     decided_by     TEXT
 );
+
+-- Node memberships made before a node had to accept: the home's membership envelopes that
+-- made a node active then. They stay active when the projections are rebuilt.
+CREATE TABLE memberships_before_acceptance (
+    envelope_id    TEXT    PRIMARY KEY
+);
+INSERT INTO memberships_before_acceptance (envelope_id)
+    SELECT envelope_id FROM circle_members
+    WHERE member LIKE 'ed25519:%' AND status = 'active';
