@@ -60,6 +60,7 @@ from bench.fednodes import (
     bench_child,
     fmt_ms,
     head_seq,
+    join,
     link_pair,
     make_node,
     nst_run,
@@ -418,7 +419,7 @@ def propagation(members: int, n: int, warmup: int = 3) -> None:
             )
             for m in nodes:
                 await link_pair(home, m)
-                await home.with_node(lambda node, _, m=m: node.set_membership(circle.id, m.node_id))
+                await join(home, m, circle.id)
             return circle.id
 
         circle = asyncio.run(setup())
@@ -529,7 +530,8 @@ async def build_history(home: NodeDir, member: NodeDir, n: int) -> tuple[str, fl
     the home's store in batches; the member holds the charter and its membership."""
     async with home.with_store() as node:
         circle = (await node.create_circle("Coalition", "Decide together", federated=True)).id
-        await node.set_membership(circle, member.node_id)
+    await join(home, member, circle)
+    async with home.with_store() as node:
         start = await node.store.feed_bytes(circle, home.node_id, 0, 10)
         t = time.perf_counter()
         now = node.clock.now()

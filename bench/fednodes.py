@@ -33,7 +33,7 @@ from node.keyfile import write_key
 from node.peers import Peers
 from node.service import Node
 from node.store import SQLiteStore
-from protocol import node_id_of
+from protocol import envelope_id, node_id_of, parse_envelope
 
 T = TypeVar("T")
 HOST = "127.0.0.1"
@@ -105,6 +105,33 @@ async def link_pair(a: NodeDir, b: NodeDir) -> None:
     """Both sides linked, as after a handshake (used where the handshake is not measured)."""
     await a.with_node(lambda _, peers: peers.link(b.node_id, b.url, b.name))
     await b.with_node(lambda _, peers: peers.link(a.node_id, a.url, a.name))
+
+
+async def join(home: NodeDir, member: NodeDir, circle: str) -> None:
+    """``member`` joins ``circle`` of ``home`` as after delivery both ways (not measured):
+    the home invites it, the member takes in the invitation and its admin accepts, and the
+    home takes in the acceptance (then queues the circle's history for the member)."""
+    async with home.with_store() as node:
+        await node.set_membership(circle, member.node_id)
+        invitation = await node.store.feed_bytes(circle, home.node_id)
+    async with member.with_store() as node:
+        envs = [parse_envelope(raw) for raw in invitation]
+        await node.store.append_remote(
+            [(e, envelope_id(e)) for e in envs],
+            node.clock.now(),
+            self_id=member.node_id,
+            sender=home.node_id,
+        )
+        await node.circle_invitations.accept(circle, "admin")
+        accepted = await node.store.feed_bytes(circle, member.node_id)
+    async with home.with_store() as node:
+        env = parse_envelope(accepted[-1])
+        await node.store.append_remote(
+            [(env, envelope_id(env))],
+            node.clock.now(),
+            self_id=home.node_id,
+            sender=member.node_id,
+        )
 
 
 async def add_invite(nd: NodeDir) -> str:

@@ -200,7 +200,7 @@ _PAGE = msgspec.json.Decoder(_Page)
 
 
 class _Result(msgspec.Struct):
-    status: Literal["accepted", "duplicate", "gap", "rejected", "equivocation"]
+    status: Literal["accepted", "duplicate", "gap", "rejected", "equivocation", "held"]
     id: str | None = None
     code: str | None = None
     message: str | None = None

@@ -475,7 +475,9 @@ class Federation:
         theirs = await self.client.heads(peer.node_id, peer.url, scope)
         ours = await self.node.store.heads(scope)
         stored = 0
-        for author, head in sorted(theirs.items()):
+        owner = scope_owner(scope)
+        # The home's feed first: its charter and memberships say who else may write there.
+        for author, head in sorted(theirs.items(), key=lambda item: (item[0] != owner, item[0])):
             after = ours.get(author, 0)
             while after < head:
                 raws = await self.client.feed_raw(peer.node_id, peer.url, scope, author, after)
@@ -489,7 +491,7 @@ class Federation:
                 if held <= after:
                     break
                 after = held
-        if scope.startswith("circle:") and scope_owner(scope) == peer.node_id:
+        if scope.startswith("circle:") and owner == peer.node_id:
             stored += await self._sync_order(scope, peer)
         return stored
 

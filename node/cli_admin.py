@@ -205,6 +205,9 @@ def _circle_member(args: argparse.Namespace) -> int:
         named = "@" in args.handle or args.handle.startswith(NODE_PREFIX)
         actor = args.handle if named else node.actor_of(args.handle)
         held = circle.members[actor]
+        if held.invited:
+            print(f"{actor} in {circle.name}: invited; it joins once its admin accepts")
+            return
         roles = ", ".join(held.roles) or "no role"
         print(f"{actor} in {circle.name}: {held.status}, {roles}")
 
@@ -225,6 +228,53 @@ def _circle_visibility(args: argparse.Namespace) -> int:
 
 
 _READERS = {"members": "its members only", "organization": "everyone on this node"}
+
+
+def _circle_invitations(args: argparse.Namespace) -> int:
+    node = node_of(args)
+
+    async def go() -> list[Any]:
+        async with opened(node.store):
+            return await node.circle_invitations.pending()
+
+    invitations = run_async(go())
+    if args.json:
+        print_json([i.to_json() for i in invitations])
+        return 0
+    if not invitations:
+        print("no invitations waiting")
+    for i in invitations:
+        print(f"{i.circle_id}  {i.name!r} from {i.home_name}, since {i.received_at}")
+        print(f"  aim: {i.aim}")
+    return 0
+
+
+def _circle_answer(what: str) -> Callable[[argparse.Namespace], int]:
+    """``accept``, ``decline`` or ``leave`` a federated circle of another node."""
+
+    def command(args: argparse.Namespace) -> int:
+        node = node_of(args)
+
+        async def go() -> str:
+            async with opened(node.store):
+                invitations = node.circle_invitations
+                if what == "leave":
+                    name = await invitations.name_of(args.circle_id)
+                    await invitations.leave(args.circle_id, "cli")
+                    return f"left {name}: its home is told; this node writes nothing there now"
+                if what == "accept":
+                    i = await invitations.accept(args.circle_id, "cli")
+                    return (
+                        f"joined {i.name} of {i.home_name}: the acceptance goes to its home,"
+                        " and the circle comes from there (while the node runs)"
+                    )
+                i = await invitations.decline(args.circle_id, "cli")
+                return f"declined {i.name} of {i.home_name}: its home is told"
+
+        print(run_async(go()))
+        return 0
+
+    return command
 
 
 # --- maintenance --------------------------------------------------------------------------
@@ -332,6 +382,19 @@ def add_parser(sub: Sub) -> None:
     p.add_argument("circle_id")
     p.add_argument("visibility", choices=visibility.VISIBILITIES)
     p.set_defaults(run=_circle_visibility)
+    p = csub.add_parser(
+        "invitations", parents=[common], help="invitations to other nodes' circles, waiting"
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_circle_invitations)
+    for name, help_text in (
+        ("accept", "join another node's circle this node is invited to"),
+        ("decline", "refuse an invitation to another node's circle"),
+        ("leave", "leave another node's circle this node is a member node of"),
+    ):
+        p = csub.add_parser(name, parents=[common], help=help_text)
+        p.add_argument("circle_id")
+        p.set_defaults(run=_circle_answer(name))
 
     cli_fed.add_parsers(asub, common)
 

@@ -291,6 +291,11 @@ async def _story(nodes: list[Any], feds: list[Any], logins: dict[str, Any]) -> N
     await river.set_membership(general.id, ana, ["facilitator", "delegate"])
     await river.set_membership(general.id, ravi, ["secretary", "delegate"])
     await _settle(feds)
+    # Northend's and Eastside's admins accept the invitation, as they would on their
+    # admin page: only then does the circle reach their nodes.
+    for node in (north, east):
+        await node.circle_invitations.accept(general.id, "admin")
+    await _settle(feds)
     for node, org in ((north, ORGS[1]), (east, ORGS[2])):
         for handle in org.delegates:
             await node.gov.name_delegate(general.id, handle)

@@ -281,6 +281,11 @@ def _status(args: argparse.Namespace) -> int:
             (" ", f"{d['code']}: decision {d['envelope_id']} in {d['scope']}")
             for d in status["disputes"]
         ),
+        ("invitations", len(status["circle_invitations"]) or "none"),
+        *(
+            (" ", f"{i['circle_id']} {i['name']!r} from {i['home_name']}")
+            for i in status["circle_invitations"]
+        ),
         ("last errors", len(status["last_errors"]) or "none"),
         *((" ", e) for e in status["last_errors"]),
     ]

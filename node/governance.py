@@ -576,7 +576,11 @@ class Governance:
             "SELECT g.envelope_id, g.scope, e.header, e.body FROM gov_effects g"
             " JOIN envelopes e ON e.id = g.envelope_id JOIN circles c ON c.id = g.scope"
             " WHERE e.kind = 'membership' AND g.status = 'applied' AND c.home = ?"
-            " AND e.author != ? AND NOT EXISTS"
+            " AND e.author != ?"
+            # A node's membership naming itself answers its invitation (§13.10): it takes
+            # effect by itself. Bodies are canonical, so the member is spelled this way.
+            " AND instr(CAST(e.body AS TEXT), '\"member\":\"' || e.author || '\"') = 0"
+            " AND NOT EXISTS"
             " (SELECT 1 FROM delegations d WHERE d.request_id = g.envelope_id)"
             " ORDER BY g.scope, g.pos",
             (self.node.node_id, self.node.node_id),

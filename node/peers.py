@@ -15,6 +15,7 @@ from node.clock import Clock
 from node.domain.authority import may_read
 from node.store import OrderMark, Store
 from node.store.codec import envelope_json_from_row
+from node.store.log import resume_deliveries
 from node.store.state import read_circle
 from protocol import ErrorCode, RemoteProtocolError, format_ts
 from protocol.ids import is_direct
@@ -128,7 +129,7 @@ class Peers:
                 "UPDATE invites SET used_by = ?, used_at = ? WHERE token_hash = ?",
                 (node_id, format_ts(now), token_hash),
             )
-            return _link(conn, node_id, url, name, format_ts(now))
+            return _link(conn, node_id, url, name, format_ts(now), self.self_id)
 
         return await self.store.write(run)
 
@@ -139,7 +140,7 @@ class Peers:
 
         def run(conn: sqlite3.Connection) -> Peer:
             _check_policy(conn, node_id)
-            return _link(conn, node_id, url, name, now)
+            return _link(conn, node_id, url, name, now, self.self_id)
 
         return await self.store.write(run)
 
@@ -276,8 +277,8 @@ class Peers:
 
     async def sync_plan(self) -> list[tuple[str, str]]:
         """(scope, peer) pairs to compare heads with: each federated circle's member
-        nodes (for the circles we are a member of), and each linked peer's direct scope
-        to us."""
+        nodes (for the circles we are a member of, or accepted an invitation to and are
+        catching up with), and each linked peer's direct scope to us."""
         rows = await self.store.fetchall("SELECT c.id, c.home FROM circles c WHERE c.federated = 1")
         linked = {p.node_id for p in await self.all() if p.state == "linked"}
         plan: list[tuple[str, str]] = []
@@ -289,12 +290,21 @@ class Peers:
             )
             nodes = {home, *(m for (m,) in members)}
             if self.self_id not in nodes:
-                continue  # removed from the circle: its members would refuse our pulls
+                continue  # not (or no longer) a member: its members would refuse our pulls
             if home != self.self_id:
                 nodes = {home}  # members hear a circle from its home alone
             for peer in sorted(nodes):
                 if peer in linked and peer != self.self_id:
                     plan.append((scope, peer))
+        # An accepted invitation: its circle comes from its home, by pull, until we hold
+        # the invitation itself (then the circle is ours as above).
+        for scope, home in await self.store.fetchall(
+            "SELECT i.scope, i.home FROM circle_invitations i WHERE i.status = 'accepted'"
+            " AND NOT EXISTS (SELECT 1 FROM envelopes e WHERE e.id = i.invitation)"
+            " ORDER BY i.scope"
+        ):
+            if home in linked and (scope, home) not in plan:
+                plan.append((scope, home))
         plan.extend((f"direct:{self.self_id}", peer) for peer in sorted(linked))
         return plan
 
@@ -335,7 +345,12 @@ def _check_policy(conn: sqlite3.Connection, node_id: str) -> None:
         raise RemoteProtocolError(ErrorCode.AUTH_DENIED, f"{node_id} may not link with this node")
 
 
-def _link(conn: sqlite3.Connection, node_id: str, url: str, name: str, now: str) -> Peer:
+def _link(
+    conn: sqlite3.Connection, node_id: str, url: str, name: str, now: str, self_id: str
+) -> Peer:
+    """Record ``node_id`` as linked; linked anew (or again), it gets what it should hold
+    from us queued, as what was queued while it was unlinked was dropped."""
+    was = _get(conn, node_id)
     conn.execute(
         "INSERT INTO peers (node_id, url, name, state, linked_at, changed_at, last_contact)"
         " VALUES (?, ?, ?, 'linked', ?, ?, ?) ON CONFLICT (node_id) DO UPDATE SET"
@@ -343,6 +358,8 @@ def _link(conn: sqlite3.Connection, node_id: str, url: str, name: str, now: str)
         " changed_at = excluded.changed_at, last_contact = excluded.last_contact",
         (node_id, url, name, now, now, now),
     )
+    if was is None or was.state != "linked":
+        resume_deliveries(conn, node_id, self_id)
     peer = _get(conn, node_id)
     assert peer is not None
     return peer

@@ -60,6 +60,10 @@ class Node:
         from node.notifications import Notifications
 
         self.notifications = Notifications(self)
+        from node.circle_invitations import CircleInvitations
+
+        # Invitations to other organizations' federated circles, and the answers to them.
+        self.circle_invitations = CircleInvitations(self)
         # Set by the federation when it is installed (the composition root): links with
         # other organizations' nodes, for the web UI's admin pages.
         self.links: Links | None = None
@@ -315,6 +319,7 @@ class Node:
             "queues": {p["node_id"]: p["queued"] for p in peers if p["queued"]},
             "equivocations": await self.store.equivocations(),
             "disputes": await self.gov.disputes(),
+            "circle_invitations": [i.to_json() for i in await self.circle_invitations.pending()],
             "last_errors": [],
             "commits": {"batches": batches, "writes": writes},
         }

@@ -65,12 +65,15 @@ class ErrorCode(StrEnum):
     NOT_RECIPIENT = "authority.not_recipient"
     NOT_VIA_HOME = "authority.not_via_home"
     ROTATED_KEY = "authority.rotated_key"
+    NOT_INVITED = "authority.not_invited"
+    NOT_JOINED = "authority.not_joined"
 
     # Kind rules: what an envelope of this kind may say where it stands.
     PLAINTEXT_DIRECT = "rule.plaintext_direct"
     SEALED_IN_CIRCLE = "rule.sealed_in_circle"
     ROTATION_SCOPE = "rule.rotation_scope"
     ROTATION_CONFLICT = "rule.rotation_conflict"
+    BAD_FINAL_SEQ = "rule.bad_final_seq"
 
     # Sealed boxes (direct messages).
     SEALED_UNDECRYPTABLE = "sealed.undecryptable"

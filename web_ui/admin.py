@@ -1,6 +1,7 @@
 """The admin's pages: members, member invitations (and the newcomer's page that uses
-one), links with other organizations' nodes. A new invitation is shown on a page of its
-own (``web_ui.handover``) until the admin dismisses it."""
+one), links with other organizations' nodes, and invitations to their circles. A new
+invitation is shown on a page of its own (``web_ui.handover``) until the admin dismisses
+it."""
 
 from __future__ import annotations
 
@@ -56,6 +57,9 @@ async def admin(request: web.Request) -> web.Response:
             "invites": await node.accounts.invitations(),
             "links": node.links is not None,
             "link_invites": await node.link_invites(),
+            "circle_invitations": [
+                (i, invitation_form(i.circle_id)) for i in await node.circle_invitations.pending()
+            ],
             "settings": {
                 "Name": node.config.name,
                 "Public URL": node.config.url,
@@ -272,6 +276,41 @@ async def _link(node: Node, form: Form, text: str) -> Any:
     raise FormRefused(form.state)
 
 
+# --- invitations to other organizations' circles -------------------------------------------
+
+
+def invitation_form(circle_id: str) -> str:
+    """The name of the form answering the invitation to ``circle_id`` (its local part:
+    letters, digits, - and _, fit for an HTML id)."""
+    return "join-" + circle_id.removeprefix("circle:").partition("@")[0][:64]
+
+
+async def circle_invitation(request: web.Request) -> web.Response:
+    node = _node(request)
+    data = posted(request)
+    circle_id = str(data.get("circle", ""))[:200]
+    action = str(data.get("action", ""))
+    form = Form(invitation_form(circle_id), data)
+    by = session_of(request).member.handle
+    try:
+        if action == "accept":
+            i = await node.circle_invitations.accept(circle_id, by)
+            flash(
+                request,
+                f"This node joined {i.name}, a circle of {i.home_name}. Its history is on its"
+                " way from their node; your members in it see it as it arrives.",
+            )
+        elif action == "decline":
+            i = await node.circle_invitations.decline(circle_id, by)
+            flash(request, f"You declined to join {i.name}; {i.home_name} is told.")
+        else:
+            form.fail("", "This form does not belong to this page any more: reload the page.")
+            form.check()
+    except DomainError as exc:
+        raise form.refuse(exc) from None
+    raise web.HTTPSeeOther("/admin#circle-invitations")
+
+
 # --- handing an invitation over ------------------------------------------------------------
 
 
@@ -299,6 +338,7 @@ def routes(app: web.Application, page: Any) -> None:
     post("/admin/members/second-factor", page("admin", again=admin)(member_second_factor))
     post("/admin/circles", page("admin", again=admin)(circle_visibility))
     post("/admin/links", page("admin", again=admin)(links))
+    post("/admin/circle-invitations", page("admin", again=admin)(circle_invitation))
     get("/admin/handover/{id}", page("admin")(handover_page))
     post("/admin/handover/{id}", page("admin")(handover_done))
     get("/join/{token}", page("public")(join_form))

@@ -5,6 +5,9 @@ Checked on receipt after the signature and the feed (PROTOCOL.md §6). Pure.
 - A circle's charter (``circle``) and its ``membership`` are written by its home node;
   a member node of a federated circle may write a ``membership`` naming one of its own
   people (``handle@<itself>``), as a delegation request the home confirms (§13.9).
+- A node the home invited answers with a ``membership`` naming itself: active (its
+  acceptance, naming the invitation in ``refs``) or removed (it declines, or later
+  leaves); until it accepts it is no member node (§13.10).
 - Anything else in a circle is written by its home node or an active member node.
 - A circle the receiver does not know yet accepts only its home node's charter.
 - A ``direct:<node>`` scope is read by that node alone: a receiver accepts only envelopes
@@ -28,6 +31,18 @@ def member_nodes(circle: CircleState) -> set[str]:
     nodes = {m.member for m in circle.members.values() if m.active and "@" not in m.member}
     nodes.add(circle.home)
     return nodes
+
+
+def is_answer(env: Envelope) -> bool:
+    """A node's ``membership`` naming itself in a circle of another node: its acceptance of
+    an invitation (active), or its refusal or departure (removed)."""
+    body = env.body
+    return (
+        env.kind == "membership"
+        and body is not None
+        and body.get("member") == env.author
+        and env.author != scope_owner(env.scope)
+    )
 
 
 def is_delegation(env: Envelope, circle: CircleState | None) -> bool:
@@ -63,7 +78,12 @@ def check_authority(
                 ErrorCode.NOT_RECIPIENT, f"{env.scope} is not addressed to this node"
             )
         return
-    if env.kind in HOME_KINDS and env.author != owner and not is_delegation(env, circle):
+    if (
+        env.kind in HOME_KINDS
+        and env.author != owner
+        and not is_delegation(env, circle)
+        and not is_answer(env)
+    ):
         raise RemoteProtocolError(
             ErrorCode.NOT_HOME, f"only the home node {owner} writes a circle's {env.kind}"
         )
@@ -79,6 +99,9 @@ def check_authority(
                 ErrorCode.UNKNOWN_SCOPE, f"{env.scope} is not a circle known here"
             )
         return
+    if is_answer(env):
+        check_answer(env, circle)
+        return
     if env.author not in member_nodes(circle):
         gone = circle.members.get(env.author)
         if gone is not None and gone.final_seq is not None and env.seq <= gone.final_seq:
@@ -88,8 +111,31 @@ def check_authority(
         )
 
 
+def check_answer(env: Envelope, circle: CircleState) -> None:
+    """A node's answer stands only while it is invited (an acceptance naming the invitation
+    it answers in ``refs``) or, for its removal, a member node."""
+    held = circle.members.get(env.author)
+    invited = held is not None and (held.invited or held.active)
+    if env.body is not None and env.body.get("status") == "active":
+        if not invited or held is None or held.invitation not in env.refs:
+            raise RemoteProtocolError(
+                ErrorCode.NOT_INVITED,
+                f"{circle.name} has not invited {env.author}, or not by the invitation"
+                " its acceptance names",
+            )
+    elif not invited:
+        raise RemoteProtocolError(
+            ErrorCode.NOT_MEMBER,
+            f"{env.author} is neither invited to nor a member of {circle.name}",
+        )
+
+
 def may_read(scope: str, circle: CircleState | None, requester: str, self_id: str) -> bool:
-    """May ``requester`` pull heads and feeds of ``scope`` from this node?"""
+    """May ``requester`` pull heads and feeds of ``scope`` from this node? A node invited
+    to a circle may read it too, to see what it is invited to (it need not)."""
     if is_direct(scope):
         return scope_owner(scope) == requester
-    return circle is not None and circle.federated and requester in member_nodes(circle)
+    if circle is None or not circle.federated:
+        return False
+    held = circle.members.get(requester)
+    return requester in member_nodes(circle) or (held is not None and held.invited)

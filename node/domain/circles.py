@@ -25,10 +25,17 @@ class CircleMember:
     status: str
     roles: tuple[str, ...] = ()
     final_seq: int | None = None
+    # For a node: the home's membership envelope that invited it (PROTOCOL.md §13.10).
+    invitation: str | None = None
 
     @property
     def active(self) -> bool:
         return self.status == "active"
+
+    @property
+    def invited(self) -> bool:
+        """A node the home invited that has not accepted yet: not a member node."""
+        return self.status == "invited"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +111,15 @@ def membership_body(
                 "circle.not_in_parent",
                 f"a {role} of {circle.name} must be a member of its parent {parent.name} first",
             )
+    current = circle.members.get(member)
+    if status == "active" and current is not None and current.invited:
+        raise DomainError(
+            "circle.invited",
+            f"{member} is invited to {circle.name} already; it joins when its admin accepts",
+        )
     if status == "removed":
-        if not circle.is_active(member):
+        # Removing an invited node withdraws its invitation.
+        if current is None or not (current.active or current.invited):
             raise DomainError("circle.not_member", f"{member} is not a member of {circle.name}")
         for child in children:
             held = [r for r in LINK_ROLES if member in child.holders(r)]

@@ -4,13 +4,15 @@
   circle, ``text``, never a ``box`` (a circle has no single recipient to seal to).
 - A ``key.rotate`` is the node's own act (no actor), sent in a direct scope (one to each
   linked peer, through the ordinary outbox), and its proof verifies (§4.2).
+- A node's own removal from a circle (it declines an invitation or leaves, §13.10) names
+  its own seq as ``final_seq``: the last of its feed there, so it writes nothing after.
 
 An envelope without its body (retracted, §5.4) has nothing left to check here.
 """
 
 from __future__ import annotations
 
-from protocol import Envelope, ErrorCode, RemoteProtocolError
+from protocol import Envelope, ErrorCode, RemoteProtocolError, scope_owner
 from protocol.ids import is_direct
 from protocol.rotation import check_rotation
 
@@ -37,3 +39,14 @@ def check_kind_rules(env: Envelope) -> None:
                 "a key.rotate is the node's own (actor null), in a direct scope",
             )
         check_rotation(env)
+    elif (
+        env.kind == "membership"
+        and body.get("member") == env.author
+        and body.get("status") == "removed"
+        and env.author != scope_owner(env.scope)
+        and body.get("final_seq") != env.seq
+    ):
+        raise RemoteProtocolError(
+            ErrorCode.BAD_FINAL_SEQ,
+            f"a node's own removal names its own seq ({env.seq}) as final_seq",
+        )

@@ -16,7 +16,7 @@ from nacl.signing import SigningKey
 from node.domain.authority import HOME_KINDS, check_authority, member_nodes
 from node.domain.circles import CircleState
 from node.domain.rules import check_kind_rules
-from node.store import governance, rotations
+from node.store import governance, invitations, rotations
 from node.store.projection import project
 from node.store.state import load_circle
 from protocol import (
@@ -35,7 +35,8 @@ from protocol.canonical import encode
 from protocol.envelope import sign_json
 from protocol.ids import NODE_PREFIX, is_direct
 
-Status = Literal["accepted", "duplicate", "gap", "equivocation", "rejected"]
+# ``held``: kept aside as part of an invitation to a circle not joined (PROTOCOL.md §13.10).
+Status = Literal["accepted", "duplicate", "gap", "equivocation", "rejected", "held"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,7 @@ def _store(
         " head_id = excluded.head_id",
         (env.author, env.scope, env.seq, env_id),
     )
+    before = _node_status(conn, env)
     project(conn, env, env_id)
     if self_id is not None and scope_owner(env.scope) == self_id and governance.is_ordered(env):
         governance.assign(conn, env.scope, env_id, now)  # we are home: our order decides
@@ -109,7 +111,21 @@ def _store(
             rotations.rekey_peer(conn, env.author, env.body["new_key"], now)
         if env.kind in HOME_KINDS:
             circle = None  # the projection just changed it
-        enqueue_deliveries(conn, env, env_id, self_id, sender, circle)
+        enqueue_deliveries(conn, env, env_id, self_id, sender, circle, before)
+
+
+def _node_status(conn: sqlite3.Connection, env: Envelope) -> str | None:
+    """For a membership naming a node: that node's status in the circle before it."""
+    if env.kind != "membership" or env.body is None or is_direct(env.scope):
+        return None
+    member = str(env.body.get("member", ""))
+    if not member.startswith(NODE_PREFIX):
+        return None
+    row = conn.execute(
+        "SELECT status FROM circle_members WHERE circle_id = ? AND member = ?",
+        (env.scope, member),
+    ).fetchone()
+    return None if row is None else str(row[0])
 
 
 def append_local(
@@ -188,6 +204,28 @@ def append_remote(
         return AppendResult("rejected", env_id, code=exc.code, message=exc.message)
     if placement is Placement.DUPLICATE:
         return AppendResult("duplicate", env_id, env)
+    if (
+        self_id is not None
+        and not is_direct(env.scope)
+        and scope_owner(env.scope) != self_id
+        and not invitations.joined(conn, env.scope, self_id)
+    ):
+        # A circle this node has not joined: nothing of it enters the log (§13.10).
+        if sender is not None and sender != scope_owner(env.scope):
+            return AppendResult(
+                "rejected",
+                env_id,
+                code=ErrorCode.NOT_VIA_HOME,
+                message=f"a circle's envelopes come from its home node {scope_owner(env.scope)}",
+            )
+        if invitations.hold(conn, env, env_id, self_id, format_ts(now)):
+            return AppendResult("held", env_id, env)
+        return AppendResult(
+            "rejected",
+            env_id,
+            code=ErrorCode.NOT_JOINED,
+            message=f"this node has not joined {env.scope}: its admin accepted no invitation",
+        )
     if placement is Placement.GAP:
         return AppendResult("gap", env_id, code=ErrorCode.FEED_GAP, message="earlier seqs missing")
     if placement is Placement.EQUIVOCATION:
@@ -285,23 +323,29 @@ def enqueue_deliveries(
     self_id: str,
     sender: str | None,
     circle: CircleState | None = None,
+    before: str | None = None,
 ) -> None:
     """Queue ``env`` for the linked nodes that should receive it from us.
 
     Our own envelopes go to every member node of a federated circle (or to the
     recipient of a direct scope); the home node also relays what members send, so
-    members that are not linked with each other still hear each other. A node that
-    joins a circle gets the circle's whole history; a node removed from it gets the
-    removal (so it stops acting as a member), and nothing after.
+    members that are not linked with each other still hear each other. A node the home
+    invites gets the charter and its invitation; once it accepts, the circle's whole
+    history; a node removed from it gets the removal (so it stops acting as a member),
+    and nothing after. ``before`` is, for a membership naming a node, that node's status
+    before this envelope.
     """
     if is_direct(env.scope):
         targets = {scope_owner(env.scope)} if env.author == self_id else set()
     else:
         if circle is None:
             circle = load_circle(conn, env.scope)
-        if circle is None or not circle.federated:
+        if circle is None:
+            # Our answer to an invitation to a circle not held here yet goes to its home.
+            targets = {scope_owner(env.scope)} if env.author == self_id else set()
+        elif not circle.federated:
             return
-        if circle.home != self_id:
+        elif circle.home != self_id:
             # A member sends its own envelopes to the home alone; the home relays them.
             targets = {circle.home} if env.author == self_id else set()
         else:
@@ -309,23 +353,78 @@ def enqueue_deliveries(
             if governance.is_ordered(env) and env.author != self_id:
                 # The echo: its author learns the envelope's position in the order too.
                 targets.add(env.author)
-        if (
-            env.kind == "membership"
-            and circle.home == self_id
-            and env.body is not None
-            and env.body["member"].startswith(NODE_PREFIX)
-        ):
-            if env.body["status"] == "active":
-                conn.execute(
-                    "INSERT OR IGNORE INTO outbox (peer, envelope_id) SELECT ?, id"
-                    " FROM envelopes WHERE scope = ? ORDER BY rowid",
-                    (env.body["member"], env.scope),
-                )
-            else:
-                targets.add(env.body["member"])
+            node = _named_node(env)
+            held = circle.members.get(node) if node else None
+            if node is not None and held is not None and held.status != before:
+                if held.active:
+                    _queue_history(conn, node, env.scope)
+                elif held.invited:
+                    _queue_invitation(conn, node, circle)
+                elif env.author == self_id:
+                    targets.add(node)
     for peer in sorted(t for t in targets if t is not None):
-        conn.execute(
-            "INSERT OR IGNORE INTO outbox (peer, envelope_id) SELECT ?, ?"
-            " WHERE EXISTS (SELECT 1 FROM peers WHERE node_id = ? AND state = 'linked')",
-            (peer, env_id, peer),
-        )
+        _queue(conn, peer, env_id)
+
+
+def _named_node(env: Envelope) -> str | None:
+    """The node a membership names, if it names a node."""
+    if env.kind != "membership" or env.body is None:
+        return None
+    member = str(env.body["member"])
+    return member if member.startswith(NODE_PREFIX) else None
+
+
+def _queue(conn: sqlite3.Connection, peer: str, env_id: str) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO outbox (peer, envelope_id) SELECT ?, ?"
+        " WHERE EXISTS (SELECT 1 FROM peers WHERE node_id = ? AND state = 'linked')",
+        (peer, env_id, peer),
+    )
+
+
+def _queue_history(conn: sqlite3.Connection, peer: str, scope: str) -> None:
+    """Every envelope we hold in a circle, in the order we stored them (the charter
+    first): what a node that joins it receives."""
+    conn.execute(
+        "INSERT OR IGNORE INTO outbox (peer, envelope_id) SELECT ?, id FROM envelopes"
+        " WHERE scope = ? AND EXISTS (SELECT 1 FROM peers WHERE node_id = ?"
+        " AND state = 'linked') ORDER BY rowid",
+        (peer, scope, peer),
+    )
+
+
+def _queue_invitation(conn: sqlite3.Connection, peer: str, circle: CircleState) -> None:
+    """What an invited node needs to see its invitation: the charter and the invitation."""
+    held = circle.members[peer]
+    row = conn.execute("SELECT envelope_id FROM circles WHERE id = ?", (circle.id,)).fetchone()
+    for env_id in (row[0], held.invitation):
+        if env_id is not None:
+            _queue(conn, peer, env_id)
+
+
+def resume_deliveries(conn: sqlite3.Connection, peer: str, self_id: str) -> None:
+    """On linking (again) with ``peer``: queue for it what it should hold from us in every
+    scope we share (PROTOCOL.md §12.7), since what was queued when it was unlinked was
+    dropped: the history of each circle we are home of where it is a member node (the
+    charter and its invitation where it is invited, its removal where it was removed),
+    our own envelopes in the circles it is home of, and those to it in ``direct:<peer>``.
+    What it holds already, it answers as ``duplicate``."""
+    for scope, status, membership in conn.execute(
+        "SELECT m.circle_id, m.status, m.envelope_id FROM circle_members m"
+        " JOIN circles c ON c.id = m.circle_id WHERE c.home = ? AND c.federated = 1"
+        " AND m.member = ? ORDER BY c.rowid",
+        (self_id, peer),
+    ).fetchall():
+        if status == "active":
+            _queue_history(conn, peer, scope)
+        elif status == "invited":
+            circle = load_circle(conn, scope)
+            assert circle is not None
+            _queue_invitation(conn, peer, circle)
+        else:
+            _queue(conn, peer, membership)
+    conn.execute(
+        "INSERT OR IGNORE INTO outbox (peer, envelope_id) SELECT ?, id FROM envelopes"
+        " WHERE author = ? AND (scope GLOB ? OR scope = ?) ORDER BY rowid",
+        (peer, self_id, f"circle:*@{peer}", f"direct:{peer}"),
+    )

@@ -8,6 +8,7 @@ import sqlite3
 import orjson
 
 from protocol import Envelope, scope_owner
+from protocol.ids import NODE_PREFIX
 
 PROJECTION_TABLES = ("circle_members", "circles", "key_rotations", "kind_counts")
 
@@ -43,22 +44,40 @@ def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
             ),
         )
     elif env.kind == "membership" and env.author == scope_owner(env.scope):
+        member = body["member"]
+        status = body["status"]
+        invitation = None
+        if status == "active" and member.startswith(NODE_PREFIX):
+            # A node the home names joins by its own acceptance (§13.10): until then it
+            # is invited, by this envelope.
+            held = _member_row(conn, env.scope, member)
+            if held is not None and held[0] in ("active", "invited"):
+                status, invitation = held
+            else:
+                status, invitation = "invited", env_id
+                if _accepted(conn, env.scope, member, env_id):
+                    status = "active"
         conn.execute(
             "INSERT INTO circle_members (circle_id, member, status, roles, term_end,"
-            " envelope_id, final_seq) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " envelope_id, final_seq, invitation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (circle_id, member) DO UPDATE SET status = excluded.status,"
             " roles = excluded.roles, term_end = excluded.term_end,"
-            " envelope_id = excluded.envelope_id, final_seq = excluded.final_seq",
+            " envelope_id = excluded.envelope_id,"
+            " final_seq = coalesce(excluded.final_seq, circle_members.final_seq),"
+            " invitation = excluded.invitation",
             (
                 env.scope,
-                body["member"],
-                body["status"],
+                member,
+                status,
                 orjson.dumps(body.get("roles", [])).decode(),
                 body.get("term_end"),
                 env_id,
                 body.get("final_seq"),
+                invitation,
             ),
         )
+    elif env.kind == "membership" and body["member"] == env.author:
+        _answer(conn, env, env_id)
     elif env.kind == "key.rotate":
         # The first rotation of a key stands; a retired key signs no second one.
         conn.execute(
@@ -73,6 +92,59 @@ def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
             "UPDATE envelopes SET body = NULL WHERE id = ? AND author = ?"
             " AND kind NOT IN ('circle', 'membership', 'key.rotate')",
             (body["target"], env.author),
+        )
+
+
+def _member_row(conn: sqlite3.Connection, scope: str, member: str) -> tuple[str, str | None] | None:
+    row = conn.execute(
+        "SELECT status, invitation FROM circle_members WHERE circle_id = ? AND member = ?",
+        (scope, member),
+    ).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def _accepted(conn: sqlite3.Connection, scope: str, node: str, invitation: str) -> bool:
+    """Whether ``node``'s acceptance of ``invitation`` is held already: on the invited node
+    itself, its own acceptance is stored before the home's invitation arrives by pull. A
+    node made a member before acceptances existed counts as having accepted."""
+    from node.store.codec import envelope_from_row
+
+    if conn.execute(
+        "SELECT 1 FROM memberships_before_acceptance WHERE envelope_id = ?", (invitation,)
+    ).fetchone():
+        return True
+
+    for header, raw in conn.execute(
+        "SELECT header, body FROM envelopes WHERE scope = ? AND author = ? AND kind = 'membership'",
+        (scope, node),
+    ):
+        env = envelope_from_row(header, raw)
+        body = env.body or {}
+        if body.get("member") == node and body.get("status") == "active" and invitation in env.refs:
+            return True
+    return False
+
+
+def _answer(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
+    """A node's answer to its invitation, or its leaving (§13.10); the authority check
+    (or, for our own, the command) made sure it may stand."""
+    held = _member_row(conn, env.scope, env.author)
+    if held is None:
+        return  # on the invited node, before the circle's history arrives
+    status, invitation = held
+    body = env.body or {}
+    if body.get("status") == "active":
+        if status == "invited" and invitation in env.refs:
+            conn.execute(
+                "UPDATE circle_members SET status = 'active', envelope_id = ?"
+                " WHERE circle_id = ? AND member = ?",
+                (env_id, env.scope, env.author),
+            )
+    elif status in ("invited", "active"):
+        conn.execute(
+            "UPDATE circle_members SET status = 'removed', envelope_id = ?, final_seq = ?"
+            " WHERE circle_id = ? AND member = ?",
+            (env_id, env.seq, env.scope, env.author),
         )
 
 

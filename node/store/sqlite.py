@@ -277,11 +277,18 @@ class SQLiteStore:
 
     async def circle_member_rows(self, circle_id: str) -> list[dict[str, Any]]:
         rows = await self.fetchall(
-            "SELECT member, status, roles, term_end, final_seq FROM circle_members"
+            "SELECT member, status, roles, term_end, final_seq, invitation FROM circle_members"
             " WHERE circle_id = ? ORDER BY member",
             (circle_id,),
         )
         return [
-            {"member": m, "status": s, "roles": orjson.loads(r), "term_end": t, "final_seq": f}
-            for m, s, r, t, f in rows
+            {
+                "member": m,
+                "status": s,
+                "roles": orjson.loads(r),
+                "term_end": t,
+                "final_seq": f,
+                "invitation": i,
+            }
+            for m, s, r, t, f, i in rows
         ]

@@ -30,9 +30,10 @@ def load_circle(conn: sqlite3.Connection, circle_id: str) -> CircleState | None:
     if row is None:
         return None
     members = {
-        m: CircleMember(m, s, tuple(orjson.loads(r)), f)
-        for m, s, r, f in conn.execute(
-            "SELECT member, status, roles, final_seq FROM circle_members WHERE circle_id = ?",
+        m: CircleMember(m, s, tuple(orjson.loads(r)), f, i)
+        for m, s, r, f, i in conn.execute(
+            "SELECT member, status, roles, final_seq, invitation FROM circle_members"
+            " WHERE circle_id = ?",
             (circle_id,),
         )
     }
@@ -52,7 +53,9 @@ async def read_circle(store: Store, circle_id: str) -> CircleState | None:
         return None
     row = rows[0]
     members = {
-        m["member"]: CircleMember(m["member"], m["status"], tuple(m["roles"]), m["final_seq"])
+        m["member"]: CircleMember(
+            m["member"], m["status"], tuple(m["roles"]), m["final_seq"], m["invitation"]
+        )
         for m in await store.circle_member_rows(circle_id)
     }
     return CircleState(

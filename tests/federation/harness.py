@@ -222,12 +222,21 @@ class Cluster:
     async def federated_circle(
         self, home: ClusterNode, members: Iterable[ClusterNode], name: str = "General"
     ) -> CircleState:
-        """A federated circle homed on ``home`` with ``members`` as member nodes (queued
-        for delivery, not yet delivered: ``settle`` does that)."""
+        """A federated circle homed on ``home`` that ``members`` joined: the home invites
+        each, the invitations are delivered, and each member's admin accepts, as an admin
+        would (PROTOCOL.md §13.10); the acceptances are delivered, and the home queues the
+        circle's history for each member (not yet delivered: ``settle`` does that)."""
         circle = await home.node.create_circle(name, f"Coordinate the {name}", federated=True)
-        for member in members:
+        joining = list(members)
+        for member in joining:
             circle = await home.node.set_membership(circle.id, member.node_id)
-        return circle
+        await home.fed.deliver_once()
+        for member in joining:
+            await member.node.circle_invitations.accept(circle.id, "admin")
+            await member.fed.deliver_once()
+        joined = await home.node.circle(circle.id)
+        assert joined is not None
+        return joined
 
     async def settle(
         self, nodes: Sequence[ClusterNode] | None = None, *, max_rounds: int = 200
@@ -378,6 +387,7 @@ class HostilePeer:
         kind: str = "message",
         body: dict[str, Any] | None = None,
         key: SigningKey | None = None,
+        refs: tuple[str, ...] = (),
     ) -> tuple[Envelope, str]:
         env = sign(
             Draft(
@@ -387,10 +397,26 @@ class HostilePeer:
                 prev=prev,
                 body={"text": f"hostile {seq}"} if body is None else body,
                 ts="2026-11-22T10:00:00Z",
+                refs=refs,
             ),
             key or self.key,
         )
         return env, envelope_id(env)
+
+    async def join(self, target: ClusterNode, circle_id: str) -> str:
+        """Accept the invitation of ``target`` (the circle's home) to its circle, as the
+        first envelope of this peer's feed there; its id."""
+        circle = await target.node.circle(circle_id)
+        assert circle is not None
+        invitation = circle.members[self.node_id].invitation
+        assert invitation is not None
+        body = {"member": self.node_id, "status": "active", "roles": []}
+        env, env_id = self.envelope(
+            circle_id, 1, None, kind="membership", body=body, refs=(invitation,)
+        )
+        answer = await self.inbox(target, [env.to_bytes()])
+        assert [r["status"] for r in answer.results] == ["accepted"], answer
+        return env_id
 
     def signed(
         self,

@@ -327,19 +327,22 @@ async def test_kill_9_during_delivery_drops_nothing(tmp_path: Path) -> None:
             "admin", "circle", "create", "Coalition", "--aim", "Act together", "--federated"
         ).strip()
         said = a.nst("admin", "circle", "member", circle, b.node_id)
-        assert said.startswith(f"{b.node_id} in Coalition: active")
+        assert said.startswith(f"{b.node_id} in Coalition: invited")
+        poll(lambda: circle in b.nst("admin", "circle", "invitations"), "B to be invited")
+        b.nst("admin", "circle", "accept", circle)
 
         def held(node: NodeProc) -> set[str]:
             return {i for (i,) in node.query("SELECT id FROM envelopes WHERE scope = ?", (circle,))}
 
-        poll(lambda: len(held(b)) == 2, "B to hold the circle and its membership")
+        # The charter, B's invitation and its acceptance.
+        poll(lambda: len(held(b)) == 3, "B to hold the circle and its membership")
         b.stop()
         a.stop()
 
         # A backlog for B, queued in the same transactions that append it.
         backlog = 3000
         await author_messages(a, circle, backlog)
-        total = backlog + 2
+        total = backlog + 3
         status = json.loads(a.nst("status", "--json"))
         assert status["queues"] == {b.node_id: backlog}
         assert [(p["node_id"], p["queued"]) for p in status["peers"]] == [(b.node_id, backlog)]
@@ -358,7 +361,7 @@ async def test_kill_9_during_delivery_drops_nothing(tmp_path: Path) -> None:
         assert held(b) == held(a)
         poll(lambda: a.query("SELECT COUNT(*) FROM outbox") == [(0,)], "A's outbox to empty")
         feed = check_sound(b, a.node_id, circle)
-        assert len(feed) == total
+        assert len(feed) == total - 1  # all but B's acceptance
         a.stop()
         b.stop()
     finally:

@@ -71,9 +71,10 @@ async def test_a_federated_circle_reaches_every_member_through_the_home(cluster)
         held = [await scope_ids(node, gen.id) for node in c.nodes]
         assert held[0] == held[1] == held[2]
         assert ids <= held[0]
-        assert len(held[0]) == 6  # charter, two memberships, three messages
+        assert len(held[0]) == 8  # charter, two invitations and acceptances, three messages
         heads = [await node.store.heads(gen.id) for node in c.nodes]
-        assert heads[0] == heads[1] == heads[2] == {a.node_id: 4, b.node_id: 1, d.node_id: 1}
+        # A: charter, invitations, message; B and D: acceptance, message.
+        assert heads[0] == heads[1] == heads[2] == {a.node_id: 4, b.node_id: 2, d.node_id: 2}
         # B and D never spoke: A relayed.
         assert requests_between(c, b, d) == []
         assert [e for n in c.nodes for e in n.fed.last_errors] == []
@@ -91,9 +92,9 @@ async def test_a_fully_linked_circle_converges_without_duplicates(cluster) -> No
         await c.settle()
         held = [await scope_ids(node, gen.id) for node in c.nodes]
         assert held[0] == held[1] == held[2]
-        assert len(held[0]) == 3 + 9
+        assert len(held[0]) == 5 + 9  # charter, two invitations and acceptances, messages
         for node in c.nodes:
-            assert await node.store.counts() == {"circle": 1, "membership": 2, "message": 9}
+            assert await node.store.counts() == {"circle": 1, "membership": 4, "message": 9}
             assert await node.store.equivocations() == []
             assert all(p.queued == 0 for p in await node.peers.all())
 
@@ -147,7 +148,7 @@ async def test_a_node_receives_only_the_scopes_it_is_a_member_of(cluster) -> Non
         await author_in(a, campaign.id, "from the home")
         await author_in(b, campaign.id, "from the member")
         await c.settle()
-        assert len(await scope_ids(b, campaign.id)) == 4
+        assert len(await scope_ids(b, campaign.id)) == 5  # with B's invitation and acceptance
         assert await d.store.heads(campaign.id) == {}
         assert await d.node.circle(campaign.id) is None
         to_d = [r for r in a.transport.sent + b.transport.sent if r.url.startswith(d.url)]
@@ -155,11 +156,15 @@ async def test_a_node_receives_only_the_scopes_it_is_a_member_of(cluster) -> Non
         assert [r.url for r in to_d if campaign.id in r.url or campaign.id.encode() in r.body] == []
         assert leaks(c, campaign.id) != []
 
-        # Once D joins, the home sends it the circle's whole history.
+        # Invited, D holds nothing of the circle yet; once it accepts, the home sends it
+        # the circle's whole history.
         await a.node.set_membership(campaign.id, d.node_id)
         await c.settle()
+        assert await d.store.heads(campaign.id) == {}
+        await d.node.circle_invitations.accept(campaign.id, "admin")
+        await c.settle()
         assert await scope_ids(d, campaign.id) == await scope_ids(a, campaign.id)
-        assert len(await scope_ids(d, campaign.id)) == 5
+        assert len(await scope_ids(d, campaign.id)) == 7
         assert await d.store.circle_member_rows(campaign.id) == await a.store.circle_member_rows(
             campaign.id
         )
@@ -173,7 +178,10 @@ async def test_pulls_are_refused_for_scopes_the_requester_may_not_read(cluster) 
         await author_in(a, campaign.id, "for members only")
         await c.settle()
 
-        assert await b.fed.client.heads(a.node_id, a.url, campaign.id) == {a.node_id: 3}
+        assert await b.fed.client.heads(a.node_id, a.url, campaign.id) == {
+            a.node_id: 3,
+            b.node_id: 1,
+        }
         assert len(await b.fed.client.feed(a.node_id, a.url, campaign.id, a.node_id)) == 3
         # D is linked with both nodes that hold the circle, and may read it at neither.
         for holder in (a, b):

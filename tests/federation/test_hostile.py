@@ -44,6 +44,7 @@ class World:
     hostile: HostilePeer
     gen: str  # A's circle: B and the hostile peer are member nodes
     closed: str  # A's circle with B only
+    joined: str  # the hostile peer's acceptance: seq 1 of its feed in gen
 
 
 @pytest.fixture
@@ -54,9 +55,10 @@ async def world(cluster: Any, hostile: HostilePeer) -> AsyncIterator[World]:
         await hostile.link(a)
         gen = await c.federated_circle(a, [b], name="General")
         await a.node.set_membership(gen.id, hostile.node_id)
+        joined = await hostile.join(a, gen.id)
         closed = await c.federated_circle(a, [b], name="Closed")
         await c.settle()
-        yield World(c, a, b, hostile, gen.id, closed.id)
+        yield World(c, a, b, hostile, gen.id, closed.id, joined)
 
 
 async def held(node: ClusterNode) -> tuple[Any, ...]:
@@ -124,7 +126,7 @@ async def test_a_valid_signature_over_a_swapped_body(world: World) -> None:
 
 async def test_a_replayed_request(world: World) -> None:
     h, a = world.hostile, world.a
-    env, env_id = h.envelope(world.gen, 1, None)
+    env, env_id = h.envelope(world.gen, 2, world.joined)
     body = b'{"envelopes":[' + env.to_bytes() + b"]}"
     headers = h.signed(a, "POST", INBOX, body)
     first = await h.send(a, "POST", INBOX, body, headers=headers)
@@ -195,15 +197,15 @@ async def test_an_envelope_naming_another_author_signed_by_the_sender(world: Wor
 
 async def test_envelopes_outside_the_canonical_subset(world: World) -> None:
     h, a = world.hostile, world.a
-    env, _ = h.envelope(world.gen, 1, None, body={"text": "hi"})
+    env, _ = h.envelope(world.gen, 2, world.joined, body={"text": "hi"})
     raw = env.to_bytes()
     # Each is signed over what a lenient parser would re-serialize it to.
-    assert b'"seq":1,' in raw
+    assert b'"seq":2,' in raw
     assert b'"body":{"text":"hi"}' in raw
-    as_float = raw.replace(b'"seq":1,', b'"seq":1.0,')
+    as_float = raw.replace(b'"seq":2,', b'"seq":2.0,')
     duplicate = raw.replace(b'"body":{"text":"hi"}', b'"body":{"text":"evil","text":"hi"}')
-    big = raw.replace(b'"seq":1,', b'"seq":18446744073709551617,')
-    exponent = raw.replace(b'"seq":1,', b'"seq":1e0,')
+    big = raw.replace(b'"seq":2,', b'"seq":18446744073709551617,')
+    exponent = raw.replace(b'"seq":2,', b'"seq":2e0,')
     before = await held(a)
     answer = await h.inbox(a, [as_float, duplicate, big, exponent])
     assert rejected(answer) == [
@@ -220,13 +222,13 @@ async def test_envelopes_outside_the_canonical_subset(world: World) -> None:
 async def test_an_envelope_from_a_node_that_is_not_a_member(world: World) -> None:
     h, a = world.hostile, world.a
     env, _ = h.envelope(world.closed, 1, None)
-    # A member may write messages, but never a circle's charter or memberships.
+    # A member may write messages, but never a circle's charter or others' memberships.
     membership, _ = h.envelope(
         world.gen,
-        1,
-        None,
+        2,
+        world.joined,
         kind="membership",
-        body={"member": h.node_id, "status": "removed", "roles": []},
+        body={"member": world.b.node_id, "status": "removed", "roles": [], "final_seq": 1},
     )
     # Nor into a direct scope addressed to another node.
     to_b, _ = h.envelope(f"direct:{world.b.node_id}", 1, None, body={"box": "aGk"})
@@ -242,21 +244,21 @@ async def test_an_envelope_from_a_node_that_is_not_a_member(world: World) -> Non
 
 async def test_forged_prev_and_gaps(world: World) -> None:
     h, a = world.hostile, world.a
-    first, first_id = h.envelope(world.gen, 1, None)
+    first, first_id = h.envelope(world.gen, 2, world.joined)
     assert rejected(await h.inbox(a, [first.to_bytes()])) == [("accepted", None)]
     before = await held(a)
 
-    bad_prev, _ = h.envelope(world.gen, 2, sha256_id(b"not the head"))
-    ahead, _ = h.envelope(world.gen, 5, sha256_id(b"somewhere"))
+    bad_prev, _ = h.envelope(world.gen, 3, sha256_id(b"not the head"))
+    ahead, _ = h.envelope(world.gen, 6, sha256_id(b"somewhere"))
     answer = await h.inbox(a, [bad_prev.to_bytes(), ahead.to_bytes()])
     assert rejected(answer) == [
         ("rejected", ErrorCode.FEED_BAD_PREV),
         ("gap", ErrorCode.FEED_GAP),  # not stored; the sync worker will fetch
     ]
     assert await held(a) == before
-    assert await a.store.heads(world.gen) == {a.node_id: 3, h.node_id: 1}
+    assert await a.store.heads(world.gen) == {a.node_id: 3, world.b.node_id: 1, h.node_id: 2}
 
-    good, _ = h.envelope(world.gen, 2, first_id)
+    good, _ = h.envelope(world.gen, 3, first_id)
     assert rejected(await h.inbox(a, [good.to_bytes()])) == [("accepted", None)]
 
 
@@ -267,8 +269,8 @@ async def test_a_bad_relayed_envelope_inside_a_valid_batch(world: World) -> None
     real = await b.node.author("message", world.gen, {"text": "from B"})
     assert real.envelope is not None
     tampered = other_sig(real.envelope)
-    mine1, id1 = h.envelope(world.gen, 1, None)
-    mine2, id2 = h.envelope(world.gen, 2, id1)
+    mine1, id1 = h.envelope(world.gen, 2, world.joined)
+    mine2, id2 = h.envelope(world.gen, 3, id1)
     before_b = await a.store.heads(world.gen)
     answer = await h.inbox(a, [mine1.to_bytes(), tampered, mine2.to_bytes()])
     assert rejected(answer) == [
@@ -278,9 +280,8 @@ async def test_a_bad_relayed_envelope_inside_a_valid_batch(world: World) -> None
     ]
     assert [r["id"] for r in answer.results] == [id1, None, id2]
     heads = await a.store.heads(world.gen)
-    assert heads[h.node_id] == 2
-    assert b.node_id not in heads
-    assert b.node_id not in before_b
+    assert heads[h.node_id] == 3
+    assert heads[b.node_id] == before_b[b.node_id] == 1  # B's acceptance alone
     assert sha256_id(tampered) not in str(await a.export())
     # B's own delivery of the real one still lands.
     await world.c.settle()
@@ -336,38 +337,38 @@ async def test_a_full_batch_of_large_envelopes_is_read_whole(world: World) -> No
     """A body of several megabytes arrives in many chunks; all of it is read before the
     digest is checked."""
     h, a = world.hostile, world.a
-    raws, prev = [], None
-    for seq in range(1, MAX_BATCH + 1):
+    raws, prev = [], world.joined
+    for seq in range(2, MAX_BATCH + 2):
         env, prev = h.envelope(world.gen, seq, prev, body={"text": f"{seq:05d}" + "z" * 3000})
         raws.append(env.to_bytes())
     assert sum(map(len, raws)) > 3 * 1024 * 1024
     answer = await h.inbox(a, raws)
     assert rejected(answer) == [("accepted", None)] * MAX_BATCH
-    assert (await a.store.heads(world.gen))[h.node_id] == MAX_BATCH
+    assert (await a.store.heads(world.gen))[h.node_id] == MAX_BATCH + 1
 
 
 async def test_equivocation_is_kept_as_evidence_and_freezes_the_feed(world: World) -> None:
     h, a = world.hostile, world.a
-    one, one_id = h.envelope(world.gen, 1, None, body={"text": "the first history"})
-    two, two_id = h.envelope(world.gen, 2, one_id)
+    one, one_id = h.envelope(world.gen, 2, world.joined, body={"text": "the first history"})
+    two, two_id = h.envelope(world.gen, 3, one_id)
     assert rejected(await h.inbox(a, [one.to_bytes(), two.to_bytes()])) == [
         ("accepted", None),
         ("accepted", None),
     ]
     exported = await a.export()
 
-    other, other_id = h.envelope(world.gen, 2, one_id, body={"text": "the second history"})
+    other, other_id = h.envelope(world.gen, 3, one_id, body={"text": "the second history"})
     answer = await h.inbox(a, [other.to_bytes()])
     assert rejected(answer) == [("equivocation", ErrorCode.FEED_EQUIVOCATION)]
     [evidence] = await a.store.equivocations()
     assert (evidence["id"], evidence["held_id"]) == (other_id, two_id)
-    assert (evidence["author"], evidence["scope"], evidence["seq"]) == (h.node_id, world.gen, 2)
+    assert (evidence["author"], evidence["scope"], evidence["seq"]) == (h.node_id, world.gen, 3)
     blob = await a.store.fetchone("SELECT envelope FROM equivocations WHERE id = ?", (other_id,))
     assert blob[0] == other.to_bytes()  # the whole second envelope, re-verifiable
     assert await a.export() == exported  # the log itself holds the first history only
 
     # The feed is frozen: later envelopes, and even the held ones again, are refused.
-    three, _ = h.envelope(world.gen, 3, two_id)
+    three, _ = h.envelope(world.gen, 4, two_id)
     answer = await h.inbox(a, [three.to_bytes(), two.to_bytes()])
     assert rejected(answer) == [
         ("rejected", ErrorCode.FEED_FROZEN),
@@ -378,7 +379,7 @@ async def test_equivocation_is_kept_as_evidence_and_freezes_the_feed(world: Worl
     frozen = await a.store.fetchone(
         "SELECT frozen, head_seq FROM feeds WHERE author = ? AND scope = ?", (h.node_id, world.gen)
     )
-    assert tuple(frozen) == (1, 2)
+    assert tuple(frozen) == (1, 3)
     # Other feeds of the scope are unaffected.
     msg = await world.b.node.author("message", world.gen, {"text": "B carries on"})
     await world.c.settle()
@@ -488,10 +489,9 @@ async def test_hostile_answers_to_pulls_are_refused_without_harm(
         await hostile.link(a)
         gen = await a.node.create_circle("General", "Coordinate", federated=True)
         await a.node.set_membership(gen.id, hostile.node_id)
-        first, _ = hostile.envelope(gen.id, 1, None)
-        assert [r.status for r in await a.fed.ingest(hostile.node_id, [first.to_bytes()])] == [
-            "accepted"
-        ]
+        first_id = await hostile.join(a, gen.id)
+        first = await a.store.get_envelope(first_id)
+        assert first is not None
         before = await held(a)
         heads = b'{"heads":{"%s":1000000}}' % hostile.node_id.encode()
         lies = [

@@ -56,9 +56,9 @@ async def test_a_peer_over_its_bucket_gets_429(cluster: Any) -> None:
     async with cluster(2, rate=0.001, burst=4) as c:
         a, b = c.nodes
         await c.link(a, b)  # the handshake is B's first request to A
-        gen = await c.federated_circle(a, [b])
+        gen = await c.federated_circle(a, [b])  # B's acceptance is its second
         scope = f"direct:{b.node_id}"
-        for _ in range(3):
+        for _ in range(2):
             assert await b.fed.client.heads(a.node_id, a.url, scope) == {}
         with pytest.raises(PeerError) as err:
             await b.fed.client.heads(a.node_id, a.url, scope)
@@ -75,5 +75,6 @@ async def test_a_peer_over_its_bucket_gets_429(cluster: Any) -> None:
         assert peer.last_error is not None
         assert "auth.rate_limited" in peer.last_error
         # A's own bucket at B is separate and full.
-        assert await a.fed.deliver_once() == 2  # the charter and B's membership
+        # The circle's history: the charter, B's invitation and its acceptance.
+        assert await a.fed.deliver_once() == 3
         assert await b.node.circle(gen.id) is not None

@@ -266,3 +266,45 @@ async def test_a_link_request_with_an_oversized_name_is_refused_and_links_nothin
         [held] = await a.peers.invites()
         assert held["used_by"] is None  # the invite is still good
         assert (await b.fed.link(str(invite))).state == "linked"
+
+
+async def test_linking_again_resumes_every_scope_the_peer_shares(cluster) -> None:
+    """What was queued for a peer is dropped when it is unlinked, and nothing is queued
+    for it meanwhile: linking again queues, both ways, what it should hold."""
+    async with cluster(2) as c:
+        a, b = c.nodes
+        await c.link(a, b)
+        held = await c.federated_circle(a, [b], name="Held")
+        await c.settle()
+        # B accepted, and the circle's history waits in A's queue for B...
+        caught = await c.federated_circle(a, [b], name="Queued")
+        # ... and B is invited to another, but has not answered yet.
+        answered = await a.node.create_circle("Answered", "B says yes offline", federated=True)
+        await a.node.set_membership(answered.id, b.node_id)
+        await a.fed.deliver_once()
+        await b.fed.unlink(a.node_id)
+        assert (await a.peers.get(b.node_id)).queued == 0  # type: ignore[union-attr]
+
+        # While unlinked: A writes, invites B to a fourth circle; B writes, and accepts.
+        missed = [
+            await a.node.author("message", scope, {"text": "while B was away"})
+            for scope in (held.id, caught.id)
+        ]
+        later = await a.node.create_circle("Later", "Invited while unlinked", federated=True)
+        await a.node.set_membership(later.id, b.node_id)
+        from_b = await b.node.author("message", held.id, {"text": "B, offline"})
+        await b.node.circle_invitations.accept(answered.id, "admin")
+        assert await c.settle() == 0  # nothing moves between unlinked nodes
+
+        await c.link(a, b)
+        await c.settle()
+        for scope in (held.id, caught.id, answered.id):
+            assert await b.store.heads(scope) == await a.store.heads(scope)
+        for sent in (*missed, from_b):
+            assert await a.store.get_envelope(sent.id or "") is not None
+            assert await b.store.get_envelope(sent.id or "") is not None
+        assert [i.circle_id for i in await b.node.circle_invitations.pending()] == [later.id]
+        answered_at_a = await a.node.circle(answered.id)
+        assert answered_at_a is not None
+        assert answered_at_a.is_active(b.node_id)
+        assert [e for n in c.nodes for e in n.fed.last_errors] == []

@@ -132,9 +132,10 @@ async def test_a_peer_breaking_the_pairing_rule_is_refused(cluster, hostile: Hos
         await hostile.link(a)
         gen = await a.node.create_circle("General", "all of us", federated=True)
         await a.node.set_membership(gen.id, hostile.node_id)
+        joined = await hostile.join(a, gen.id)
         to_a = f"direct:{a.node_id}"
         clear, clear_id = hostile.envelope(to_a, 1, None, body={"text": SECRET})
-        boxed, _ = hostile.envelope(gen.id, 1, None, body={"box": "aGVsbG8"})
+        boxed, _ = hostile.envelope(gen.id, 2, joined, body={"box": "aGVsbG8"})
         answer = await hostile.inbox(a, [clear.to_bytes(), boxed.to_bytes()])
         assert [(r["status"], r.get("code")) for r in answer.results] == [
             ("rejected", ErrorCode.PLAINTEXT_DIRECT),

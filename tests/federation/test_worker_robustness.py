@@ -60,6 +60,7 @@ async def test_a_delivery_batch_stays_under_the_byte_cap(cluster: Any, hostile: 
         await hostile.link(a)
         gen = await a.node.create_circle("General", "Coordinate", federated=True)
         await a.node.set_membership(gen.id, hostile.node_id)
+        await hostile.join(a, gen.id)
         for i in range(250):  # 250 × 60 KB (€ is 3 bytes): 200 of them would be 12 MB
             await a.node.author("message", gen.id, {"text": f"{i} " + "€" * 19_900})
         while await a.fed.deliver_once():

@@ -71,7 +71,7 @@ def node(tmp_path: Path, store: SQLiteStore, key: SigningKey, clock: FixedClock)
 
 @pytest.fixture(scope="session")
 def sign_env() -> SignFn:
-    """``sign_env(key, scope, seq, prev, kind=…, body=…)`` -> (envelope, id)."""
+    """``sign_env(key, scope, seq, prev, kind=…, body=…, refs=…)`` -> (envelope, id)."""
 
     def make(
         key: SigningKey,
@@ -81,6 +81,7 @@ def sign_env() -> SignFn:
         *,
         kind: str = "message",
         body: dict[str, Any] | None = None,
+        refs: tuple[str, ...] = (),
     ) -> tuple[Envelope, str]:
         draft = Draft(
             kind=kind,
@@ -89,6 +90,7 @@ def sign_env() -> SignFn:
             prev=prev,
             body={"text": f"message {seq}"} if body is None else body,
             ts="2026-11-22T10:00:00Z",
+            refs=refs,
         )
         env = sign(draft, key)
         return env, envelope_id(env)

@@ -180,6 +180,11 @@ def test_restore_brings_back_the_same_node_its_peer_accepts(
         proc = at_east("admin", "circle", "show", general, "--json", ok=False)
         return proc.returncode == 0 and member in proc.stdout
 
+    def east_invited() -> bool:
+        return general in at_east("admin", "circle", "invitations").stdout
+
+    wait_for(east_invited, "the peer's invitation to the circle")
+    at_east("admin", "circle", "accept", general)
     wait_for(lambda: east_holds(east_id), "the peer holds the circle")
 
     archive = tmp_path / "river.tar.gz"

@@ -145,10 +145,10 @@ def test_two_nodes_on_one_machine_link_and_deliver(tmp_path: Path) -> None:
         nst(a_dir, "admin", "circle", "member", created.stdout.strip(), b_id)
 
         def held_by_b() -> bool:
-            envelopes = json.loads(nst(b_dir, "status", "--json").stdout)["envelopes"]
-            return envelopes.get("circle", 0) >= 1
+            status = json.loads(nst(b_dir, "status", "--json").stdout)
+            return bool(status["circle_invitations"])
 
-        wait_for(held_by_b, "B to receive the circle")
+        wait_for(held_by_b, "B to receive the invitation to the circle")
         [on_a] = json.loads(nst(a_dir, "admin", "peer", "list", "--json").stdout)
         assert (on_a["failures"], on_a["last_error"]) == (0, None)
     finally:

@@ -123,6 +123,7 @@ async def test_circles_with_a_parent_and_memberships_with_roles(
             "roles": ["delegate"],
             "term_end": None,
             "final_seq": None,
+            "invitation": None,
         },
         {
             "member": f"bo@{me}",
@@ -130,6 +131,7 @@ async def test_circles_with_a_parent_and_memberships_with_roles(
             "roles": ["leader"],
             "term_end": None,
             "final_seq": None,
+            "invitation": None,
         },
     ]
     assert await node.circle(housing.id) == state
@@ -170,10 +172,21 @@ async def test_author_signs_the_next_envelope_of_our_feed(node: Node, clock: Fix
     assert second.envelope.author == node.node_id
 
 
-async def test_a_linked_node_joins_a_federated_circle(node: Node, peer_key: SigningKey) -> None:
+async def test_a_linked_node_joins_a_federated_circle_by_its_own_acceptance(
+    node: Node, peer_key: SigningKey, sign_env: SignFn
+) -> None:
     coalition = await node.create_circle("Coalition", "Together", federated=True)
     peer = node_id_of(peer_key)
     state = await node.set_membership(coalition.id, peer)
+    invited = state.members[peer]
+    assert (invited.status, state.is_active(peer)) == ("invited", False)
+    assert invited.invitation is not None
+    accept = {"member": peer, "status": "active", "roles": []}
+    env = sign_env(
+        peer_key, coalition.id, 1, None, kind="membership", body=accept, refs=(invited.invitation,)
+    )
+    [r] = await node.store.append_remote([env], node.clock.now(), self_id=node.node_id, sender=peer)
+    assert r.status == "accepted"
     state = await node.set_membership(coalition.id, f"sam@{peer}", ["delegate"])
     assert state.is_active(peer)
     assert state.holders("delegate") == [f"sam@{peer}"]
@@ -200,7 +213,9 @@ async def world(node: Node, peer_key: SigningKey, sign_env: SignFn) -> dict[str,
     env = sign_env(peer_key, theirs, 1, None, kind="circle", body={"name": "T", "aim": "A"})
     [r] = await node.store.append_remote([env], node.clock.now())
     assert r.status == "accepted"
+    await node.set_membership(coalition.id, node_id_of(peer_key))  # invited, not yet a member
     return {
+        "peer": node_id_of(peer_key),
         "general": general.id,
         "housing": housing.id,
         "coalition": coalition.id,
@@ -240,6 +255,7 @@ FAILING: list[tuple[str, Callable[[Node, dict[str, str]], Awaitable[object]]]] =
     ("circle.not_in_parent", lambda n, w: n.set_membership(w["housing"], "dee", ["delegate"])),
     ("circle.double_link", lambda n, w: n.set_membership(w["general"], "ana", [], "removed")),
     ("circle.not_member", lambda n, w: n.set_membership(w["coalition"], "bo", [], "removed")),
+    ("circle.invited", lambda n, w: n.set_membership(w["coalition"], w["peer"])),
     # Protocol rules the domain does not repeat come back as DomainErrors with their code.
     ("schema.invalid", lambda n, w: n.create_circle("Food", "x" * 20_001)),
     ("schema.invalid", lambda n, w: n.set_membership(w["coalition"], PEER, ["delegate"])),
@@ -286,12 +302,13 @@ async def test_status_reports_identity_counts_and_evidence(
         "name": "Riverside Tenants",
         "url": "http://127.0.0.1:8470",
         "schema_version": latest_version(),
-        "envelopes": {"circle": 4, "membership": 4, "message": 1},
+        "envelopes": {"circle": 4, "membership": 5, "message": 1},
         "members": 4,
         "circles": 4,
         "peers": [],
         "queues": {},
         "disputes": [],
+        "circle_invitations": [],
         "last_errors": [],
     }
     assert [(e["id"], e["held_id"], e["seq"]) for e in evidence] == [(twin[1], e1[1], 1)]

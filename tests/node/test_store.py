@@ -16,6 +16,8 @@ from nacl.signing import SigningKey
 
 import node.store.migrate as migrate_mod
 from node.clock import FixedClock
+from node.config import Config
+from node.service import Node
 from node.store import LocalDraft, SchemaTooNewError, SQLiteStore
 from node.store.migrate import latest_version
 from node.store.sqlite import BUSY_TIMEOUT_MS, QUICK_BUSY_MS
@@ -117,6 +119,33 @@ async def test_migrating_an_older_database_writes_a_backup_first(
         assert copy.execute("SELECT name FROM sqlite_master WHERE name = 'extra'").fetchall() == []
     finally:
         copy.close()
+
+
+async def test_a_member_node_from_before_acceptances_stays_one_after_a_rebuild(
+    tmp_path: Path, new_store: NewStore, key: SigningKey, peer_key: SigningKey, clock: FixedClock
+) -> None:
+    """A node made a member of a circle before nodes had to accept (schema 13) keeps its
+    place when the projections are rebuilt from the log, which holds no acceptance."""
+    peer = node_id_of(peer_key)
+    async with new_store(tmp_path) as store:
+        home = Node(Config(data_dir=tmp_path), store, key, clock)
+        coalition = await home.create_circle("Coalition", "Together", federated=True)
+        await home.set_membership(coalition.id, peer)
+    # The same database as schema 13 left it: the node active, nothing of invitations.
+    conn = sqlite3.connect(tmp_path / "nst.sqlite3")
+    try:
+        conn.executescript(
+            "DROP TABLE circle_invitations; DROP TABLE memberships_before_acceptance;"
+            " ALTER TABLE circle_members DROP COLUMN invitation;"
+            " UPDATE circle_members SET status = 'active'; PRAGMA user_version = 13;"
+        )
+    finally:
+        conn.close()
+    async with new_store(tmp_path) as store:
+        assert store.schema_version == latest_version()
+        await store.rebuild_projections()
+        rows = await store.circle_member_rows(coalition.id)
+        assert [(r["member"], r["status"]) for r in rows] == [(peer, "active")]
 
 
 async def test_a_failing_migration_is_rolled_back_and_the_version_kept(

@@ -274,3 +274,25 @@ async def test_an_admin_sees_each_new_invitation_on_a_page_of_its_own(
     await expect(ana.locator("h1")).to_have_text("Admin")
     await _fits(ana, "admin-after-invites")
     await ctx.close()
+
+
+async def test_an_admin_answers_an_invitation_to_a_circle_on_a_phone(
+    web: Any, chromium: Browser
+) -> None:
+    await web.b.node.add_member("bea", "Bea", "admin", web.password)
+    assembly = await web.a.node.create_circle(
+        "Tenants' assembly", "Bring every building's tenants together", federated=True
+    )
+    await web.a.node.set_membership(assembly.id, web.b.node_id)
+    await web.cluster.settle()
+    ctx = await chromium.new_context(viewport=PHONE)
+    bea = await ctx.new_page()
+    await _login(bea, web.b.url, "bea", web.password)
+    await bea.goto(f"{web.b.url}/admin")
+    invitations = bea.locator("#circle-invitations")
+    await expect(invitations).to_contain_text("A circle of Node A")
+    await _fits(bea, "circle-invitation")
+    await bea.get_by_role("button", name="Accept: join Tenants' assembly").click()
+    await expect(bea.get_by_role("alert")).to_contain_text("This node joined Tenants' assembly")
+    await expect(invitations).to_have_count(0)
+    await ctx.close()

@@ -564,3 +564,55 @@ async def test_a_refused_link_says_in_words_what_to_do(web: Any, browser: Any) -
     status, page = await link(str(await web.a.fed.create_invite()))
     assert status == 400
     assert f"could not reach this node at {url}" in page
+
+
+async def test_an_admin_accepts_an_invitation_to_another_organizations_circle(
+    web: Any, browser: Any
+) -> None:
+    await web.b.node.add_member("bea", "Bea", "admin", web.password)
+    assembly = await web.a.node.create_circle(
+        "Tenants' assembly", "Bring every building's tenants together", federated=True
+    )
+    await web.a.node.set_membership(assembly.id, web.b.node_id)
+    await web.a.node.set_membership(assembly.id, web.b.node.actor_of("ben"))
+    await web.cluster.settle()
+
+    ben = browser(web.b.url)
+    await ben.login("ben")
+    _, page = await ben.get("/circles")
+    assert "Tenants&#39; assembly" not in page  # nothing reaches members before an answer
+    admin = browser(web.b.url)
+    await admin.login("bea")
+    _, page = await admin.get("/admin")
+    assert "Invitations to other organizations' circles" in page
+    assert "Tenants&#39; assembly" in page
+    assert "A circle of <strong>Node A</strong>" in page
+    assert "Bring every building&#39;s tenants together" in page
+    assert "Accept: join Tenants&#39; assembly" in page
+
+    # A form without its token changes nothing.
+    status, _ = await admin.post(
+        "/admin/circle-invitations", {"circle": assembly.id, "action": "accept"}, csrf="forged"
+    )
+    assert status == 403
+    assert [i.circle_id for i in await web.b.node.circle_invitations.pending()] == [assembly.id]
+
+    status, page = await admin.post(
+        "/admin/circle-invitations", {"circle": assembly.id, "action": "accept"}
+    )
+    assert status == 200
+    assert "This node joined Tenants&#39; assembly, a circle of Node A." in page
+    assert "Accept: join" not in page
+    await web.cluster.settle()
+    _, page = await ben.get("/circles")
+    assert "Tenants&#39; assembly" in page
+    status, page = await ben.get(f"/circles/{assembly.id}")
+    assert status == 200
+    assert "Bring every building&#39;s tenants together" in page
+
+    # Answering again says so in words, beside the form.
+    status, page = await admin.post(
+        "/admin/circle-invitations", {"circle": assembly.id, "action": "decline"}
+    )
+    assert status == 400
+    assert "There is no open invitation to this circle" in page
