@@ -390,8 +390,8 @@ async def test_equivocation_evidence_is_exported_proven_offline_and_imported(
     world: World, tmp_path: Path
 ) -> None:
     h, a = world.hostile, world.a
-    one, one_id = h.envelope(world.gen, 1, None)
-    other, other_id = h.envelope(world.gen, 1, None, body={"text": "the other history"})
+    one, one_id = h.envelope(world.gen, 2, world.joined)
+    other, other_id = h.envelope(world.gen, 2, world.joined, body={"text": "the other history"})
     assert rejected(await h.inbox(a, [one.to_bytes()])) == [("accepted", None)]
     assert rejected(await h.inbox(a, [other.to_bytes()])) == [
         ("equivocation", ErrorCode.FEED_EQUIVOCATION)
@@ -406,7 +406,7 @@ async def test_equivocation_evidence_is_exported_proven_offline_and_imported(
     (tmp_path / "evidence.json").write_bytes(evidence[0])
     proof = await _nst("proto", "verify", "--equivocation", tmp_path / "evidence.json")
     assert proof.splitlines() == [
-        f"proven equivocation: {h.node_id} signed two envelopes at seq 1 of {world.gen}",
+        f"proven equivocation: {h.node_id} signed two envelopes at seq 2 of {world.gen}",
         one_id,
         other_id,
     ]
@@ -424,7 +424,7 @@ async def test_equivocation_evidence_is_exported_proven_offline_and_imported(
     conn = sqlite3.connect(fresh / "nst.sqlite3")
     try:
         kept = conn.execute("SELECT id, held_id, author, scope, seq, envelope FROM equivocations")
-        assert kept.fetchall() == [(other_id, one_id, h.node_id, world.gen, 1, other.to_bytes())]
+        assert kept.fetchall() == [(other_id, one_id, h.node_id, world.gen, 2, other.to_bytes())]
         frozen = conn.execute(
             "SELECT frozen FROM feeds WHERE author = ? AND scope = ?", (h.node_id, world.gen)
         )
@@ -631,7 +631,7 @@ async def test_subset_faults_fail_their_envelope_and_grammar_faults_the_request(
     """The body is JSON text (RFC 8259) or the whole request is request.malformed; the
     rules of the canonical subset beyond the grammar are each envelope's own."""
     h, a = world.hostile, world.a
-    raw = h.envelope(world.gen, 1, None, body={"text": "hi"})[0].to_bytes()
+    raw = h.envelope(world.gen, 2, world.joined, body={"text": "hi"})[0].to_bytes()
     text = b'"text":"hi"'
     assert text in raw
 
@@ -685,7 +685,7 @@ async def test_subset_faults_fail_their_envelope_and_grammar_faults_the_request(
         ("accepted", None),
         ("rejected", ErrorCode.LONE_SURROGATE),
     ]
-    assert (await a.store.heads(world.gen))[h.node_id] == 1
+    assert (await a.store.heads(world.gen))[h.node_id] == 2
 
 
 async def test_a_feed_page_is_judged_as_an_inbox_body(cluster: Any, hostile: HostilePeer) -> None:
@@ -700,7 +700,8 @@ async def test_a_feed_page_is_judged_as_an_inbox_body(cluster: Any, hostile: Hos
         await hostile.link(a)
         gen = await a.node.create_circle("General", "Coordinate", federated=True)
         await a.node.set_membership(gen.id, hostile.node_id)
-        first = hostile.envelope(gen.id, 1, None, body={"text": "hi"})[0].to_bytes()
+        joined = await hostile.join(a, gen.id)
+        first = hostile.envelope(gen.id, 2, joined, body={"text": "hi"})[0].to_bytes()
         lone = first.replace(b'"text":"hi"', b'"text":"\\ud800"')
         client, peer, url = a.fed.client, hostile.node_id, hostile.url
         answers["feed"] = b'{"envelopes":[%s,%s]}' % (lone, first)
@@ -724,7 +725,7 @@ async def test_a_compressed_body_is_refused_whatever_its_digest_covers(world: Wo
     """The digest covers the body as sent; a node never inflates one (it would do so
     before knowing who sent it). Refused with its code, signed, nothing stored."""
     h, a = world.hostile, world.a
-    env, env_id = h.envelope(world.gen, 1, None)
+    env, env_id = h.envelope(world.gen, 2, world.joined)
     plain = b'{"envelopes":[' + env.to_bytes() + b"]}"
     packed = gzip.compress(plain)
     before = await held(a)
@@ -746,7 +747,7 @@ async def test_a_compressed_body_is_refused_whatever_its_digest_covers(world: Wo
 
 async def test_header_values_are_taken_without_surrounding_whitespace(world: World) -> None:
     h, a = world.hostile, world.a
-    env, _ = h.envelope(world.gen, 1, None)
+    env, _ = h.envelope(world.gen, 2, world.joined)
     body = b'{"envelopes":[' + env.to_bytes() + b"]}"
     padded = {name: f" \t{value}\t " for name, value in h.signed(a, "POST", INBOX, body).items()}
     assert rejected(await h.send(a, "POST", INBOX, body, headers=padded)) == [("accepted", None)]

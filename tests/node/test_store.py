@@ -124,20 +124,20 @@ async def test_migrating_an_older_database_writes_a_backup_first(
 async def test_a_member_node_from_before_acceptances_stays_one_after_a_rebuild(
     tmp_path: Path, new_store: NewStore, key: SigningKey, peer_key: SigningKey, clock: FixedClock
 ) -> None:
-    """A node made a member of a circle before nodes had to accept (schema 13) keeps its
+    """A node made a member of a circle before nodes had to accept (schema 14) keeps its
     place when the projections are rebuilt from the log, which holds no acceptance."""
     peer = node_id_of(peer_key)
     async with new_store(tmp_path) as store:
         home = Node(Config(data_dir=tmp_path), store, key, clock)
         coalition = await home.create_circle("Coalition", "Together", federated=True)
         await home.set_membership(coalition.id, peer)
-    # The same database as schema 13 left it: the node active, nothing of invitations.
+    # The same database as schema 14 left it: the node active, nothing of invitations.
     conn = sqlite3.connect(tmp_path / "nst.sqlite3")
     try:
         conn.executescript(
             "DROP TABLE circle_invitations; DROP TABLE memberships_before_acceptance;"
             " ALTER TABLE circle_members DROP COLUMN invitation;"
-            " UPDATE circle_members SET status = 'active'; PRAGMA user_version = 13;"
+            " UPDATE circle_members SET status = 'active'; PRAGMA user_version = 14;"
         )
     finally:
         conn.close()
