@@ -42,6 +42,9 @@ NODE_KEY = web.AppKey("web_node", Node)
 THROTTLE = web.AppKey("web_throttle", LoginThrottle)
 CLIENTS = web.AppKey("web_clients", ClientAddresses)
 FLASH = web.AppKey("web_flash", dict)
+# Set when the server shuts down: every live-update stream then ends at once, rather than
+# holding the shutdown until its client goes away.
+STOPPING = web.AppKey("web_stopping", asyncio.Event)
 SESSION = web.RequestKey("web_session", object)
 FORM = web.RequestKey("web_form", object)
 REFUSED = web.RequestKey("web_refused", object)
@@ -247,11 +250,19 @@ async def live(request: web.Request) -> web.StreamResponse:
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", **_HEADERS}
     )
     await response.prepare(request)
+    stopping = request.app[STOPPING]
     try:
         await response.write(b"retry: 2000\n\n")
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), 15)
+        while not stopping.is_set():
+            _, pending = await asyncio.wait(
+                (asyncio.create_task(changed.wait()), asyncio.create_task(stopping.wait())),
+                timeout=15,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            for task in pending:
+                task.cancel()
+            if stopping.is_set():
+                break
             if changed.is_set():
                 changed.clear()
                 await response.write(b"event: change\ndata: 1\n\n")
@@ -286,6 +297,12 @@ def install(app: web.Application, node: Node) -> None:
     app[CLIENTS] = ClientAddresses(node)
     app[FLASH] = {}
     app[HANDOVERS] = Handovers()
+    app[STOPPING] = asyncio.Event()
+
+    async def stop_streams(app: web.Application) -> None:
+        app[STOPPING].set()
+
+    app.on_shutdown.append(stop_streams)
     app.middlewares.append(_errors)
     login.routes(app, page)
     account.routes(app, page)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from typing import Any
 
 
@@ -616,3 +617,14 @@ async def test_an_admin_accepts_an_invitation_to_another_organizations_circle(
     )
     assert status == 400
     assert "There is no open invitation to this circle" in page
+
+
+async def test_open_live_update_streams_do_not_hold_up_a_shutdown(web: Any, browser: Any) -> None:
+    member = browser(web.a.url)
+    await member.login("ana")
+    async with member.http.get(web.a.url + "/live") as stream:
+        assert stream.status == 200
+        assert (await stream.content.readline()).startswith(b"retry:")
+        started = time.monotonic()
+        await web.cluster.stop(web.a)
+        assert time.monotonic() - started < 5
