@@ -31,6 +31,7 @@ from federation.transport import (
 from node.store import OrderMark
 from protocol import Envelope, ErrorCode, RemoteProtocolError, loads, parse_envelope, verify
 from protocol.bodies import Int, decode, decode_batch
+from protocol.fields import END
 from protocol.ids import HASH_PATTERN
 from protocol.requests import (
     NONCE,
@@ -40,7 +41,6 @@ from protocol.requests import (
     sign_request,
     verify_response,
 )
-from protocol.schemas import END
 
 API = "/fed/v1"
 

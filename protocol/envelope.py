@@ -21,6 +21,7 @@ from nacl.signing import SigningKey
 
 from protocol import canonical
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
+from protocol.fastcheck import body_ok
 from protocol.ids import (
     B64_64,
     CIRCLE_LOCAL_PATTERN,
@@ -35,7 +36,7 @@ from protocol.ids import (
     sha256_id,
     verify_key_of,
 )
-from protocol.schemas import body_ok, validate_body
+from protocol.schemas import validate_body
 from protocol.versions import CURRENT, SUPPORTED, ProtocolVersion, version
 
 HEADER_FIELDS = ("v", "kind", "author", "actor", "scope", "seq", "prev", "refs", "ts")

@@ -3,51 +3,37 @@
 Each kind's body is a msgspec Struct: unknown fields are refused, types are strict (no
 int for a string, no bool for an int), strings are bounded. Kinds whose body carries
 several operations use a tagged union on ``op`` (or ``object`` for campaigns).
-``validate_body`` checks a body and says why it fails; ``body_ok`` gives the same answer,
-faster and without the reason, for the envelope fast path. The rest of the code calls
-only these two.
+``validate_body`` checks a body and says why it fails; ``body_ok`` (protocol/fastcheck.py)
+gives the same answer, faster and without the reason, for the envelope fast path. The
+rest of the code calls only these two. The field types are protocol/fields.py's; the
+schemas as JSON Schema, for other languages, protocol/schema_export.py's.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import inspect
-import re
-import types
-from collections.abc import Callable
-from typing import Annotated, Any, Final, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 from msgspec import Meta, Struct
 
 from protocol.errors import ErrorCode, RemoteProtocolError
-from protocol.ids import ACTOR_PATTERN, B64_64, CIRCLE_ID_PATTERN, HASH_PATTERN, NODE_ID_PATTERN
-
-# Patterns end with END, not a dollar sign: msgspec matches with re.search, where that
-# also matches before a final line feed. END means "end of string" in Python and in JSON
-# Schema alike.
-END = r"(?![\s\S])"
-Id = Annotated[str, Meta(pattern=f"^{HASH_PATTERN}{END}", description="an envelope id")]
-NodeId = Annotated[str, Meta(pattern=f"^{NODE_ID_PATTERN}{END}", description="a node id")]
-Actor = Annotated[str, Meta(pattern=f"^{ACTOR_PATTERN}{END}", description="handle@<node id>")]
-Member = Annotated[
-    str,
-    Meta(pattern=f"^(?:{ACTOR_PATTERN}|{NODE_ID_PATTERN}){END}", description="a member or a node"),
-]
-CircleId = Annotated[str, Meta(pattern=f"^{CIRCLE_ID_PATTERN}{END}", description="a circle id")]
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
-Text = Annotated[str, Meta(max_length=20000)]
-Short = Annotated[str, Meta(max_length=500)]
-Sig = Annotated[str, Meta(pattern=f"^{B64_64}{END}", description="base64url signature")]
-Date = dt.date
-# [0-9], not \d: in Python \d also matches other scripts' digits.
-Time = Annotated[
-    str,
-    Meta(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z" + END),
-]
-Role = Literal["leader", "delegate", "facilitator", "secretary"]
-StanceValue = Literal["consent", "concern", "object"]
-Purpose = Literal["chat", "question", "answer", "reaction"]
+from protocol.fields import (
+    END,
+    Actor,
+    CircleId,
+    Date,
+    Id,
+    Member,
+    Name,
+    NodeId,
+    Purpose,
+    Role,
+    Short,
+    Sig,
+    StanceValue,
+    Text,
+    Time,
+)
 
 
 class Body(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -392,111 +378,3 @@ def validate_body(kind: str, body: Any) -> Any:
         else:
             code = ErrorCode.BODY_INVALID
         raise RemoteProtocolError(code, f"{kind} body: {text}") from None
-
-
-# --- the fast check ------------------------------------------------------------------------
-# msgspec spends about half a microsecond on every pattern it matches, most of an
-# envelope's body check. Each schema's twin takes the fields that are only a pattern
-# (ids, members, times) as plain strings, and body_ok matches those values itself,
-# remembering values already matched: the same rules, a fraction of the time.
-
-_Check = tuple[str, Callable[[str], object], set[str]]
-
-
-def _loose(
-    tp: Any, searches: dict[str, Callable[[str], object]]
-) -> tuple[Any, Callable[[str], object]] | None:
-    """For a field typed only by a pattern (or that or None): (plain type, search)."""
-    optional = get_origin(tp) in (Union, types.UnionType) and type(None) in get_args(tp)
-    if optional:
-        rest = [a for a in get_args(tp) if a is not type(None)]
-        if len(rest) != 1:
-            return None
-        tp = rest[0]
-    if get_origin(tp) is not Annotated:
-        return None
-    base, *metas = get_args(tp)
-    if base is not str or len(metas) != 1 or not isinstance(metas[0], Meta):
-        return None
-    meta = metas[0]
-    if meta.pattern is None or meta.min_length is not None or meta.max_length is not None:
-        return None
-    search = searches.setdefault(meta.pattern, re.compile(meta.pattern).search)
-    return (str | None if optional else str), search
-
-
-def _twin(schema: Any, searches: dict[str, Callable[[str], object]]) -> tuple[Any, list[_Check]]:
-    if not (isinstance(schema, type) and issubclass(schema, Struct)):
-        return schema, []
-    annotations: dict[str, Any] = {}
-    namespace: dict[str, Any] = {"__module__": __name__, "__annotations__": annotations}
-    checks: list[_Check] = []
-    for field in msgspec.structs.fields(schema):
-        loose = _loose(field.type, searches)
-        if loose is None:
-            continue
-        annotations[field.name] = loose[0]
-        if field.default is not msgspec.NODEFAULT:
-            namespace[field.name] = field.default
-        elif field.default_factory is not msgspec.NODEFAULT:
-            namespace[field.name] = msgspec.field(default_factory=field.default_factory)
-        checks.append((field.encode_name, loose[1], set()))
-    if not checks:
-        return schema, []
-    twin = types.new_class(
-        f"{schema.__name__}Twin", (schema,), exec_body=lambda ns: ns.update(namespace)
-    )
-    return twin, checks
-
-
-def _twins() -> dict[str, tuple[Any, list[_Check]]]:
-    searches: dict[str, Callable[[str], object]] = {}
-    return {kind: _twin(schema, searches) for kind, schema in SCHEMAS.items()}
-
-
-_TWINS: Final = _twins()
-
-
-def body_ok(kind: str, body: Any) -> bool:
-    """Whether ``validate_body(kind, body)`` accepts ``body``, answered faster (the
-    envelope fast path's check; the reasons for a refusal are validate_body's)."""
-    twin = _TWINS.get(kind)
-    if twin is None:
-        return False
-    schema, checks = twin
-    try:
-        msgspec.convert(body, schema)
-    except msgspec.ValidationError:
-        return False
-    for name, search, matched in checks:
-        value = body.get(name)
-        if value is not None and value not in matched:
-            if search(value) is None:
-                return False
-            if len(value) <= 128:  # ids and members, not sealed boxes
-                if len(matched) >= 1024:
-                    matched.clear()
-                matched.add(value)
-    return True
-
-
-def json_schemas() -> dict[str, Any]:
-    """JSON Schema (2020-12) of every kind's body, for PROTOCOL.md and other languages."""
-    names = list(SCHEMAS)
-    schemas, components = msgspec.json.schema_components([SCHEMAS[k] for k in names])
-    return {
-        "kinds": dict(zip(names, schemas, strict=True)),
-        "$defs": clean_descriptions(components),
-    }
-
-
-def clean_descriptions(components: dict[str, Any]) -> dict[str, Any]:
-    """Descriptions as ``inspect.cleandoc`` gives them: they come from docstrings, whose
-    indentation msgspec releases keep or strip differently, and the published schema
-    must come out the same under any of them."""
-    return {
-        name: {**c, "description": inspect.cleandoc(c["description"])}
-        if isinstance(c.get("description"), str)
-        else c
-        for name, c in components.items()
-    }

@@ -22,8 +22,8 @@ from nacl.signing import SigningKey
 
 from protocol import canonical
 from protocol.errors import ErrorCode, RemoteProtocolError
+from protocol.fields import Purpose, Text
 from protocol.ids import b64decode, b64encode, verify_key_of
-from protocol.schemas import Purpose, Text
 
 NONCE_BYTES: Final = Box.NONCE_SIZE
 MAC_BYTES: Final = 16

@@ -11,7 +11,7 @@ import pytest
 
 from protocol import SCHEMAS, sha256_id, validate_body
 from protocol.errors import ErrorCode, RemoteProtocolError
-from protocol.schemas import clean_descriptions, json_schemas
+from protocol.schema_export import clean_descriptions, json_schemas
 
 NODE = "ed25519:iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w"
 ALICE = f"alice@{NODE}"

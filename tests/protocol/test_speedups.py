@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from protocol import RemoteProtocolError, envelope, ids
 from protocol.canonical import encode
-from protocol.schemas import SCHEMAS, body_ok, validate_body
+from protocol.fastcheck import body_ok
+from protocol.schemas import SCHEMAS, validate_body
 
 try:
     from protocol import _speedups

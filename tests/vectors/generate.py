@@ -53,7 +53,7 @@ from protocol.requests import (
     response_string,
     signing_string,
 )
-from protocol.schemas import json_schemas
+from protocol.schema_export import json_schemas
 
 E = ErrorCode
 Json = dict[str, Any]
