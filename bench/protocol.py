@@ -30,9 +30,12 @@ from protocol import (
     loads,
     node_id_of,
     parse_envelope,
+    parsing,
     sign,
+    signing,
+    verify,
 )
-from protocol.envelope import format_ts, verify
+from protocol.envelope import format_ts
 from protocol.ids import b64decode, sha256_id, verify_key_of
 
 
@@ -114,12 +117,13 @@ def batched(batch: list[bytes]) -> None:
 def batched_in_python(batch: list[bytes]) -> None:
     """``batched`` with the Python references of the compiled functions (as installed
     without a C compiler)."""
-    built = envelope._split, envelope.sha256_id
-    envelope._split, envelope.sha256_id = envelope._split_py, ids._sha256_id
+    built = parsing._split, envelope.sha256_id, signing.sha256_id
+    parsing._split = parsing._split_py
+    envelope.sha256_id = signing.sha256_id = ids._sha256_id
     try:
         batched(batch)
     finally:
-        envelope._split, envelope.sha256_id = built
+        parsing._split, envelope.sha256_id, signing.sha256_id = built
 
 
 def phases(batch: list[bytes]) -> tuple[float, float, float]:
@@ -230,7 +234,7 @@ def main() -> None:
         f"  (verify alone: {raw / n * 1e6:.1f})"
     )
     print(line("pipeline, one envelope at a time", t["pipe"], raw, n))
-    if envelope._split is envelope._split_py:
+    if parsing._split is parsing._split_py:
         print("(protocol._speedups is not built: every figure here is of the Python path)")
     else:
         print(line("batches, _speedups' Python references", t["in python"], raw, n))

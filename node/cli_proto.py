@@ -27,8 +27,8 @@ from protocol import (
     open_envelope,
 )
 from protocol.canonical import encode
-from protocol.envelope import sign_json
 from protocol.feeds import EVIDENCE_BYTES, prove_equivocation
+from protocol.signing import sign_json
 
 
 class CliError(Exception):

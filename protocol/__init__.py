@@ -5,18 +5,8 @@ function of its inputs, so other layers and other implementations can rely on it
 """
 
 from protocol.canonical import MAX_DEPTH, MAX_INT, MAX_OBJECT_BYTES, dumps, loads
-from protocol.envelope import (
-    Draft,
-    Envelope,
-    body_hash_of,
-    decode_envelope,
-    envelope_id,
-    format_ts,
-    open_envelope,
-    parse_envelope,
-    sign,
-    verify,
-)
+from protocol.decoding import decode_envelope
+from protocol.envelope import Draft, Envelope, body_hash_of, envelope_id, format_ts
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from protocol.feeds import FeedHead, Placement, check_chain, equivocation, place
 from protocol.ids import (
@@ -30,7 +20,9 @@ from protocol.ids import (
     sha256_id,
     verify_key_of,
 )
+from protocol.parsing import parse_envelope
 from protocol.schemas import SCHEMAS, validate_body
+from protocol.signing import open_envelope, sign, verify
 from protocol.versions import CURRENT, SUPPORTED, V1, ProtocolVersion
 
 __all__ = [

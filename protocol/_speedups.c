@@ -5,7 +5,7 @@
  * sha256_id(data) is protocol.ids._sha256_id: "sha256:" and the unpadded base64url
  * SHA-256 of data (hashlib computes the digest).
  *
- * split(data, tail) is protocol.envelope._split_py, the native half of parse_envelope's
+ * split(data, tail) is protocol.parsing._split_py, the native half of parse_envelope's
  * fast path. It takes the bytes of an envelope that msgspec has decoded and re-encoded
  * to exactly these bytes (so they are canonical JSON, keys sorted, with the fields and
  * types of an envelope), and whose author, actor, scope and ts were checked. It checks

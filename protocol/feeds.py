@@ -11,8 +11,9 @@ from enum import StrEnum
 from typing import Any
 
 from protocol.canonical import MAX_OBJECT_BYTES
-from protocol.envelope import Envelope, open_envelope
+from protocol.envelope import Envelope
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
+from protocol.signing import open_envelope
 
 # Two envelopes of at most MAX_OBJECT_BYTES each, and the line around them.
 EVIDENCE_BYTES = 2 * MAX_OBJECT_BYTES + 64

@@ -43,6 +43,8 @@ _SCOPE_RE = re.compile(rf"(?:circle:{CIRCLE_LOCAL_PATTERN}@|direct:)({NODE_ID_PA
 
 
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
+# Back to standard base64, for binascii to decode a spelling already checked canonical.
+FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
 def b64encode(raw: bytes) -> str:

@@ -32,8 +32,8 @@ from protocol import (
     scope_owner,
 )
 from protocol.canonical import encode
-from protocol.envelope import sign_json
 from protocol.ids import NODE_PREFIX, is_direct
+from protocol.signing import sign_json
 
 # ``held``: kept aside as part of an invitation to a circle not joined (PROTOCOL.md §13.10).
 Status = Literal["accepted", "duplicate", "gap", "equivocation", "rejected", "held"]

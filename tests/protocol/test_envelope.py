@@ -27,8 +27,8 @@ from protocol import (
     verify,
     verify_key_of,
 )
-from protocol.envelope import sign_json
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
+from protocol.signing import sign_json
 
 TS = "2026-11-22T10:00:00Z"
 Obj = dict[str, Any]

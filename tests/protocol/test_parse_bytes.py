@@ -24,11 +24,11 @@ from protocol import (
     b64encode,
     circle_id,
     decode_envelope,
-    envelope,
     envelope_id,
     loads,
     node_id_of,
     parse_envelope,
+    parsing,
     sha256_id,
     sign,
     verify,
@@ -89,18 +89,18 @@ def outcome(data: bytes, *, fast: bool) -> tuple[Any, ...]:
 
 
 # The fast path with each implementation of its native half: compiled, and Python.
-SPLITS = [envelope._split, envelope._split_py]
+SPLITS = [parsing._split, parsing._split_py]
 
 
 def same(data: bytes) -> tuple[Any, ...]:
     general = outcome(data, fast=False)
-    built = envelope._split
+    built = parsing._split
     try:
         for split in SPLITS:
-            envelope._split = split
+            parsing._split = split
             assert outcome(data, fast=True) == general
     finally:
-        envelope._split = built
+        parsing._split = built
     return general
 
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol import RemoteProtocolError, envelope, ids
+from protocol import RemoteProtocolError, ids, parsing
 from protocol.canonical import encode
 from protocol.fastcheck import body_ok
 from protocol.schemas import SCHEMAS, validate_body
@@ -42,7 +42,7 @@ def test_the_compiled_module_is_built_and_used_where_a_compiler_is() -> None:
         " it (with the Python headers installed, e.g. Debian's python3-dev)"
     )
     assert ids.sha256_id is _speedups.sha256_id
-    assert envelope._split is _speedups.split
+    assert parsing._split is _speedups.split
 
 
 @compiled
@@ -72,7 +72,7 @@ def _tail(data: bytes) -> int:
 def test_split_of_every_valid_vector_is_the_reference(data: bytes) -> None:
     parts = _speedups.split(data, _tail(data))
     assert parts is not None
-    assert parts == envelope._split_py(data, _tail(data))
+    assert parts == parsing._split_py(data, _tail(data))
     body, header, signed, sig, body_hash = parts
     vector = next(v for v in VECTORS["valid"] if v["canonical"].encode() == data)
     assert header == vector["header"].encode()
@@ -96,7 +96,7 @@ def test_split_of_changed_bytes_is_the_reference(
     if tail < 0:
         assert _speedups.split(changed, tail) is None
         return
-    assert _speedups.split(changed, tail) == envelope._split_py(changed, tail)
+    assert _speedups.split(changed, tail) == parsing._split_py(changed, tail)
 
 
 @compiled

@@ -23,13 +23,13 @@ from protocol import (
     b64decode,
     check_chain,
     dumps,
-    envelope,
     envelope_id,
     equivocation,
     loads,
     node_id_of,
     open_envelope,
     parse_envelope,
+    parsing,
     place,
     sha256_id,
     verify,
@@ -126,7 +126,7 @@ def test_valid_vector_opens_with_its_id_hash_and_sig(vector: dict[str, Any]) -> 
 # The fast path's native half as installed (compiled where a C compiler is) and its
 # Python reference, which serves where none is.
 SPLITS = pytest.mark.parametrize(
-    "split", [envelope._split, envelope._split_py], ids=["installed", "python"]
+    "split", [parsing._split, parsing._split_py], ids=["installed", "python"]
 )
 
 
@@ -136,7 +136,7 @@ def test_valid_vector_parses_from_its_bytes_to_the_same_envelope(
     vector: dict[str, Any], split: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """parse_envelope, the receive path from bytes, gives the same envelope and bytes."""
-    monkeypatch.setattr(envelope, "_split", split)
+    monkeypatch.setattr(parsing, "_split", split)
     data = vector["canonical"].encode("utf-8")
     env = parse_envelope(data)
     verify(env)
@@ -193,7 +193,7 @@ def test_invalid_vector_is_refused_with_its_code(vector: dict[str, Any]) -> None
 def test_invalid_vector_is_refused_from_its_bytes_with_its_code(
     vector: dict[str, Any], split: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(envelope, "_split", split)
+    monkeypatch.setattr(parsing, "_split", split)
     with pytest.raises(RemoteProtocolError) as info:
         verify(parse_envelope(_input(vector)))
     assert info.value.code == vector["error"], info.value.message
