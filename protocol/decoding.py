@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from protocol import canonical
+import protocol.canonical as canonical
 from protocol.envelope import (
     ALL_FIELDS,
     BODY_MEMBER_BYTES,

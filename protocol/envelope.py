@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from protocol import canonical
+import protocol.canonical as canonical
 from protocol.errors import LocalProtocolError
 from protocol.ids import sha256_id
 from protocol.versions import CURRENT

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from protocol import canonical
+import protocol.canonical as canonical
 from protocol.decoding import ALL_KINDS, TS_RE, Slow, decode_envelope, valid_time
 from protocol.envelope import SIG_MEMBER_BYTES, Envelope
 from protocol.errors import RemoteProtocolError

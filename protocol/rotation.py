@@ -11,7 +11,7 @@ from typing import Any
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey
 
-from protocol import canonical
+import protocol.canonical as canonical
 from protocol.envelope import Envelope
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from protocol.ids import b64decode, b64encode, node_id_of, verify_key_of

@@ -20,7 +20,7 @@ from nacl.exceptions import CryptoError
 from nacl.public import Box
 from nacl.signing import SigningKey
 
-from protocol import canonical
+import protocol.canonical as canonical
 from protocol.errors import ErrorCode, RemoteProtocolError
 from protocol.fields import Purpose, Text
 from protocol.ids import b64decode, b64encode, verify_key_of

@@ -12,7 +12,7 @@ import msgspec
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey
 
-from protocol import canonical
+import protocol.canonical as canonical
 from protocol.decoding import decode_envelope
 from protocol.envelope import ALL_FIELDS, HEADER_FIELDS, Draft, Envelope, envelope_id, with_sig
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
