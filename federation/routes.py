@@ -18,7 +18,8 @@ import structlog
 from aiohttp import web
 
 from federation.client import API
-from federation.service import MAX_REQUEST_BYTES, Federation
+from federation.limits import MAX_REQUEST_BYTES
+from federation.service import Federation
 from federation.transport import Transport, read_at_most
 from federation.verifier import Verifier
 from node.service import Node

@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 from harness import ClusterNode
 
-from federation import service
+from federation import links
 from federation.client import PeerError
 from protocol import ErrorCode
 
@@ -91,7 +91,7 @@ async def test_a_link_giving_another_nodes_url_is_refused_and_the_invite_stays_u
 
 
 async def test_a_link_whose_url_does_not_answer_is_refused(cluster, monkeypatch) -> None:
-    monkeypatch.setattr(service, "URL_CHECK_SECONDS", 0.5)
+    monkeypatch.setattr(links, "URL_CHECK_SECONDS", 0.5)
     async with cluster(2) as c:
         a, b = c.nodes
         invite = str(await a.fed.create_invite())

@@ -25,7 +25,7 @@ from harness import Cluster, ClusterNode, HostilePeer
 from nacl.signing import SigningKey
 
 from federation.client import PeerError, scope_path
-from federation.service import MAX_BATCH, MAX_REQUEST_BYTES
+from federation.limits import MAX_BATCH, MAX_REQUEST_BYTES
 from node.cli_data import write_export
 from protocol import Envelope, ErrorCode, b64encode, sha256_id
 from protocol.canonical import encode

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from federation.client import PeerError
-from federation.service import MAX_BACKOFF, RateLimiter, backoff
+from federation.limits import MAX_BACKOFF, RateLimiter, backoff
 from protocol import ErrorCode
 
 

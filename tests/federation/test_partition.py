@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from harness import ClusterNode
 
-from federation.service import MAX_BACKOFF, backoff
+from federation.limits import MAX_BACKOFF, backoff
 from protocol import format_ts
 
 pytestmark = pytest.mark.timeout(90)

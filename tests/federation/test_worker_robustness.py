@@ -7,7 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from federation.service import MAX_REQUEST_BYTES, Federation
+from federation.limits import MAX_REQUEST_BYTES
+from federation.service import Federation
 from protocol.requests import MAX_SKEW
 
 

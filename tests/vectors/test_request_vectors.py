@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from nacl.signing import SigningKey
 
+from federation.inbox import read_inbox
 from federation.invites import Invite, parse_invite, token_hash
-from federation.service import read_inbox
 from federation.verifier import verify_raws
 from protocol import RemoteProtocolError, b64encode
 from protocol.requests import (
@@ -177,16 +177,16 @@ def test_protocol_section_12_shows_current_vectors() -> None:
 
 
 def test_protocol_section_12_states_the_limits() -> None:
-    from federation import service
+    from federation import limits
 
     section = _section_12()
     for number in (
         MAX_SKEW,
-        service.MAX_REQUEST_BYTES,
-        service.MAX_BATCH,
-        service.MAX_FEED_PAGE,
-        service.DELIVERY_BATCH,
-        int(service.MAX_BACKOFF),
+        limits.MAX_REQUEST_BYTES,
+        limits.MAX_BATCH,
+        limits.MAX_FEED_PAGE,
+        limits.DELIVERY_BATCH,
+        int(limits.MAX_BACKOFF),
     ):
         assert str(number) in section
 
