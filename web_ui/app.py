@@ -277,7 +277,8 @@ async def live(request: web.Request) -> web.StreamResponse:
 
 def install(app: web.Application, node: Node) -> None:
     """Add the web UI to a node's application."""
-    from web_ui import account, admin, login, more, views
+    from web_ui.views import account, admin, auth, elections
+    from web_ui.views import proposals as views
 
     env = aiohttp_jinja2.setup(
         app,
@@ -304,10 +305,10 @@ def install(app: web.Application, node: Node) -> None:
 
     app.on_shutdown.append(stop_streams)
     app.middlewares.append(_errors)
-    login.routes(app, page)
+    auth.routes(app, page)
     account.routes(app, page)
     views.routes(app, page, live)
-    more.routes(app, page)
+    elections.routes(app, page)
     admin.routes(app, page)
     app.router.add_static("/static", _STATIC, append_version=True)
 

@@ -1,5 +1,5 @@
 """Views beyond the consent process: elections, meetings, the logbook, messages and
-notifications (the admin's pages and invitations are ``web_ui.admin``)."""
+notifications (the admin's pages and invitations are ``web_ui.views.admin``)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from node import direct, messages
 from node.domain.errors import DomainError
 from node.service import Node
 from protocol import RemoteProtocolError
-from web_ui import views
 from web_ui.app import node_of, posted, render, session_of
 from web_ui.errors import known
 from web_ui.forms import Form, FormRefused, Limit, limit
+from web_ui.views import proposals as views
 
 _WAIT = "If it was made a moment ago, the circle's home node may not have taken it in yet."
 _NOMINEE = Limit(200)
