@@ -21,7 +21,7 @@ async def account(request: web.Request) -> web.Response:
     qr = None
     if found is not None and not found.confirmed:
         qr = segno.make(found.uri, error="m").svg_data_uri(scale=4, border=2)
-    return render(request, "password.html", {"totp": found, "qr": qr})
+    return render(request, "account/account.html", {"totp": found, "qr": qr})
 
 
 async def password(request: web.Request) -> web.Response:

@@ -46,7 +46,7 @@ async def admin(request: web.Request) -> web.Response:
     }
     return render(
         request,
-        "admin.html",
+        "admin/admin.html",
         {
             "members": await node.members(),
             "second_factor": await second_factor.handles_on(node),
@@ -115,7 +115,7 @@ async def join_form(request: web.Request) -> web.Response:
     if invite is None:
         raise page_error(404, "member.invite_invalid", "This link is unknown, used or expired.")
     csrf = login_csrf(request, _node(request))
-    response = render(request, "join.html", {"invite": invite, "csrf": csrf})
+    response = render(request, "auth/join.html", {"invite": invite, "csrf": csrf})
     set_login_csrf(response, _node(request), csrf)
     return response
 
@@ -318,7 +318,7 @@ async def handover_page(request: web.Request) -> web.Response:
     item = _handovers(request).get(session_of(request).token_hash, request.match_info["id"])
     if item is None:
         raise page_error(404, "admin.handover_gone", _GONE)
-    return render(request, "handover.html", {"item": item})
+    return render(request, "admin/handover.html", {"item": item})
 
 
 async def handover_done(request: web.Request) -> web.Response:

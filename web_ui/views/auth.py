@@ -76,7 +76,7 @@ async def login_form(request: web.Request) -> web.Response:
     csrf = login_csrf(request, _node(request))
     data = request.get(FORM)
     target = str(data.get("next", "/")) if data is not None else request.query.get("next", "/")
-    response = render(request, "login.html", {"csrf": csrf, "next": _next(target)})
+    response = render(request, "auth/login.html", {"csrf": csrf, "next": _next(target)})
     set_login_csrf(response, _node(request), csrf)
     return response
 
@@ -138,7 +138,9 @@ async def _start(request: web.Request, handle: str, target: str) -> web.Response
 
 def _code_page(request: web.Request, token: str, target: str, status: int = 200) -> web.Response:
     csrf = login_csrf(request, _node(request))
-    response = render(request, "login_code.html", {"csrf": csrf, "step": token, "next": target})
+    response = render(
+        request, "auth/login_code.html", {"csrf": csrf, "step": token, "next": target}
+    )
     response.set_status(status)
     set_login_csrf(response, _node(request), csrf)
     return response

@@ -35,7 +35,7 @@ async def election(request: web.Request) -> web.Response:
     members = sorted(m.member for m in circle.members.values() if m.active and "@" in m.member)
     return render(
         request,
-        "election.html",
+        "elections/election.html",
         {
             "sel": sel,
             "circle": circle,
@@ -135,7 +135,7 @@ async def meeting(request: web.Request) -> web.Response:
     keepers = set(circle.holders("facilitator")) | set(circle.holders("secretary"))
     return render(
         request,
-        "meeting.html",
+        "meetings/meeting.html",
         {
             "m": held,
             "circle": circle,
@@ -201,7 +201,7 @@ async def logbook_page(request: web.Request) -> web.Response:
     circle = known(await node.circle(request.match_info["circle"]), "circle")
     return render(
         request,
-        "logbook.html",
+        "logbook/logbook.html",
         {"circle": circle, "entries": await node.gov.logbook(circle.id)},
     )
 
@@ -230,7 +230,7 @@ async def circle_messages(request: web.Request) -> web.Response:
     actor = node.actor_of(session_of(request).member.handle)
     return render(
         request,
-        "messages.html",
+        "messages/circle.html",
         {
             "circle": circle,
             "thread": await messages.thread(node, circle.id),
@@ -262,7 +262,9 @@ async def post_message(request: web.Request) -> web.Response:
 async def direct_list(request: web.Request) -> web.Response:
     node = _node(request)
     peers = [p for p in await node.peer_list() if p["state"] == "linked"]
-    return render(request, "direct.html", {"peers": peers, "peer": None, "conversation": []})
+    return render(
+        request, "messages/direct.html", {"peers": peers, "peer": None, "conversation": []}
+    )
 
 
 async def direct_page(request: web.Request) -> web.Response:
@@ -276,7 +278,7 @@ async def direct_page(request: web.Request) -> web.Response:
         conversation = []
     return render(
         request,
-        "direct.html",
+        "messages/direct.html",
         {
             "peers": [p for p in every if p["state"] == "linked"],
             "peer": peer,
@@ -310,7 +312,7 @@ async def notifications(request: web.Request) -> web.Response:
     settings = await node.notifications.settings(handle)
     response = render(
         request,
-        "notifications.html",
+        "notifications/notifications.html",
         {
             "items": items,
             "settings": settings,

@@ -72,7 +72,7 @@ async def home(request: web.Request) -> web.Response:
     handle = session_of(request).member.handle
     agenda = await node.gov.agenda(node.actor_of(handle))
     messages = await node.notifications.unread_messages(handle)
-    return render(request, "home.html", {**agenda, "new_messages": messages})
+    return render(request, "home/home.html", {**agenda, "new_messages": messages})
 
 
 # --- circles -------------------------------------------------------------------------------
@@ -90,7 +90,9 @@ async def circles(request: web.Request) -> web.Response:
     roots = [r for r in rows if r["parent"] is None or r["parent"] not in known]
     readable = await visibility.readable(node, session_of(request).member.handle, rows)
     return render(
-        request, "circles.html", {"roots": roots, "children": children, "readable": readable}
+        request,
+        "circles/circles.html",
+        {"roots": roots, "children": children, "readable": readable},
     )
 
 
@@ -112,7 +114,7 @@ async def circle(request: web.Request) -> web.Response:
     subs = [r for r in rows if r["parent"] == circle_id]
     return render(
         request,
-        "circle.html",
+        "circles/circle.html",
         {
             "circle": state,
             "charter": next(r for r in rows if r["id"] == circle_id),
@@ -224,7 +226,7 @@ async def proposal(request: web.Request) -> web.Response:
     is_facilitator = actor in circle_state.holders("facilitator")
     return render(
         request,
-        "proposal.html",
+        "proposals/proposal.html",
         {
             "state": state,
             "circle": circle_state,
@@ -263,7 +265,7 @@ async def _waiting(request: web.Request, root: str) -> web.Response:
     why = _HOME_REFUSALS.get(waiting.code or "", sentence(waiting.message or ""))
     return render(
         request,
-        "proposal_waiting.html",
+        "proposals/waiting.html",
         {"p": waiting, "circle": circle_state, "why": why.format(who=short(waiting.actor))},
     )
 
