@@ -277,8 +277,7 @@ async def live(request: web.Request) -> web.StreamResponse:
 
 def install(app: web.Application, node: Node) -> None:
     """Add the web UI to a node's application."""
-    from web_ui.views import account, admin, auth, elections
-    from web_ui.views import proposals as views
+    from web_ui.views import account, admin, auth, circles, elections, home, proposals
 
     env = aiohttp_jinja2.setup(
         app,
@@ -287,11 +286,11 @@ def install(app: web.Application, node: Node) -> None:
         undefined=jinja2.StrictUndefined,
         auto_reload=False,
     )
-    env.filters["short"] = views.short
-    env.filters["when"] = views.when
-    env.filters["short_pair"] = lambda value: (value, views.short(value))
+    env.filters["short"] = proposals.short
+    env.filters["when"] = proposals.when
+    env.filters["short_pair"] = lambda value: (value, proposals.short(value))
     env.filters["date"] = lambda d: "" if d is None else str(d)
-    env.globals["org_name"] = lambda node_id: views.org_name(app, node_id)
+    env.globals["org_name"] = lambda node_id: proposals.org_name(app, node_id)
     env.globals["limit"] = limit
     app[NODE_KEY] = node
     app[THROTTLE] = LoginThrottle()
@@ -307,7 +306,9 @@ def install(app: web.Application, node: Node) -> None:
     app.middlewares.append(_errors)
     auth.routes(app, page)
     account.routes(app, page)
-    views.routes(app, page, live)
+    home.routes(app, page)
+    circles.routes(app, page)
+    proposals.routes(app, page, live)
     elections.routes(app, page)
     admin.routes(app, page)
     app.router.add_static("/static", _STATIC, append_version=True)

@@ -14,7 +14,7 @@ from protocol import RemoteProtocolError
 from web_ui.app import node_of, posted, render, session_of
 from web_ui.errors import known
 from web_ui.forms import Form, FormRefused, Limit, limit
-from web_ui.views import proposals as views
+from web_ui.views import circles, proposals
 
 _WAIT = "If it was made a moment ago, the circle's home node may not have taken it in yet."
 _NOMINEE = Limit(200)
@@ -95,10 +95,12 @@ async def election_act(request: web.Request) -> web.Response:
         command = gov.move_selection(sel_id, handle, phase, candidate=candidate)
     elif action == "stance":
         candidate = form.text("candidate", "candidate", _NOMINEE, required=True)
-        value = form.choice("stance", "stance", views.STANCE_LABELS)
+        value = form.choice("stance", "stance", proposals.STANCE_LABELS)
         reason = form.text("reason", "reason", limit("selection.stance_reason"))
         if value in ("concern", "object") and not reason:
-            form.fail("reason", f"Say why: {views.STANCE_LABELS[value].lower()} needs a reason.")
+            form.fail(
+                "reason", f"Say why: {proposals.STANCE_LABELS[value].lower()} needs a reason."
+            )
         form.check()
         command = gov.selection_stance(sel_id, handle, candidate, value, reason)
     elif action == "result":
@@ -339,10 +341,10 @@ def routes(app: web.Application, page: Any) -> None:
     get, post = app.router.add_get, app.router.add_post
     get("/elections/{election}", page("member")(election))
     post("/elections/{election}", page("member", again=election)(election_act))
-    post("/circles/{circle}/elections", page("member", again=views.circle)(open_election))
+    post("/circles/{circle}/elections", page("member", again=circles.circle)(open_election))
     get("/meetings/{meeting}", page("member")(meeting))
     post("/meetings/{meeting}/minutes", page("member", again=meeting)(write_minutes))
-    post("/circles/{circle}/meetings", page("member", again=views.circle)(schedule_meeting))
+    post("/circles/{circle}/meetings", page("member", again=circles.circle)(schedule_meeting))
     get("/circles/{circle}/logbook", page("member")(logbook_page))
     get("/circles/{circle}/logbook.{format:jsonl|html}", page("member")(logbook_export))
     get("/circles/{circle}/messages", page("member")(circle_messages))

@@ -1,4 +1,5 @@
-"""The web UI's views. Every one is registered in ``routes`` through ``page(role)``."""
+"""The consent process's pages: a proposal (its versions, stances, discussion and
+decision), and the forms that propose, amend, move, take a stance and decide."""
 
 from __future__ import annotations
 
@@ -9,14 +10,13 @@ from typing import Any
 
 from aiohttp import web
 
-from node import visibility
 from node.domain.consent import PHASE_TRANSITIONS
 from node.domain.errors import DomainError
-from node.service import Node
 from protocol.ids import NODE_PREFIX
-from web_ui.app import NODE_KEY, flash, node_of, posted, render, session_of
+from web_ui.app import NODE_KEY, node_of, posted, render, session_of
 from web_ui.errors import known
 from web_ui.forms import Form, limit, sentence
+from web_ui.views import circles
 
 STANCE_LABELS = {"consent": "Consent", "concern": "Consent with concern", "object": "Objection"}
 # The phases a facilitator may move a proposal to, in the order the process goes.
@@ -60,102 +60,6 @@ def org_name(app: web.Application, node_id: str) -> str:
     return node.org_names().get(node_id) or node_id[8:16]
 
 
-def _node(request: web.Request) -> Node:
-    return node_of(request)
-
-
-# --- home ----------------------------------------------------------------------------------
-
-
-async def home(request: web.Request) -> web.Response:
-    node = _node(request)
-    handle = session_of(request).member.handle
-    agenda = await node.gov.agenda(node.actor_of(handle))
-    messages = await node.notifications.unread_messages(handle)
-    return render(request, "home/home.html", {**agenda, "new_messages": messages})
-
-
-# --- circles -------------------------------------------------------------------------------
-
-
-async def circles(request: web.Request) -> web.Response:
-    """Every circle by name and aim (the organization's structure is everyone's); a link
-    to those whose content the member may read."""
-    node = _node(request)
-    rows = await node.circles()
-    children: dict[str | None, list[dict[str, Any]]] = {}
-    for row in rows:
-        children.setdefault(row["parent"], []).append(row)
-    known = {r["id"] for r in rows}
-    roots = [r for r in rows if r["parent"] is None or r["parent"] not in known]
-    readable = await visibility.readable(node, session_of(request).member.handle, rows)
-    return render(
-        request,
-        "circles/circles.html",
-        {"roots": roots, "children": children, "readable": readable},
-    )
-
-
-async def circle(request: web.Request) -> web.Response:
-    node = _node(request)
-    circle_id = request.match_info["circle"]
-    state = known(await node.circle(circle_id), "circle")
-    actor = node.actor_of(session_of(request).member.handle)
-    by_org: dict[str, list[Any]] = {}
-    for m in sorted(state.members.values(), key=lambda m: m.member):
-        if not m.active:
-            continue
-        org = m.member if m.member.startswith(NODE_PREFIX) else m.member.partition("@")[2]
-        by_org.setdefault(org, []).append(m)
-    proposals = await node.gov.proposals(circle_id)
-    me = session_of(request).member
-    rows = await node.circles()
-    parent = next((r for r in rows if r["id"] == state.parent), None)
-    subs = [r for r in rows if r["parent"] == circle_id]
-    return render(
-        request,
-        "circles/circle.html",
-        {
-            "circle": state,
-            "charter": next(r for r in rows if r["id"] == circle_id),
-            "by_org": by_org,
-            "is_member": state.is_active(actor),
-            "is_home": state.home == node.node_id,
-            "open": [p for p in proposals if p["outcome"] is None],
-            "decided": [p for p in proposals if p["outcome"] is not None],
-            "elections": await node.gov.selections(circle_id),
-            "meetings": await node.gov.meetings(circle_id),
-            "logbook": await node.gov.logbook(circle_id),
-            "parent": parent,
-            "subs": subs,
-            "visibility": await visibility.visibility(node, state),
-            "may_set_visibility": visibility.may_open(state, node.node_id)
-            and (actor in state.holders("facilitator") or me.role == "admin"),
-        },
-    )
-
-
-async def set_visibility(request: web.Request) -> web.Response:
-    """The circle's facilitator (or a node admin) says who on the node reads it."""
-    node = _node(request)
-    circle_id = request.match_info["circle"]
-    form = Form("visibility", posted(request))
-    value = form.choice("visibility", "readers", visibility.VISIBILITIES)
-    form.check()
-    try:
-        await visibility.set_visibility(node, circle_id, value, session_of(request).member.handle)
-    except DomainError as exc:
-        raise form.refuse(exc) from None
-    flash(request, "Saved: " + READERS[value] + ".")
-    raise web.HTTPSeeOther(f"/circles/{circle_id}")
-
-
-READERS = {
-    "members": "only the circle's members read what happens in it",
-    "organization": "everyone with an account on this node reads what happens in it",
-}
-
-
 def proposal_fields(form: Form) -> tuple[str, str]:
     """The title and text of a proposal or an amendment, within the protocol's limits."""
     title = form.text("title", "title", limit("proposal.title"), required=True)
@@ -164,7 +68,7 @@ def proposal_fields(form: Form) -> tuple[str, str]:
 
 
 async def new_proposal(request: web.Request) -> web.Response:
-    node = _node(request)
+    node = node_of(request)
     circle_id = request.match_info["circle"]
     form = Form("new-proposal", posted(request))
     title, text = proposal_fields(form)
@@ -185,9 +89,6 @@ async def new_proposal(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/proposals/{root}")
 
 
-# --- proposals -----------------------------------------------------------------------------
-
-
 _DIFF_TAGS = {"+": "added", "-": "removed", " ": "same"}
 
 
@@ -201,7 +102,7 @@ def _diff(old: str, new: str) -> list[tuple[str, str]]:
 
 
 async def proposal(request: web.Request) -> web.Response:
-    node = _node(request)
+    node = node_of(request)
     root = request.match_info["root"]
     view = await node.gov.proposal(root)
     if view is None:
@@ -255,7 +156,7 @@ async def proposal(request: web.Request) -> web.Response:
 async def _waiting(request: web.Request, root: str) -> web.Response:
     """A proposal this node holds but the circle's home has not put in order yet: shown
     at once, marked as waiting (or as refused by the home, with its reason)."""
-    node = _node(request)
+    node = node_of(request)
     waiting = known(
         await node.gov.waiting_proposal(root),
         "proposal",
@@ -290,7 +191,7 @@ async def _act(request: web.Request, form: Form, fn: Callable[[str], Any]) -> we
 
 
 async def stance(request: web.Request) -> web.Response:
-    gov = _node(request).gov
+    gov = node_of(request).gov
     form = Form("stance", posted(request))
     version = form.raw("version")
     value = form.choice("stance", "stance", STANCE_LABELS)
@@ -301,7 +202,7 @@ async def stance(request: web.Request) -> web.Response:
 
 
 async def move(request: web.Request) -> web.Response:
-    node = _node(request)
+    node = node_of(request)
     root = request.match_info["root"]
     form = Form("move", posted(request))
     phase = form.choice("phase", "phase", _PHASE_ORDER)
@@ -313,7 +214,7 @@ async def move(request: web.Request) -> web.Response:
 
 
 async def amend(request: web.Request) -> web.Response:
-    gov = _node(request).gov
+    gov = node_of(request).gov
     root = request.match_info["root"]
     form = Form("amend", posted(request))
     title, text = proposal_fields(form)
@@ -322,13 +223,13 @@ async def amend(request: web.Request) -> web.Response:
 
 
 async def decide(request: web.Request) -> web.Response:
-    gov = _node(request).gov
+    gov = node_of(request).gov
     root = request.match_info["root"]
     return await _act(request, Form("decision", posted(request)), lambda h: gov.decide(root, h))
 
 
 async def discuss(request: web.Request) -> web.Response:
-    gov = _node(request).gov
+    gov = node_of(request).gov
     data = posted(request)
     purpose = str(data.get("purpose", ""))
     target = str(data.get("target", ""))[:100]
@@ -346,11 +247,7 @@ async def discuss(request: web.Request) -> web.Response:
 
 def routes(app: web.Application, page: Any, live: Any) -> None:
     get, post = app.router.add_get, app.router.add_post
-    get("/", page("member")(home))
-    get("/circles", page("member")(circles))
-    get("/circles/{circle}", page("member")(circle))
-    post("/circles/{circle}/proposals", page("member", again=circle)(new_proposal))
-    post("/circles/{circle}/visibility", page("member", again=circle)(set_visibility))
+    post("/circles/{circle}/proposals", page("member", again=circles.circle)(new_proposal))
     get("/proposals/{root}", page("member")(proposal))
     for action, view in (
         ("stance", stance),
