@@ -277,7 +277,19 @@ async def live(request: web.Request) -> web.StreamResponse:
 
 def install(app: web.Application, node: Node) -> None:
     """Add the web UI to a node's application."""
-    from web_ui.views import account, admin, auth, circles, elections, home, proposals
+    from web_ui.views import (
+        account,
+        admin,
+        auth,
+        circles,
+        elections,
+        home,
+        logbook,
+        meetings,
+        messages,
+        notifications,
+        proposals,
+    )
 
     env = aiohttp_jinja2.setup(
         app,
@@ -310,6 +322,10 @@ def install(app: web.Application, node: Node) -> None:
     circles.routes(app, page)
     proposals.routes(app, page, live)
     elections.routes(app, page)
+    meetings.routes(app, page)
+    logbook.routes(app, page)
+    messages.routes(app, page)
+    notifications.routes(app, page)
     admin.routes(app, page)
     app.router.add_static("/static", _STATIC, append_version=True)
 
