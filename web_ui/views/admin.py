@@ -1,7 +1,7 @@
-"""The admin's pages: members, member invitations (and the newcomer's page that uses
-one), links with other organizations' nodes, and invitations to their circles. A new
-invitation is shown on a page of its own (``web_ui.handover``) until the admin dismisses
-it."""
+"""The admin's pages: members, member invitations (the newcomer's page that uses one is
+``web_ui.views.auth``), links with other organizations' nodes, and invitations to their
+circles. A new invitation is shown on a page of its own (``web_ui.handover``) until the
+admin dismisses it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from node.domain.errors import DomainError
 from node.service import Node
 from protocol import RemoteProtocolError
 from web_ui.app import flash, node_of, posted, render, session_of
-from web_ui.cookies import login_csrf, set_login_csrf, set_session
 from web_ui.errors import page_error
 from web_ui.forms import Form, FormRefused, limit
 from web_ui.handover import HANDOVERS, Handovers
@@ -26,16 +25,12 @@ _GONE = (
 )
 
 
-def _node(request: web.Request) -> Node:
-    return node_of(request)
-
-
 def _handovers(request: web.Request) -> Handovers:
     return request.app[HANDOVERS]
 
 
 async def admin(request: web.Request) -> web.Response:
-    node = _node(request)
+    node = node_of(request)
     status = await node.status()
     circles = await node.circles()
     opened = {
@@ -75,7 +70,7 @@ async def admin(request: web.Request) -> web.Response:
 
 
 async def invite_member(request: web.Request) -> web.Response:
-    node = _node(request)
+    node = node_of(request)
     form = Form("invite", posted(request))
     handle = form.text("handle", "handle", limit("member.handle"), required=True, lower=True)
     name = form.text("display_name", "name", limit("member.display_name"), required=True)
@@ -106,45 +101,15 @@ async def invite_member(request: web.Request) -> web.Response:
 
 
 async def revoke_invite(request: web.Request) -> web.Response:
-    await _node(request).accounts.revoke_invitation(str(posted(request).get("id", ""))[:100])
+    await node_of(request).accounts.revoke_invitation(str(posted(request).get("id", ""))[:100])
     raise web.HTTPSeeOther("/admin#invites")
-
-
-async def join_form(request: web.Request) -> web.Response:
-    invite = await _node(request).accounts.invitation(request.match_info["token"])
-    if invite is None:
-        raise page_error(404, "member.invite_invalid", "This link is unknown, used or expired.")
-    csrf = login_csrf(request, _node(request))
-    response = render(request, "auth/join.html", {"invite": invite, "csrf": csrf})
-    set_login_csrf(response, _node(request), csrf)
-    return response
-
-
-async def join(request: web.Request) -> web.Response:
-    node = _node(request)
-    token = request.match_info["token"]
-    if await node.accounts.invitation(token) is None:
-        raise page_error(404, "member.invite_invalid", "This link is unknown, used or expired.")
-    form = Form("join", posted(request))
-    new = form.secret("new", "password", limit("member.password"))
-    if new and form.raw("repeat") != new:
-        form.fail("repeat", "The two passwords differ: type the same one twice.")
-    form.check()
-    try:
-        member = await node.accounts.accept(token, new)
-    except DomainError as exc:
-        raise form.refuse(exc, {"member.weak_password": "new"}) from None
-    session, _ = await node.accounts.start_session(member.handle)
-    response = web.HTTPSeeOther("/")
-    set_session(response, node, session)
-    raise response
 
 
 # --- members -------------------------------------------------------------------------------
 
 
 async def member_state(request: web.Request) -> web.Response:
-    node = _node(request)
+    node = node_of(request)
     handle = str(posted(request).get("handle", ""))[:64]
     form = Form(f"member-{handle}", posted(request))
     if handle == session_of(request).member.handle:
@@ -160,7 +125,7 @@ async def member_state(request: web.Request) -> web.Response:
 
 async def member_second_factor(request: web.Request) -> web.Response:
     """Turn off a member's second factor (they lost their authenticator app)."""
-    node = _node(request)
+    node = node_of(request)
     handle = str(posted(request).get("handle", ""))[:64]
     form = Form(f"member-{handle}", posted(request))
     try:
@@ -177,7 +142,7 @@ async def member_second_factor(request: web.Request) -> web.Response:
 async def circle_visibility(request: web.Request) -> web.Response:
     """Who on this node reads a local circle (the admin sees every circle's name and aim,
     and says who reads it, without reading it)."""
-    node = _node(request)
+    node = node_of(request)
     circle_id = str(posted(request).get("circle", ""))[:100]
     form = Form(f"circle-{circle_id}", posted(request))
     value = form.choice("visibility", "readers", visibility.VISIBILITIES)
@@ -193,7 +158,7 @@ async def circle_visibility(request: web.Request) -> web.Response:
 
 
 async def links(request: web.Request) -> web.Response:
-    node = _node(request)
+    node = node_of(request)
     data = posted(request)
     action = str(data.get("action", ""))
     form = Form({"invite": "make-invite", "link": "use-invite"}.get(action, "links"), data)
@@ -286,7 +251,7 @@ def invitation_form(circle_id: str) -> str:
 
 
 async def circle_invitation(request: web.Request) -> web.Response:
-    node = _node(request)
+    node = node_of(request)
     data = posted(request)
     circle_id = str(data.get("circle", ""))[:200]
     action = str(data.get("action", ""))
@@ -341,5 +306,3 @@ def routes(app: web.Application, page: Any) -> None:
     post("/admin/circle-invitations", page("admin", again=admin)(circle_invitation))
     get("/admin/handover/{id}", page("admin")(handover_page))
     post("/admin/handover/{id}", page("admin")(handover_done))
-    get("/join/{token}", page("public")(join_form))
-    post("/join/{token}", page("public", again=join_form)(join))

@@ -1,6 +1,6 @@
 """Logging in and out: the password (throttled per handle and client, ``web_ui.throttle``),
 then, for a member who turned it on, a code from their authenticator app
-(``node.second_factor``) on a page of its own."""
+(``node.second_factor``) on a page of its own; and joining with an admin's one-time link."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from aiohttp import web
 from multidict import MultiDict
 
 from node import second_factor
-from node.service import Node
+from node.domain.errors import DomainError
 from web_ui.app import CLIENTS, FORM, REFUSED, THROTTLE, node_of, posted, render, session_of
 from web_ui.cookies import clear_session, login_csrf, set_login_csrf, set_session
+from web_ui.errors import page_error
 from web_ui.forms import Form, limit
 from web_ui.throttle import Busy
 
@@ -63,21 +64,17 @@ class SecondSteps:
 STEPS = web.AppKey("web_second_steps", SecondSteps)
 
 
-def _node(request: web.Request) -> Node:
-    return node_of(request)
-
-
 def _next(target: str) -> str:
     """Where to go after logging in: a path on this site, never another site."""
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
 async def login_form(request: web.Request) -> web.Response:
-    csrf = login_csrf(request, _node(request))
+    csrf = login_csrf(request, node_of(request))
     data = request.get(FORM)
     target = str(data.get("next", "/")) if data is not None else request.query.get("next", "/")
     response = render(request, "auth/login.html", {"csrf": csrf, "next": _next(target)})
-    set_login_csrf(response, _node(request), csrf)
+    set_login_csrf(response, node_of(request), csrf)
     return response
 
 
@@ -98,7 +95,7 @@ def _wait_words(seconds: float) -> str:
 
 
 async def login(request: web.Request) -> web.Response:
-    node = _node(request)
+    node = node_of(request)
     form = Form("login", posted(request))
     handle = form.text("handle", "handle", limit("login.handle"), required=True).lower()
     password = form.secret("password", "password", limit("login.password"))
@@ -129,7 +126,7 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def _start(request: web.Request, handle: str, target: str) -> web.Response:
-    node = _node(request)
+    node = node_of(request)
     token, _ = await node.accounts.start_session(handle)
     response = web.HTTPSeeOther(target)
     set_session(response, node, token)
@@ -137,18 +134,18 @@ async def _start(request: web.Request, handle: str, target: str) -> web.Response
 
 
 def _code_page(request: web.Request, token: str, target: str, status: int = 200) -> web.Response:
-    csrf = login_csrf(request, _node(request))
+    csrf = login_csrf(request, node_of(request))
     response = render(
         request, "auth/login_code.html", {"csrf": csrf, "step": token, "next": target}
     )
     response.set_status(status)
-    set_login_csrf(response, _node(request), csrf)
+    set_login_csrf(response, node_of(request), csrf)
     return response
 
 
 async def login_code(request: web.Request) -> web.Response:
     """The second step: the code from the member's authenticator app."""
-    node = _node(request)
+    node = node_of(request)
     form = Form("login-code", posted(request))
     token = form.raw("step")[:100]
     client = request.app[CLIENTS].of(request)
@@ -189,9 +186,39 @@ async def _restart(request: web.Request, message: str, status: int) -> web.Respo
 
 
 async def logout(request: web.Request) -> web.Response:
-    await _node(request).accounts.end_session(session_of(request).token_hash)
+    await node_of(request).accounts.end_session(session_of(request).token_hash)
     response = web.HTTPSeeOther("/login")
-    clear_session(response, _node(request))
+    clear_session(response, node_of(request))
+    raise response
+
+
+async def join_form(request: web.Request) -> web.Response:
+    invite = await node_of(request).accounts.invitation(request.match_info["token"])
+    if invite is None:
+        raise page_error(404, "member.invite_invalid", "This link is unknown, used or expired.")
+    csrf = login_csrf(request, node_of(request))
+    response = render(request, "auth/join.html", {"invite": invite, "csrf": csrf})
+    set_login_csrf(response, node_of(request), csrf)
+    return response
+
+
+async def join(request: web.Request) -> web.Response:
+    node = node_of(request)
+    token = request.match_info["token"]
+    if await node.accounts.invitation(token) is None:
+        raise page_error(404, "member.invite_invalid", "This link is unknown, used or expired.")
+    form = Form("join", posted(request))
+    new = form.secret("new", "password", limit("member.password"))
+    if new and form.raw("repeat") != new:
+        form.fail("repeat", "The two passwords differ: type the same one twice.")
+    form.check()
+    try:
+        member = await node.accounts.accept(token, new)
+    except DomainError as exc:
+        raise form.refuse(exc, {"member.weak_password": "new"}) from None
+    session, _ = await node.accounts.start_session(member.handle)
+    response = web.HTTPSeeOther("/")
+    set_session(response, node, session)
     raise response
 
 
@@ -202,3 +229,5 @@ def routes(app: web.Application, page: Any) -> None:
     post("/login", page("public")(login))
     post("/login/code", page("public")(login_code))
     post("/logout", page("member")(logout))
+    get("/join/{token}", page("public")(join_form))
+    post("/join/{token}", page("public", again=join_form)(join))
