@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import segno
 from aiohttp import web
 
 from node import second_factor
 from node.domain.errors import DomainError
-from web_ui.app import node_of, posted, render, session_of
+from web_ui.context import node_of, posted, session_of
 from web_ui.cookies import clear_session
 from web_ui.forms import Form, FormRefused, limit
+from web_ui.guard import page
+from web_ui.render import render
 
 
 async def account(request: web.Request) -> web.Response:
@@ -67,7 +67,7 @@ async def code(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/password#second-factor")
 
 
-def routes(app: web.Application, page: Any) -> None:
+def routes(app: web.Application) -> None:
     get, post = app.router.add_get, app.router.add_post
     get("/password", page("member")(account))
     post("/password", page("member", again=account)(password))

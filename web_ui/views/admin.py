@@ -13,10 +13,12 @@ from node import second_factor, visibility
 from node.domain.errors import DomainError
 from node.service import Node
 from protocol import RemoteProtocolError
-from web_ui.app import flash, node_of, posted, render, session_of
+from web_ui.context import flash, node_of, posted, session_of
 from web_ui.errors import page_error
 from web_ui.forms import Form, FormRefused, limit
+from web_ui.guard import page
 from web_ui.handover import HANDOVERS, Handovers
+from web_ui.render import render
 
 _GONE = (
     "This invitation is no longer shown here: it was dismissed, or the node restarted since."
@@ -294,7 +296,7 @@ async def handover_done(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/admin#links" if item and item.kind == "link" else "/admin#invites")
 
 
-def routes(app: web.Application, page: Any) -> None:
+def routes(app: web.Application) -> None:
     get, post = app.router.add_get, app.router.add_post
     get("/admin", page("admin")(admin))
     post("/admin/invites", page("admin", again=admin)(invite_member))

@@ -9,17 +9,18 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 from multidict import MultiDict
 
 from node import second_factor
 from node.domain.errors import DomainError
-from web_ui.app import CLIENTS, FORM, REFUSED, THROTTLE, node_of, posted, render, session_of
+from web_ui.context import CLIENTS, FORM, REFUSED, THROTTLE, node_of, posted, session_of
 from web_ui.cookies import clear_session, login_csrf, set_login_csrf, set_session
 from web_ui.errors import page_error
 from web_ui.forms import Form, limit
+from web_ui.guard import page
+from web_ui.render import render
 from web_ui.throttle import Busy
 
 STEP_SECONDS = 300.0  # how long the code may be given after the password
@@ -222,7 +223,7 @@ async def join(request: web.Request) -> web.Response:
     raise response
 
 
-def routes(app: web.Application, page: Any) -> None:
+def routes(app: web.Application) -> None:
     app[STEPS] = SecondSteps()
     get, post = app.router.add_get, app.router.add_post
     get("/login", page("public")(login_form))

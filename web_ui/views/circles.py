@@ -10,9 +10,11 @@ from aiohttp import web
 from node import visibility
 from node.domain.errors import DomainError
 from protocol.ids import NODE_PREFIX
-from web_ui.app import flash, node_of, posted, render, session_of
+from web_ui.context import flash, node_of, posted, session_of
 from web_ui.errors import known
 from web_ui.forms import Form
+from web_ui.guard import page
+from web_ui.render import render
 
 
 async def circles(request: web.Request) -> web.Response:
@@ -93,7 +95,7 @@ READERS = {
 }
 
 
-def routes(app: web.Application, page: Any) -> None:
+def routes(app: web.Application) -> None:
     get, post = app.router.add_get, app.router.add_post
     get("/circles", page("member")(circles))
     get("/circles/{circle}", page("member")(circle))

@@ -3,14 +3,14 @@ round, consent to a candidate, and the selection recorded."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from node.domain.errors import DomainError
-from web_ui.app import node_of, posted, render, session_of
+from web_ui.context import node_of, posted, session_of
 from web_ui.errors import NOT_YET, known
 from web_ui.forms import Form, FormRefused, Limit, limit
+from web_ui.guard import page
+from web_ui.render import render
 from web_ui.views import circles, proposals
 
 _NOMINEE = Limit(200)
@@ -104,7 +104,7 @@ async def election_act(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/elections/{sel_id}")
 
 
-def routes(app: web.Application, page: Any) -> None:
+def routes(app: web.Application) -> None:
     get, post = app.router.add_get, app.router.add_post
     get("/elections/{election}", page("member")(election))
     post("/elections/{election}", page("member", again=election)(election_act))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from web_ui.app import node_of, render, session_of
+from web_ui.context import node_of, session_of
+from web_ui.guard import page
+from web_ui.render import render
 
 
 async def home(request: web.Request) -> web.Response:
@@ -17,5 +17,5 @@ async def home(request: web.Request) -> web.Response:
     return render(request, "home/home.html", {**agenda, "new_messages": messages})
 
 
-def routes(app: web.Application, page: Any) -> None:
+def routes(app: web.Application) -> None:
     app.router.add_get("/", page("member")(home))

@@ -3,12 +3,12 @@ chained to the one before, and its export (JSON lines to verify, or a printable 
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from web_ui.app import node_of, render
+from web_ui.context import node_of
 from web_ui.errors import known
+from web_ui.guard import page
+from web_ui.render import render
 
 
 async def logbook_page(request: web.Request) -> web.Response:
@@ -36,7 +36,7 @@ async def logbook_export(request: web.Request) -> web.Response:
     )
 
 
-def routes(app: web.Application, page: Any) -> None:
+def routes(app: web.Application) -> None:
     get = app.router.add_get
     get("/circles/{circle}/logbook", page("member")(logbook_page))
     get("/circles/{circle}/logbook.{format:jsonl|html}", page("member")(logbook_export))

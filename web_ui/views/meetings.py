@@ -3,14 +3,14 @@ go into the circle's logbook)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from node.domain.errors import DomainError
-from web_ui.app import node_of, posted, render, session_of
+from web_ui.context import node_of, posted, session_of
 from web_ui.errors import NOT_YET, known
 from web_ui.forms import Form, limit
+from web_ui.guard import page
+from web_ui.render import render
 from web_ui.views import circles
 
 
@@ -91,7 +91,7 @@ async def write_minutes(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/meetings/{meeting_id}")
 
 
-def routes(app: web.Application, page: Any) -> None:
+def routes(app: web.Application) -> None:
     get, post = app.router.add_get, app.router.add_post
     get("/meetings/{meeting}", page("member")(meeting))
     post("/meetings/{meeting}/minutes", page("member", again=meeting)(write_minutes))

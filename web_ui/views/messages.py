@@ -3,16 +3,16 @@ the other organization's node)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from node import direct, messages
 from node.domain.errors import DomainError
 from protocol import RemoteProtocolError
-from web_ui.app import node_of, posted, render, session_of
+from web_ui.context import node_of, posted, session_of
 from web_ui.errors import known
 from web_ui.forms import Form, limit
+from web_ui.guard import page
+from web_ui.render import render
 
 
 async def circle_messages(request: web.Request) -> web.Response:
@@ -93,7 +93,7 @@ async def direct_send(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/messages/{peer_id}")
 
 
-def routes(app: web.Application, page: Any) -> None:
+def routes(app: web.Application) -> None:
     get, post = app.router.add_get, app.router.add_post
     get("/circles/{circle}/messages", page("member")(circle_messages))
     post("/circles/{circle}/messages", page("member", again=circle_messages)(post_message))

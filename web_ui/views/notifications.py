@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from node.domain.errors import DomainError
-from web_ui.app import node_of, posted, render, session_of
+from web_ui.context import node_of, posted, session_of
 from web_ui.forms import Form
+from web_ui.guard import page
+from web_ui.render import render
 
 
 async def notifications(request: web.Request) -> web.Response:
@@ -41,7 +41,7 @@ async def notification_settings(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/notifications")
 
 
-def routes(app: web.Application, page: Any) -> None:
+def routes(app: web.Application) -> None:
     get, post = app.router.add_get, app.router.add_post
     get("/notifications", page("member")(notifications))
     post("/notifications", page("member", again=notifications)(notification_settings))

@@ -12,10 +12,11 @@ from aiohttp import web
 
 from node.domain.consent import PHASE_TRANSITIONS
 from node.domain.errors import DomainError
-from protocol.ids import NODE_PREFIX
-from web_ui.app import NODE_KEY, node_of, posted, render, session_of
+from web_ui.context import node_of, posted, session_of
 from web_ui.errors import known
 from web_ui.forms import Form, limit, sentence
+from web_ui.guard import page
+from web_ui.render import render, short
 from web_ui.views import circles
 
 STANCE_LABELS = {"consent": "Consent", "concern": "Consent with concern", "object": "Objection"}
@@ -33,31 +34,6 @@ NEXT_PHASE = {
     phase: [p for p in _PHASE_ORDER if p in following]
     for phase, following in PHASE_TRANSITIONS.items()
 }
-
-
-# --- helpers -------------------------------------------------------------------------------
-
-
-def short(value: str | None) -> str:
-    """A long id shortened for display (the full id stays in links and titles)."""
-    if not value:
-        return ""
-    if "@" in value:
-        handle, _, node = value.partition("@")
-        return f"{handle}@{node[8:14]}" if node.startswith(NODE_PREFIX) else value
-    return value[:14] + "…" if len(value) > 16 else value
-
-
-def when(value: str | None) -> str:
-    if not value:
-        return ""
-    return value.replace("T", " ")[:16] + " UTC"
-
-
-def org_name(app: web.Application, node_id: str) -> str:
-    """The organization a node id belongs to: this node's name, or a linked peer's."""
-    node = app[NODE_KEY]
-    return node.org_names().get(node_id) or node_id[8:16]
 
 
 def proposal_fields(form: Form) -> tuple[str, str]:
@@ -245,7 +221,7 @@ async def discuss(request: web.Request) -> web.Response:
     return await _act(request, form, lambda h: gov.ask(target, h, text))
 
 
-def routes(app: web.Application, page: Any, live: Any) -> None:
+def routes(app: web.Application) -> None:
     get, post = app.router.add_get, app.router.add_post
     post("/circles/{circle}/proposals", page("member", again=circles.circle)(new_proposal))
     get("/proposals/{root}", page("member")(proposal))
@@ -257,4 +233,3 @@ def routes(app: web.Application, page: Any, live: Any) -> None:
         ("discuss", discuss),
     ):
         post(f"/proposals/{{root}}/{action}", page("member", again=proposal)(view))
-    get("/live", page("member")(live))
