@@ -37,6 +37,10 @@ _TITLES = {
 }
 
 
+# The hint of a not-found page for something made elsewhere that may still be on its way.
+NOT_YET = "If it was made a moment ago, the circle's home node may not have taken it in yet."
+
+
 def page_error(status: int, code: str, message: str) -> web.HTTPException:
     """An HTTP error with a stable ``code`` and a sentence for the member."""
     cls = _CLASSES.get(status, web.HTTPBadRequest)
@@ -72,4 +76,4 @@ def describe(exc: web.HTTPException) -> dict[str, Any]:
     }
 
 
-__all__ = ["describe", "known", "not_found", "page_error"]
+__all__ = ["NOT_YET", "describe", "known", "not_found", "page_error"]

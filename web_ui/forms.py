@@ -4,7 +4,7 @@ taken from the protocol's body schemas (the same numbers the templates put in
 
 A view reads ``Form(name, data)``; ``check()`` raises ``FormRefused`` with every problem
 found, and ``refuse(error)`` turns a rule's DomainError into one. ``page(..., again=view)``
-in ``web_ui.app`` then renders the form's page again, status 400, with a ``FormState``
+in ``web_ui.guard`` then renders the form's page again, status 400, with a ``FormState``
 the templates use for values, errors and ``aria-*`` attributes.
 """
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from node import messages
-from web_ui.app import CIRCLE_PARAMS
+from web_ui.guard import CIRCLE_PARAMS
 
 TITLE = "Board only: treasurer pay"
 SECRETS = (
