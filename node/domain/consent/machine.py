@@ -5,7 +5,8 @@ The process (design §4): draft → presented → questions → reactions → co
 (an objection) integrating → amended version → consent round … → adopted | withdrawn |
 referred. The facilitator moves the phases; the proposer or the facilitator amends; every
 active member gives one stance per version, only in the consent round. Adoption is a
-``decision`` built by ``decide`` and re-checked anywhere by ``verify_decision``.
+``decision`` built by ``decide`` and re-checked anywhere by ``verify_decision`` (both in
+``decision``).
 
 Concurrency, in design terms (every node applies the home node's feed order):
 
@@ -35,15 +36,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Final, Literal
+from dataclasses import replace
+from typing import Final
 
 from node.domain.circles import CircleState
+from node.domain.consent.decision import verify_decision
+from node.domain.consent.records import (
+    DEFAULT_RULES,
+    Amended,
+    ConsentRules,
+    Event,
+    Objection,
+    PhaseChanged,
+    ProposalState,
+    Proposed,
+    Stance,
+    StanceGiven,
+    Version,
+    is_voter,
+)
 from node.domain.errors import DomainError
-from protocol.errors import RemoteProtocolError
-from protocol.schemas import CircleBody, PhaseBody, ProposalBody, StanceBody, validate_body
-
-StanceValue = Literal["consent", "concern", "object"]
 
 # Which phase may follow which, by a facilitator's ``phase`` envelope. "adopted" is
 # reached only by a ``decision``; "withdrawn" and "referred" end the process.
@@ -60,12 +72,6 @@ PHASE_TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
 }
 # Phases in which a new version may be made (never during the consent round itself).
 AMEND_IN: Final = frozenset({"draft", "presented", "questions", "reactions", "integrating"})
-# The phase a proposal must be in for each outcome of a ``decision``.
-DECIDE_FROM: Final[Mapping[str, str]] = {
-    "adopted": "consent",
-    "withdrawn": "withdrawn",
-    "referred": "referred",
-}
 # Who may make each kind of change, and the code when someone else tries.
 AUTHORITY: Final[Mapping[str, tuple[tuple[str, ...], str]]] = {
     "phase": (("facilitator",), "consent.not_facilitator"),
@@ -73,180 +79,15 @@ AUTHORITY: Final[Mapping[str, tuple[tuple[str, ...], str]]] = {
     "stance": (("member",), "consent.not_member"),
     "decision": (("home", "facilitator"), "consent.not_facilitator"),
 }
-# A person member is handle@node; a node member takes part through its delegates.
-_ACTOR_MARK = "@"
-
-
-@dataclass(frozen=True, slots=True)
-class ConsentRules:
-    """The circle charter's rules for rounds (``silence`` and ``round_hours``)."""
-
-    silence: Literal["absent", "consent", "object"] = "absent"
-    round_hours: int = 72
-
-    @classmethod
-    def from_body(cls, body: CircleBody) -> ConsentRules:
-        return cls(silence=body.silence, round_hours=body.round_hours)
-
-
-DEFAULT_RULES: Final = ConsentRules()
-
-
-@dataclass(frozen=True, slots=True)
-class Stance:
-    id: str
-    member: str
-    version: str
-    value: StanceValue
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Objection:
-    """An ``object`` stance; ``resolved_by`` is the version that integrated it."""
-
-    stance: str
-    member: str
-    version: str
-    reason: str
-    resolved_by: str | None = None
-    how: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Version:
-    id: str
-    number: int
-    author: str
-    title: str
-    changes: str = ""
-    review_date: dt.date | None = None
-    measures: tuple[str, ...] = ()
-    stances: tuple[str, ...] = ()  # the stance ids it held when it was superseded
-
-
-@dataclass(frozen=True, slots=True)
-class ProposalState:
-    root: str
-    circle: str
-    proposer: str
-    version_id: str
-    version: int
-    phase: str = "draft"
-    deadline: dt.datetime | None = None
-    round_held: bool = False  # a consent round was opened for the current version
-    stances: Mapping[str, Stance] = field(default_factory=dict)  # current version only
-    objections: tuple[Objection, ...] = ()
-    history: tuple[Version, ...] = ()  # every version, the current one last
-    outcome: str | None = None
-    review_of: str | None = None  # the decision this proposal reviews
-
-    @property
-    def current(self) -> Version:
-        return self.history[-1]
-
-    def open_objections(self) -> list[Objection]:
-        return [o for o in self.objections if o.resolved_by is None]
-
-
-# --- events, mirroring the envelope kinds ----------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Proposed:
-    """The first ``proposal`` envelope (version 1)."""
-
-    id: str
-    author: str
-    title: str
-    review_date: dt.date | None = None
-    measures: tuple[str, ...] = ()
-    review_of: str | None = None  # the adopted decision this proposal reviews
-
-    @classmethod
-    def from_body(cls, id: str, author: str, body: ProposalBody) -> Proposed:
-        return cls(id, author, body.title, body.review_date, tuple(body.measures), body.review_of)
-
-
-@dataclass(frozen=True, slots=True)
-class PhaseChanged:
-    """A ``phase`` envelope: the facilitator moves the proposal."""
-
-    author: str
-    phase: str
-    deadline: dt.datetime | None = None
-    note: str = ""
-
-    @classmethod
-    def from_body(cls, author: str, body: PhaseBody) -> PhaseChanged:
-        deadline = None if body.deadline is None else dt.datetime.fromisoformat(body.deadline)
-        return cls(author, body.phase, deadline, body.note)
-
-
-@dataclass(frozen=True, slots=True)
-class Amended:
-    """A later ``proposal`` envelope: version n+1 of ``root``."""
-
-    id: str
-    author: str
-    root: str
-    version: int
-    title: str
-    changes: str = ""
-    review_date: dt.date | None = None
-    measures: tuple[str, ...] = ()
-
-    @classmethod
-    def from_body(cls, id: str, author: str, body: ProposalBody) -> Amended:
-        return cls(
-            id,
-            author,
-            body.root or "",
-            body.version,
-            body.title,
-            body.changes,
-            body.review_date,
-            tuple(body.measures),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class StanceGiven:
-    """A ``stance`` envelope: ``member``'s stance on the version ``version``."""
-
-    id: str
-    member: str
-    version: str
-    stance: StanceValue
-    reason: str = ""
-
-    @classmethod
-    def from_body(cls, id: str, author: str, body: StanceBody) -> StanceGiven:
-        return cls(id, author, body.proposal, body.stance, body.reason)
-
-
-@dataclass(frozen=True, slots=True)
-class Decided:
-    """A ``decision`` envelope, its body as sent."""
-
-    author: str
-    body: Mapping[str, Any]
-
-
-Event = PhaseChanged | Amended | StanceGiven | Decided
 
 
 # --- transitions -----------------------------------------------------------------------
 
 
-def _voter(circle: CircleState, member: str) -> bool:
-    return _ACTOR_MARK in member and circle.is_active(member)
-
-
 _HOLDS: Final[Mapping[str, Callable[[ProposalState, CircleState, str], bool]]] = {
     "facilitator": lambda s, c, a: a in c.holders("facilitator"),
-    "proposer": lambda s, c, a: a == s.proposer and _voter(c, a),
-    "member": lambda s, c, a: _voter(c, a),
+    "proposer": lambda s, c, a: a == s.proposer and is_voter(c, a),
+    "member": lambda s, c, a: is_voter(c, a),
     "home": lambda s, c, a: a == c.home,
 }
 
@@ -262,7 +103,7 @@ def start(event: Proposed, *, circle: CircleState) -> ProposalState:
     home node bringing back a review that fell due (checked by the caller, which holds
     the reviewed decision)."""
     review = event.review_of is not None and event.author == circle.home
-    if not review and not _voter(circle, event.author):
+    if not review and not is_voter(circle, event.author):
         raise DomainError("consent.not_member", f"{event.author} is not a member of the circle")
     if event.review_of is not None and not review:
         raise DomainError("consent.not_home", "the home node brings reviews back")
@@ -371,152 +212,3 @@ def _stance(
         objections += (Objection(ev.id, ev.member, ev.version, ev.reason),)
     stance = Stance(ev.id, ev.member, ev.version, ev.stance, ev.reason)
     return replace(state, stances={**state.stances, ev.member: stance}, objections=objections)
-
-
-# --- decisions -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Tally:
-    counted: list[Stance]  # stances of active members on the current version
-    silent: list[str]  # active members without one
-    objections: list[Stance]
-
-
-def _tally(state: ProposalState, circle: CircleState) -> _Tally:
-    voters = sorted(m for m in circle.members if _voter(circle, m))
-    counted = [state.stances[m] for m in voters if m in state.stances]
-    silent = [m for m in voters if m not in state.stances]
-    return _Tally(counted, silent, [s for s in counted if s.value == "object"])
-
-
-def _resolutions(state: ProposalState) -> list[dict[str, str]]:
-    return [
-        {"objection": o.stance, "how": o.how, "version": o.resolved_by}
-        for o in state.objections
-        if o.resolved_by is not None
-    ]
-
-
-def decide(
-    state: ProposalState,
-    circle: CircleState,
-    now: dt.datetime,
-    *,
-    rules: ConsentRules = DEFAULT_RULES,
-) -> dict[str, Any]:
-    """The body of the ``decision`` that ends the process now, or DomainError if none may.
-
-    A withdrawn or referred proposal is recorded as such. Adoption needs a consent round
-    with no standing objection, and a stance from every active member, or, past the
-    deadline, the circle's silence policy letting the silent members through.
-    """
-    if state.outcome is not None:
-        raise DomainError("consent.bad_transition", f"the proposal is {state.outcome} already")
-    if state.phase in ("withdrawn", "referred"):
-        return {"proposal": state.version_id, "outcome": state.phase}
-    if state.phase != "consent":
-        raise DomainError("consent.not_in_round", f"no consent round during {state.phase}")
-    tally = _tally(state, circle)
-    if tally.objections or state.open_objections():
-        raise DomainError("consent.objection_unresolved", "an objection stands")
-    if tally.silent:
-        if state.deadline is None or now <= state.deadline:
-            raise DomainError("consent.round_open", f"{len(tally.silent)} member(s) to answer")
-        if rules.silence == "object":
-            raise DomainError("consent.silence_objects", "in this circle, silence blocks")
-    if not tally.counted and not (tally.silent and rules.silence == "consent"):
-        raise DomainError("consent.no_consent", "nobody consented")
-    version = state.current
-    return {
-        "proposal": state.version_id,
-        "outcome": "adopted",
-        "stances": sorted(s.id for s in tally.counted),
-        "resolutions": _resolutions(state),
-        "silent": tally.silent,
-        "review_date": None if version.review_date is None else version.review_date.isoformat(),
-        "measures": list(version.measures),
-    }
-
-
-def _bad(message: str) -> DomainError:
-    return DomainError("consent.bad_decision", message)
-
-
-def verify_decision(
-    state: ProposalState,
-    circle: CircleState,
-    decision_body: Mapping[str, Any],
-    *,
-    at: dt.datetime,
-    rules: ConsentRules = DEFAULT_RULES,
-) -> None:
-    """Re-check a decision made elsewhere (the home node) against our own state.
-
-    ``at`` is the decision's time. Accepts exactly the decisions ``decide`` could have
-    made at that time, in any order of its lists.
-    """
-    try:
-        body = validate_body("decision", dict(decision_body))
-    except RemoteProtocolError as exc:
-        raise _bad(str(exc)) from None
-    if state.outcome is not None:
-        raise _bad(f"the proposal is {state.outcome} already")
-    if body.proposal != state.version_id:
-        raise DomainError("consent.wrong_version", "the decision names another version")
-    if DECIDE_FROM[body.outcome] != state.phase:
-        raise _bad(f"{body.outcome} is no outcome of the {state.phase} phase")
-    if body.outcome != "adopted":
-        if body.stances or body.resolutions or body.silent:
-            raise _bad("only an adoption counts stances")
-        return
-    _verify_adoption(state, circle, body.stances, body.silent, at, rules)
-    resolutions = sorted((r.objection, r.how, r.version) for r in body.resolutions)
-    expected = sorted((r["objection"], r["how"], r["version"]) for r in _resolutions(state))
-    named = {r[0] for r in resolutions}
-    if any(e[0] not in named for e in expected):
-        raise DomainError("consent.objection_omitted", "a resolved objection is not recorded")
-    if resolutions != expected:
-        raise _bad("the resolutions do not match the proposal's history")
-    version = state.current
-    if body.review_date != version.review_date or body.measures != list(version.measures):
-        raise _bad("review date and measures must be the adopted version's")
-
-
-def _verify_adoption(
-    state: ProposalState,
-    circle: CircleState,
-    stances: list[str],
-    silent: list[str],
-    at: dt.datetime,
-    rules: ConsentRules,
-) -> None:
-    by_id = {s.id: s for s in state.stances.values()}
-    older = {sid for v in state.history[:-1] for sid in v.stances}
-    for sid in stances:
-        if sid in older:
-            raise DomainError("consent.wrong_version", f"stance {sid} answers an older version")
-        stance = by_id.get(sid)
-        if stance is None:
-            raise _bad(f"stance {sid} is unknown")
-        if not _voter(circle, stance.member):
-            raise DomainError("consent.not_member", f"{stance.member} is not a member")
-        if stance.value == "object":
-            raise DomainError("consent.objection_unresolved", f"{stance.member} objects")
-    for member in silent:
-        if not _voter(circle, member):
-            raise DomainError("consent.not_member", f"{member} is not a member")
-    tally = _tally(state, circle)
-    if any(o.id not in stances for o in tally.objections):
-        raise DomainError("consent.objection_omitted", "an objection is left out")
-    if state.open_objections():
-        raise DomainError("consent.objection_unresolved", "an objection stands")
-    if set(stances) != {s.id for s in tally.counted} or set(silent) != set(tally.silent):
-        raise _bad("the stances and silent members are not the round's")
-    if silent:
-        if state.deadline is None or at <= state.deadline:
-            raise _bad("silent members before the round's deadline")
-        if rules.silence == "object":
-            raise _bad("silence blocks adoption in this circle")
-    if not stances and not (silent and rules.silence == "consent"):
-        raise _bad("nobody consented")
