@@ -1,12 +1,18 @@
-"""An election by consent ("selection"), as a pure state machine (see ``machine``).
-Pure like the rest of ``node.domain``: it imports ``node.domain`` and ``protocol`` only."""
+"""An election by consent ("selection") as a pure state machine: its records
+(``records``), its transitions (``machine``), its result (``result``) and its terms
+(``terms``). Pure like the rest of ``node.domain``: it imports ``node.domain`` and
+``protocol`` only."""
 
+from node.domain.consent.records import DEFAULT_RULES, ConsentRules
 from node.domain.selection.machine import (
     AUTHORITY,
-    DEFAULT_RULES,
     PHASE_TRANSITIONS,
     REVEAL_IN,
-    ConsentRules,
+    apply,
+    commitment_of,
+    start,
+)
+from node.domain.selection.records import (
     Event,
     Nominated,
     Nomination,
@@ -17,15 +23,9 @@ from node.domain.selection.machine import (
     SelectionStanceRec,
     SelectionState,
     StanceGiven,
-    add_months,
-    apply,
-    commitment_of,
-    result_body,
-    start,
-    term_end_of,
-    term_expiring,
-    verify_result,
 )
+from node.domain.selection.result import result_body, verify_result
+from node.domain.selection.terms import add_months, term_end_of, term_expiring
 
 __all__ = [
     "AUTHORITY",
