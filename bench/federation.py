@@ -71,8 +71,9 @@ from federation.client import PeerClient
 from federation.identity import serve_identity
 from federation.invites import parse_invite
 from federation.transport import HttpTransport
+from node.store import LocalDraft
 from node.store.codec import envelope_json_from_row
-from node.store.log import LocalDraft, append_local
+from node.store.log import append_local
 from protocol import Draft, envelope_id, format_ts, node_id_of, parse_envelope, sign, verify
 from protocol.sealed import channel, message_plaintext, seal_with
 

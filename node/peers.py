@@ -15,7 +15,7 @@ from node.clock import Clock
 from node.domain.authority import may_read
 from node.store import OrderMark, Store
 from node.store.codec import envelope_json_from_row
-from node.store.log import resume_deliveries
+from node.store.deliveries import resume_deliveries
 from node.store.state import read_circle
 from protocol import ErrorCode, RemoteProtocolError, format_ts
 from protocol.ids import is_direct

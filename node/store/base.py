@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from nacl.signing import SigningKey
 
-from node.store.log import AppendResult, LocalDraft, OrderMark
+from node.store.records import AppendResult, LocalDraft, OrderMark
 from protocol import Envelope
 
 T = TypeVar("T")

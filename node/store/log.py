@@ -1,23 +1,27 @@
 """The event log's write path, run inside a writer transaction (synchronous sqlite3).
 
 Every change goes through ``append``: the envelope is placed in its feed, stored and
-projected in the same transaction, so the log and the read tables never disagree.
+projected in the same transaction, so the log and the read tables never disagree; the
+home of a circle gives it its position in the order, and its deliveries are queued
+(``deliveries``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from dataclasses import dataclass
-from typing import Any, Literal
 
 from nacl.signing import SigningKey
 
-from node.domain.authority import HOME_KINDS, check_authority, member_nodes
+import node.store.governance as governance
+import node.store.invitations as invitations
+import node.store.rotations as rotations
+from node.domain.authority import HOME_KINDS, check_authority
 from node.domain.circles import CircleState
 from node.domain.rules import check_kind_rules
-from node.store import governance, invitations, rotations
+from node.store.deliveries import enqueue_deliveries
 from node.store.projection import project
+from node.store.records import AppendResult, LocalDraft, OrderMark
 from node.store.state import load_circle
 from protocol import (
     Envelope,
@@ -34,29 +38,6 @@ from protocol import (
 from protocol.canonical import encode
 from protocol.ids import NODE_PREFIX, is_direct
 from protocol.signing import sign_json
-
-# ``held``: kept aside as part of an invitation to a circle not joined (PROTOCOL.md §13.10).
-Status = Literal["accepted", "duplicate", "gap", "equivocation", "rejected", "held"]
-
-
-@dataclass(frozen=True, slots=True)
-class AppendResult:
-    status: Status
-    id: str | None = None
-    envelope: Envelope | None = None
-    code: str | None = None
-    message: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LocalDraft:
-    """What our node says; seq and prev are assigned inside the write transaction."""
-
-    kind: str
-    scope: str
-    body: dict[str, Any]
-    actor: str | None = None
-    refs: tuple[str, ...] = ()
 
 
 def _head(conn: sqlite3.Connection, author: str, scope: str) -> tuple[FeedHead | None, bool]:
@@ -247,14 +228,6 @@ def append_remote(
     return AppendResult("accepted", env_id, env)
 
 
-@dataclass(frozen=True, slots=True)
-class OrderMark:
-    """An envelope's position in its circle's order, as the home sent it (§13)."""
-
-    pos: int
-    at: str
-
-
 def append_remote_batch(
     conn: sqlite3.Connection,
     items: list[tuple[Envelope, str]],
@@ -314,117 +287,3 @@ def _check_rules(
     check_kind_rules(env)
     rotations.check_target(conn, env, self_id)
     return circle
-
-
-def enqueue_deliveries(
-    conn: sqlite3.Connection,
-    env: Envelope,
-    env_id: str,
-    self_id: str,
-    sender: str | None,
-    circle: CircleState | None = None,
-    before: str | None = None,
-) -> None:
-    """Queue ``env`` for the linked nodes that should receive it from us.
-
-    Our own envelopes go to every member node of a federated circle (or to the
-    recipient of a direct scope); the home node also relays what members send, so
-    members that are not linked with each other still hear each other. A node the home
-    invites gets the charter and its invitation; once it accepts, the circle's whole
-    history; a node removed from it gets the removal (so it stops acting as a member),
-    and nothing after. ``before`` is, for a membership naming a node, that node's status
-    before this envelope.
-    """
-    if is_direct(env.scope):
-        targets = {scope_owner(env.scope)} if env.author == self_id else set()
-    else:
-        if circle is None:
-            circle = load_circle(conn, env.scope)
-        if circle is None:
-            # Our answer to an invitation to a circle not held here yet goes to its home.
-            targets = {scope_owner(env.scope)} if env.author == self_id else set()
-        elif not circle.federated:
-            return
-        elif circle.home != self_id:
-            # A member sends its own envelopes to the home alone; the home relays them.
-            targets = {circle.home} if env.author == self_id else set()
-        else:
-            targets = member_nodes(circle) - {self_id, env.author, sender}
-            if governance.is_ordered(env) and env.author != self_id:
-                # The echo: its author learns the envelope's position in the order too.
-                targets.add(env.author)
-            node = _named_node(env)
-            held = circle.members.get(node) if node else None
-            if node is not None and held is not None and held.status != before:
-                if held.active:
-                    _queue_history(conn, node, env.scope)
-                elif held.invited:
-                    _queue_invitation(conn, node, circle)
-                elif env.author == self_id:
-                    targets.add(node)
-    for peer in sorted(t for t in targets if t is not None):
-        _queue(conn, peer, env_id)
-
-
-def _named_node(env: Envelope) -> str | None:
-    """The node a membership names, if it names a node."""
-    if env.kind != "membership" or env.body is None:
-        return None
-    member = str(env.body["member"])
-    return member if member.startswith(NODE_PREFIX) else None
-
-
-def _queue(conn: sqlite3.Connection, peer: str, env_id: str) -> None:
-    conn.execute(
-        "INSERT OR IGNORE INTO outbox (peer, envelope_id) SELECT ?, ?"
-        " WHERE EXISTS (SELECT 1 FROM peers WHERE node_id = ? AND state = 'linked')",
-        (peer, env_id, peer),
-    )
-
-
-def _queue_history(conn: sqlite3.Connection, peer: str, scope: str) -> None:
-    """Every envelope we hold in a circle, in the order we stored them (the charter
-    first): what a node that joins it receives."""
-    conn.execute(
-        "INSERT OR IGNORE INTO outbox (peer, envelope_id) SELECT ?, id FROM envelopes"
-        " WHERE scope = ? AND EXISTS (SELECT 1 FROM peers WHERE node_id = ?"
-        " AND state = 'linked') ORDER BY rowid",
-        (peer, scope, peer),
-    )
-
-
-def _queue_invitation(conn: sqlite3.Connection, peer: str, circle: CircleState) -> None:
-    """What an invited node needs to see its invitation: the charter and the invitation."""
-    held = circle.members[peer]
-    row = conn.execute("SELECT envelope_id FROM circles WHERE id = ?", (circle.id,)).fetchone()
-    for env_id in (row[0], held.invitation):
-        if env_id is not None:
-            _queue(conn, peer, env_id)
-
-
-def resume_deliveries(conn: sqlite3.Connection, peer: str, self_id: str) -> None:
-    """On linking (again) with ``peer``: queue for it what it should hold from us in every
-    scope we share (PROTOCOL.md §12.7), since what was queued when it was unlinked was
-    dropped: the history of each circle we are home of where it is a member node (the
-    charter and its invitation where it is invited, its removal where it was removed),
-    our own envelopes in the circles it is home of, and those to it in ``direct:<peer>``.
-    What it holds already, it answers as ``duplicate``."""
-    for scope, status, membership in conn.execute(
-        "SELECT m.circle_id, m.status, m.envelope_id FROM circle_members m"
-        " JOIN circles c ON c.id = m.circle_id WHERE c.home = ? AND c.federated = 1"
-        " AND m.member = ? ORDER BY c.rowid",
-        (self_id, peer),
-    ).fetchall():
-        if status == "active":
-            _queue_history(conn, peer, scope)
-        elif status == "invited":
-            circle = load_circle(conn, scope)
-            assert circle is not None
-            _queue_invitation(conn, peer, circle)
-        else:
-            _queue(conn, peer, membership)
-    conn.execute(
-        "INSERT OR IGNORE INTO outbox (peer, envelope_id) SELECT ?, id FROM envelopes"
-        " WHERE author = ? AND (scope GLOB ? OR scope = ?) ORDER BY rowid",
-        (peer, self_id, f"circle:*@{peer}", f"direct:{peer}"),
-    )

@@ -15,11 +15,12 @@ import aiosqlite
 import orjson
 from nacl.signing import SigningKey
 
-from node.store import governance
+import node.store.governance as governance
 from node.store.codec import envelope_from_row, envelope_json_from_row
-from node.store.log import AppendResult, LocalDraft, OrderMark, append_local, append_remote_batch
+from node.store.log import append_local, append_remote_batch
 from node.store.migrate import migrate, refuse_newer
 from node.store.projection import rebuild
+from node.store.records import AppendResult, LocalDraft, OrderMark
 from node.store.writer import GroupWriter
 from protocol import Envelope
 

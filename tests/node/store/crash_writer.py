@@ -1,6 +1,6 @@
 """Crash-test helper: a real node that authors envelopes until it is killed.
 
-    python tests/node/crash_writer.py DATA_DIR
+    python tests/node/store/crash_writer.py DATA_DIR
 
 It opens the node in DATA_DIR (a fixed seed key, so every run is the same node), creates
 a parent and a child circle, then authors messages from many concurrent tasks while one
