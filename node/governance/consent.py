@@ -267,7 +267,7 @@ class Governance:
     async def logbook_export(self, circle_id: str, fmt: str) -> bytes:
         """The circle's logbook as JSON lines (``jsonl``, signed by this node) or a
         printable page (``html``)."""
-        from node import logbook
+        from node.governance import logbook
 
         if fmt == "html":
             return (await logbook.export_html(self.node.store, circle_id)).encode()
