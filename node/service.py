@@ -51,7 +51,7 @@ class Node:
         self.listeners: list[Callable[[], None]] = []
         # Called after governance state may have changed (live updates of the web UI).
         self.governance_listeners: list[Callable[[], None]] = []
-        from node.governance.consent import Governance
+        from node.governance import Governance
 
         self.gov = Governance(self)
         from node.accounts import Accounts

@@ -28,6 +28,7 @@ from nacl.signing import SigningKey
 from node import trailer
 from node.domain.authority import check_authority
 from node.domain.errors import DomainError
+from node.governance.process import Process
 from node.store import SQLiteStore, Store, governance
 from node.store.codec import envelope_from_row
 from node.store.log import append_remote
@@ -156,6 +157,45 @@ async def export_html(store: Store, circle_id: str) -> str:
         entries=items,
         titles=titles,
     )
+
+
+class Logbook(Process):
+    """A circle's logbook as the web UI shows it and its members download it."""
+
+    async def logbook_export(self, circle_id: str, fmt: str) -> bytes:
+        """The circle's logbook as JSON lines (``jsonl``, signed by this node) or a
+        printable page (``html``)."""
+        if fmt == "html":
+            return (await export_html(self.node.store, circle_id)).encode()
+        node = self.node
+        lines = await export_jsonl(node.store, circle_id, node.key, node.clock.now())
+        return b"".join(line + b"\n" for line in lines)
+
+    async def logbook(self, circle_id: str) -> list[dict[str, Any]]:
+        """The circle's logbook entries, oldest first, each with its envelope's body."""
+        out = []
+        for n, pos, env_id, kind, at, hash_, prev, header, body in await self.node.store.fetchall(
+            "SELECT l.n, l.pos, l.envelope_id, l.kind, l.at, l.hash, l.prev, e.header, e.body"
+            " FROM logbook l JOIN envelopes e ON e.id = l.envelope_id WHERE l.scope = ?"
+            " ORDER BY l.n",
+            (circle_id,),
+        ):
+            env = envelope_from_row(header, body)
+            out.append(
+                {
+                    "n": n,
+                    "pos": pos,
+                    "envelope_id": env_id,
+                    "kind": kind,
+                    "at": at,
+                    "hash": hash_,
+                    "prev": prev,
+                    "author": env.author,
+                    "actor": env.actor,
+                    "body": env.body,
+                }
+            )
+        return out
 
 
 # --- offline verification -----------------------------------------------------------------
