@@ -1,5 +1,5 @@
 """Governance: the sociocratic processes of a node's circles, one module each, as commands
-and reads over the Node service.
+and reads over the node's core service (``node.core``).
 
 ``node.gov`` (a ``Governance``) is the one entry the web UI, federation and the demo use:
 it names every command and read of the processes, each kept in its process's module
@@ -20,14 +20,14 @@ from node.governance.meetings import Meetings
 from node.governance.reviews import Reviews
 
 if TYPE_CHECKING:
-    from node.service import Node
+    from node.core import NodeCore
 
 
 class Governance:
     """The node's governance processes, composed: ``node.gov.propose`` is
     ``Consent.propose``, ``node.gov.nominate`` is ``Elections.nominate``, and so on."""
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: NodeCore) -> None:
         self.node = node
         consent = Consent(node)
         self.propose = consent.propose

@@ -14,7 +14,7 @@ from node.store import governance as gov
 from protocol import format_ts
 
 if TYPE_CHECKING:
-    from node.service import Node
+    from node.core import NodeCore
 
 HOME_LIST = 20
 AGENDA_TTL = 30.0  # seconds a member's home agenda is kept when nothing changes
@@ -23,7 +23,7 @@ AGENDA_TTL = 30.0  # seconds a member's home agenda is kept when nothing changes
 class Agenda(Process):
     """Each member's agenda, kept a while (it is read on every visit of the home page)."""
 
-    def __init__(self, node: Node, elections: Elections) -> None:
+    def __init__(self, node: NodeCore, elections: Elections) -> None:
         super().__init__(node)
         self.elections = elections
         self._agendas: dict[str, tuple[float, dict[str, Any]]] = {}

@@ -22,7 +22,7 @@ from node.store.state import load_circle
 from protocol import RemoteProtocolError
 
 if TYPE_CHECKING:
-    from node.service import Node
+    from node.core import NodeCore
 
 # A command's body, or what makes it from the circle's state inside the transaction.
 Body = dict[str, Any] | Callable[[sqlite3.Connection, CircleState], dict[str, Any]]
@@ -32,7 +32,7 @@ class Process:
     """One governance process of the node (consent, elections, meetings…): its commands
     go through ``act``, its reads through the node's store."""
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: NodeCore) -> None:
         self.node = node
 
     def now(self) -> dt.datetime:

@@ -8,13 +8,13 @@ from node.governance.consent import Consent
 from node.governance.process import Process
 
 if TYPE_CHECKING:
-    from node.service import Node
+    from node.core import NodeCore
 
 
 class Reviews(Process):
     """Bringing decisions back for review, in the circles this node is home of."""
 
-    def __init__(self, node: Node, consent: Consent) -> None:
+    def __init__(self, node: NodeCore, consent: Consent) -> None:
         super().__init__(node)
         self.consent = consent
 
