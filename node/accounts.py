@@ -21,7 +21,7 @@ from node.domain.members import Member
 from protocol import format_ts
 
 if TYPE_CHECKING:
-    from node.service import Node
+    from node.core import NodeCore
 
 SESSION_DAYS = 14
 INVITE_DAYS = 7
@@ -39,7 +39,7 @@ def _hash(token: str) -> str:
 
 
 class Accounts:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: NodeCore) -> None:
         self.node = node
 
     async def start_session(self, handle: str) -> tuple[str, str]:

@@ -23,7 +23,7 @@ from node.store.log import append_local
 from protocol import RemoteProtocolError, format_ts, scope_owner
 
 if TYPE_CHECKING:
-    from node.service import Node
+    from node.core import NodeCore
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class CircleInvitation:
 
 
 class CircleInvitations:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: NodeCore) -> None:
         self.node = node
 
     async def pending(self) -> list[CircleInvitation]:
@@ -161,7 +161,7 @@ def _own_membership(
     }
 
 
-def _sign(conn: sqlite3.Connection, node: Node, draft: LocalDraft, now: dt.datetime) -> None:
+def _sign(conn: sqlite3.Connection, node: NodeCore, draft: LocalDraft, now: dt.datetime) -> None:
     try:
         append_local(conn, draft, node.key, now)
     except RemoteProtocolError as exc:

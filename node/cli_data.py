@@ -365,7 +365,7 @@ def _keep_evidence(
 
 
 def _logbook_export(args: argparse.Namespace) -> int:
-    from node import logbook
+    from node.governance import logbook
 
     cfg = config_of(args)
     key = None if args.format == "html" else _key_of(cfg, args)
@@ -391,7 +391,7 @@ def _logbook_export(args: argparse.Namespace) -> int:
 
 
 def _logbook_verify(args: argparse.Namespace) -> int:
-    from node import logbook
+    from node.governance import logbook
 
     async def from_node() -> bytes:
         async with opened(store_of(config_of(args))) as store:

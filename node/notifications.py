@@ -12,7 +12,7 @@ from node.store.codec import envelope_from_row
 from protocol import format_ts
 
 if TYPE_CHECKING:
-    from node.service import Node
+    from node.core import NodeCore
 
 _WHAT = {
     "proposal": "proposed",
@@ -40,7 +40,7 @@ _COUNT_OTHERS_ACTS = "SELECT count(*) FROM (SELECT 1" + _OTHERS_ACTS + ")"  # no
 
 
 class Notifications:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: NodeCore) -> None:
         self.node = node
 
     async def settings(self, handle: str) -> dict[str, Any]:

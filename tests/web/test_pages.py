@@ -174,7 +174,7 @@ async def test_an_election_a_meeting_and_the_logbook_through_the_pages(
     assert page.count('class="verified"') == 3  # charter, selection, minutes
     async with ana.http.get(f"{web.a.url}/circles/{web.circle}/logbook.jsonl") as r:
         exported = await r.read()
-    from node import logbook
+    from node.governance import logbook
 
     report = await logbook.verify_export(exported)
     assert report.entries == 3

@@ -1,18 +1,14 @@
-"""A circle's logbook: export it (JSON lines that verify offline, or a readable page) and
-verify such an export without the node (PROTOCOL.md §13.6).
+"""Verify a circle's logbook export, or one circle's history in a whole node's export,
+without the node (PROTOCOL.md §13.6).
 
-The JSON lines export holds, after a header line, every envelope of the circle's order
-with its position (``{"pos", "at", "envelope"}``), the circle's other envelopes, every
-logbook entry (``{"entry": {...}}``), and last the exporting node's signed trailer
-(``node.trailer``), which commits to all of it. ``verify_export`` checks the trailer and
-each envelope's signature, replays the order through the same rules every node applies
-(authority, feeds, the governance state machines) in a scratch database, and checks that
-the logbook it derives, hash chain included, is the one exported.
+``verify_export`` checks the trailer and each envelope's signature, replays the order
+through the same rules every node applies (authority, feeds, the governance state
+machines) in a scratch database, and checks that the logbook it derives, hash chain
+included, is the one exported.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 import tempfile
 from collections.abc import Callable, Sequence
@@ -20,145 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import msgspec
-import orjson
-from nacl.signing import SigningKey
 
 from node import trailer
 from node.domain.authority import check_authority
 from node.domain.errors import DomainError
-from node.store import SQLiteStore, Store, governance
-from node.store.codec import envelope_from_row
+from node.governance.logbook.export import LogbookError, entries
+from node.store import SQLiteStore, governance
 from node.store.log import append_remote
 from node.store.state import load_circle
-from node.trailer import Tally, Trailer, sign_trailer
-from protocol import (
-    Envelope,
-    ErrorCode,
-    RemoteProtocolError,
-    format_ts,
-    loads,
-    open_envelope,
-    scope_owner,
-)
+from node.trailer import Tally, Trailer
+from protocol import Envelope, ErrorCode, RemoteProtocolError, loads, open_envelope, scope_owner
 from protocol.bodies import Int, decode
-
-
-class LogbookError(Exception):
-    """An export that does not verify (or a circle that is not there), with its code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-
-
-_ENTRY_COLUMNS = ("n", "pos", "envelope", "kind", "at", "hash", "prev")
-
-
-async def entries(store: Store, circle_id: str) -> list[dict[str, Any]]:
-    rows = await store.fetchall(
-        "SELECT n, pos, envelope_id, kind, at, hash, prev FROM logbook WHERE scope = ? ORDER BY n",
-        (circle_id,),
-    )
-    return [dict(zip(_ENTRY_COLUMNS, r, strict=True)) for r in rows]
-
-
-async def export_jsonl(
-    store: Store, circle_id: str, key: SigningKey | None = None, now: dt.datetime | None = None
-) -> list[bytes]:
-    """The circle's logbook as JSON lines (each a JSON object, canonical envelopes),
-    closed by a trailer signed with ``key`` at ``now`` (none without a key: the node's
-    own data, verified in place)."""
-    circle = await store.fetchone("SELECT name, home FROM circles WHERE id = ?", (circle_id,))
-    if circle is None:
-        raise LogbookError(ErrorCode.LOGBOOK_UNKNOWN_CIRCLE, f"no circle {circle_id}")
-    logged = await entries(store, circle_id)
-    header = {
-        "logbook": {
-            "circle": circle_id,
-            "name": circle[0],
-            "home": circle[1],
-            "entries": len(logged),
-            "head": logged[-1]["hash"] if logged else None,
-        }
-    }
-    tally = Tally()
-    lines: list[bytes] = []
-
-    def add(kind: str, line: bytes) -> None:
-        tally.line(kind, line)
-        lines.append(line)
-
-    add("header", orjson.dumps(header))
-    for pos, at, env_id, header_bytes, body in await store.fetchall(
-        "SELECT o.pos, o.at, e.id, e.header, e.body FROM circle_order o JOIN envelopes e"
-        " ON e.id = o.envelope_id WHERE o.scope = ? ORDER BY o.pos",
-        (circle_id,),
-    ):
-        env = envelope_from_row(header_bytes, body)
-        tally.envelope(env, env_id)
-        tally.position(circle_id, pos, env_id, at)
-        add(
-            "position",
-            b'{"at":'
-            + orjson.dumps(at)
-            + b',"envelope":'
-            + env.to_bytes()
-            + b',"pos":'
-            + str(pos).encode()
-            + b"}",
-        )
-    # The circle's other envelopes (messages), which feeds chain through.
-    for env_id, header_bytes, body in await store.fetchall(
-        "SELECT e.id, e.header, e.body FROM envelopes e WHERE e.scope = ? AND NOT EXISTS"
-        " (SELECT 1 FROM circle_order o WHERE o.scope = e.scope AND o.envelope_id = e.id)"
-        " ORDER BY e.rowid",
-        (circle_id,),
-    ):
-        env = envelope_from_row(header_bytes, body)
-        tally.envelope(env, env_id)
-        add("envelope", b'{"envelope":' + env.to_bytes() + b"}")
-    for e in logged:
-        add("entry", orjson.dumps({"entry": e}))
-    if key is not None:
-        signed_at = format_ts(now if now is not None else dt.datetime.now(dt.UTC))
-        lines.append(sign_trailer(tally, "logbook", key, signed_at))
-    return lines
-
-
-_PAGE = jinja2.Environment(
-    loader=jinja2.PackageLoader("node", "templates"),
-    autoescape=jinja2.select_autoescape(default=True),
-)
-
-
-async def export_html(store: Store, circle_id: str) -> str:
-    """A readable, printable page of the circle's logbook (every field escaped)."""
-    circle = await store.fetchone("SELECT name, aim, home FROM circles WHERE id = ?", (circle_id,))
-    if circle is None:
-        raise LogbookError(ErrorCode.LOGBOOK_UNKNOWN_CIRCLE, f"no circle {circle_id}")
-    items = []
-    for e in await entries(store, circle_id):
-        row = await store.fetchone(
-            "SELECT header, body FROM envelopes WHERE id = ?", (e["envelope"],)
-        )
-        env = envelope_from_row(row[0], row[1])
-        items.append({**e, "actor": env.actor or env.author, "body": env.body or {}})
-    titles = dict(
-        await store.fetchall(
-            "SELECT version_id, title FROM proposals WHERE circle_id = ?", (circle_id,)
-        )
-    )
-    return _PAGE.get_template("logbook.html").render(
-        circle={"id": circle_id, "name": circle[0], "aim": circle[1], "home": circle[2]},
-        entries=items,
-        titles=titles,
-    )
-
-
-# --- offline verification -----------------------------------------------------------------
 
 
 @dataclass

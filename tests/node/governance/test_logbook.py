@@ -20,9 +20,9 @@ import orjson
 import pytest
 from nacl.signing import SigningKey
 
-from node import logbook
 from node.clock import FixedClock
 from node.config import load_config
+from node.governance import logbook
 from node.keyfile import read_key
 from node.service import Node
 from node.store import SQLiteStore

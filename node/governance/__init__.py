@@ -1,0 +1,85 @@
+"""Governance: the sociocratic processes of a node's circles, one module each, as commands
+and reads over the node's core service (``node.core``).
+
+``node.gov`` (a ``Governance``) is the one entry the web UI, federation and the demo use:
+it names every command and read of the processes, each kept in its process's module
+(``consent``, ``elections``, ``meetings``, ``delegates``, ``reviews``, ``agenda``,
+``logbook``). What every command shares (one transaction, signed, ordered) is ``process``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from node.governance.agenda import Agenda
+from node.governance.consent import Consent
+from node.governance.delegates import Delegates
+from node.governance.elections import Elections
+from node.governance.logbook import Logbook
+from node.governance.meetings import Meetings
+from node.governance.reviews import Reviews
+
+if TYPE_CHECKING:
+    from node.core import NodeCore
+
+
+class Governance:
+    """The node's governance processes, composed: ``node.gov.propose`` is
+    ``Consent.propose``, ``node.gov.nominate`` is ``Elections.nominate``, and so on."""
+
+    def __init__(self, node: NodeCore) -> None:
+        self.node = node
+        consent = Consent(node)
+        self.propose = consent.propose
+        self.amend = consent.amend
+        self.move = consent.move
+        self.stance = consent.stance
+        self.decide = consent.decide
+        self.ask = consent.ask
+        self.react = consent.react
+        self.answer = consent.answer
+        self.discussion = consent.discussion
+        self.proposal = consent.proposal
+        self.waiting_proposal = consent.waiting_proposal
+        self.proposals = consent.proposals
+        self.disputes = consent.disputes
+
+        elections = Elections(node)
+        self.open_selection = elections.open_selection
+        self.nominate = elections.nominate
+        self.reveal = elections.reveal
+        self.move_selection = elections.move_selection
+        self.selection_stance = elections.selection_stance
+        self.record_selection = elections.record_selection
+        self.selection = elections.selection
+        self.selections = elections.selections
+        self.expiring_terms = elections.expiring_terms
+
+        meetings = Meetings(node)
+        self.schedule_meeting = meetings.schedule_meeting
+        self.write_minutes = meetings.write_minutes
+        self.meetings = meetings.meetings
+        self.meeting = meetings.meeting
+
+        delegates = Delegates(node)
+        self.name_delegate = delegates.name_delegate
+        self.confirm_delegations = delegates.confirm_delegations
+        self.keep_double_links = delegates.keep_double_links
+
+        self.start_due_reviews = Reviews(node, consent).start_due_reviews
+
+        self._agenda = Agenda(node, elections)
+        self.agenda = self._agenda.agenda
+
+        logbook = Logbook(node)
+        self.logbook = logbook.logbook
+        self.logbook_export = logbook.logbook_export
+
+    @property
+    def agenda_ttl(self) -> float:
+        """Seconds a member's agenda is kept when nothing changes (0: never kept)."""
+        return self._agenda.agenda_ttl
+
+    @agenda_ttl.setter
+    def agenda_ttl(self, seconds: float) -> None:
+        self._agenda.agenda_ttl = seconds

@@ -1,0 +1,186 @@
+"""Elections by consent of a circle's roles: open, sealed nominations and their reveal,
+the change round, stances on the candidate, the result; who holds the role afterwards,
+and whose term is ending."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import sqlite3
+from typing import Any
+
+import structlog
+
+from node.domain.circles import ROLES, CircleState
+from node.domain.errors import DomainError
+from node.domain.selection import SelectionState, commitment_of, term_expiring
+from node.domain.selection import result_body as selection_result_body
+from node.governance.process import Process
+from node.store import governance as gov
+from protocol import format_ts
+
+log = structlog.get_logger("nst.governance")
+
+
+class Elections(Process):
+    """The elections (selections) of the node's circles."""
+
+    async def open_selection(
+        self, circle_id: str, handle: str, role: str, description: str, term_months: int
+    ) -> str:
+        """The facilitator opens an election for ``role``; returns its id."""
+        body = {
+            "op": "open",
+            "role": role,
+            "description": description,
+            "term_months": term_months,
+        }
+        return await self.act_id("selection", circle_id, body, handle)
+
+    async def nominate(self, selection_id: str, handle: str, nominee: str) -> str:
+        """A sealed nomination: only its commitment travels; the nominee and salt stay on
+        this node until ``reveal``."""
+        circle_id = await self._selection_circle(selection_id)
+        salt = secrets.token_urlsafe(24)
+        body = {
+            "op": "nominate",
+            "selection": selection_id,
+            "commitment": commitment_of(nominee, salt),
+        }
+
+        def keep(conn: sqlite3.Connection, env_id: str) -> None:
+            conn.execute(
+                "INSERT INTO nomination_secrets (nomination_id, nominee, salt) VALUES (?, ?, ?)",
+                (env_id, nominee, salt),
+            )
+
+        return await self.act_id("selection", circle_id, body, handle, (selection_id,), after=keep)
+
+    async def reveal(
+        self, selection_id: str, handle: str, reason: str = "", *, nominee: str | None = None
+    ) -> str:
+        """Reveal ``handle``'s nomination in the nomination round (with the reason), or
+        change it openly to ``nominee`` in the change round."""
+        circle_id = await self._selection_circle(selection_id)
+        state = await self.selection(selection_id)
+        assert state is not None
+        actor = self.node.actor_of(handle)
+        mine = state.nominations.get(actor)
+        if mine is None:
+            raise DomainError("selection.bad_reveal", f"{handle} has no nomination here")
+        row = await self.node.store.fetchone(
+            "SELECT nominee, salt FROM nomination_secrets WHERE nomination_id = ?", (mine.id,)
+        )
+        if row is None:
+            raise DomainError("selection.bad_reveal", "this node does not hold that nomination")
+        body = {
+            "op": "reveal",
+            "selection": selection_id,
+            "nomination": mine.id,
+            "nominee": nominee or row[0],
+            "salt": row[1],
+            "reason": reason,
+        }
+        return await self.act_id("selection", circle_id, body, handle, (selection_id, mine.id))
+
+    async def move_selection(
+        self,
+        selection_id: str,
+        handle: str,
+        phase: str,
+        *,
+        candidate: str | None = None,
+        deadline: dt.datetime | None = None,
+    ) -> str:
+        circle_id = await self._selection_circle(selection_id)
+        body: dict[str, Any] = {"op": "phase", "selection": selection_id, "phase": phase}
+        if candidate is not None:
+            body["candidate"] = candidate
+        if deadline is not None:
+            body["deadline"] = format_ts(deadline)
+        return await self.act_id("selection", circle_id, body, handle, (selection_id,))
+
+    async def selection_stance(
+        self, selection_id: str, handle: str, candidate: str, value: str, reason: str = ""
+    ) -> str:
+        circle_id = await self._selection_circle(selection_id)
+        body: dict[str, Any] = {
+            "op": "stance",
+            "selection": selection_id,
+            "candidate": candidate,
+            "stance": value,
+        }
+        if reason:
+            body["reason"] = reason
+        return await self.act_id("selection", circle_id, body, handle, (selection_id,))
+
+    async def record_selection(self, selection_id: str, handle: str | None) -> str:
+        """Record the consented candidate as selected, the term starting today."""
+        circle_id = await self._selection_circle(selection_id)
+        now = self.now()
+
+        def body_of(conn: sqlite3.Connection, circle: CircleState) -> dict[str, Any]:
+            current = gov.load_selection(conn, selection_id)
+            assert current is not None
+            return selection_result_body(
+                current, circle, now, rules=gov.rules_of(conn, circle.id), term_start=now.date()
+            )
+
+        env_id = await self.act_id(
+            "selection", circle_id, body_of, handle, (selection_id,), now=now
+        )
+        await self._give_role(circle_id, selection_id)
+        return env_id
+
+    async def _give_role(self, circle_id: str, selection_id: str) -> None:
+        """On the home node: the selected member takes the role in the circle's
+        membership (its previous holder gives it up). A role the double-link rules
+        refuse (e.g. a delegate not in the parent circle) is left for the admin."""
+        state = await self.selection(selection_id)
+        circle = await self.node.circle(circle_id)
+        if state is None or circle is None or state.selected is None:
+            return
+        if circle.home != self.node.node_id or state.role not in ROLES:
+            return
+        try:
+            for holder in circle.holders(state.role):
+                if holder != state.selected:
+                    kept = [r for r in circle.members[holder].roles if r != state.role]
+                    await self.node.set_membership(circle_id, holder, kept)
+            member = circle.members.get(state.selected)
+            roles = [*(member.roles if member else ()), state.role]
+            await self.node.set_membership(circle_id, state.selected, list(dict.fromkeys(roles)))
+        except DomainError as exc:
+            log.warning("role not given", selection=selection_id, code=exc.code)
+
+    async def selection(self, selection_id: str) -> SelectionState | None:
+        row = await self.node.store.fetchone(
+            "SELECT state FROM selections WHERE id = ?", (selection_id,)
+        )
+        return None if row is None else gov.decode_selection(row[0])
+
+    async def selections(self, circle_id: str) -> list[SelectionState]:
+        rows = await self.node.store.fetchall(
+            "SELECT state FROM selections WHERE circle_id = ? ORDER BY updated_at DESC, id",
+            (circle_id,),
+        )
+        return [gov.decode_selection(r[0]) for r in rows]
+
+    async def expiring_terms(self, within_days: int = 30) -> list[SelectionState]:
+        """Selected role holders whose term ends within ``within_days`` (or has ended)."""
+        today = self.now().date()
+        rows = await self.node.store.fetchall(
+            "SELECT state FROM selections WHERE selected IS NOT NULL AND term_end <= ?"
+            " ORDER BY term_end",
+            ((today + dt.timedelta(days=within_days)).isoformat(),),
+        )
+        states = [gov.decode_selection(r[0]) for r in rows]
+        return [s for s in states if term_expiring(s, today, within_days)]
+
+    async def _selection_circle(self, selection_id: str) -> str:
+        row = await self.node.store.fetchone(
+            "SELECT circle_id FROM selections WHERE id = ?", (selection_id,)
+        )
+        if row is None:
+            raise DomainError("selection.unknown", f"no election {selection_id}")
+        return str(row[0])
