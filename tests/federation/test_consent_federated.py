@@ -337,7 +337,7 @@ async def test_the_logbook_is_the_same_everywhere_and_verifies_offline(
     cluster: Any, tmp_path: Any
 ) -> None:
     from node import logbook
-    from node.cli_data import write_export
+    from node.cli.data import write_export
 
     async with cluster(3) as c:
         circle, a, b, d = await _setup(c)

@@ -274,7 +274,7 @@ async def test_an_election_by_consent_gives_the_role(node: Node, clock: FixedClo
 async def test_export_and_import_keep_the_governance_state(
     node: Node, tmp_path: Path, new_store: Callable[[Path], SQLiteStore]
 ) -> None:
-    from node.cli_data import parse_lines, parse_order
+    from node.cli.data import parse_lines, parse_order
     from node.store import governance
 
     circle = await _circle(node)

@@ -37,7 +37,7 @@ from typing import Any
 
 import orjson
 
-from node.cli_proto import CliError
+from node.cli.proto import CliError
 
 DEFAULT_BASE_PORT = 8471
 READY_SECONDS = 30.0
@@ -202,7 +202,7 @@ def _prepare(root: Path, ports: list[int]) -> dict[str, Any]:
         "password": secrets.token_urlsafe(9),
         "orgs": [{"slug": org.slug, "name": org.name} for org in ORGS],
     }
-    from node.cli_node import run_async
+    from node.cli.node import run_async
 
     run_async(_seed(root, ports, logins))
     fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

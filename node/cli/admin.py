@@ -1,5 +1,5 @@
 """``nst admin``: members, circles, links with other nodes and maintenance of a node,
-through the Node service (links through federation, see ``cli_fed``).
+through the Node service (links through federation, see ``node.cli.fed``).
 
 Works on a stopped node or beside a running one (SQLite in WAL mode lets both write,
 one transaction at a time).
@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from node import cli_fed, second_factor, visibility
-from node.cli_node import Sub, common_options, node_of, opened, print_json, run_async, secret_line
+from node import second_factor, visibility
+from node.cli import fed
+from node.cli.node import Sub, common_options, node_of, opened, print_json, run_async, secret_line
 from node.domain import DomainError
 from node.domain.circles import ROLES, CircleState
 from node.service import Node
@@ -396,7 +397,7 @@ def add_parser(sub: Sub) -> None:
         p.add_argument("circle_id")
         p.set_defaults(run=_circle_answer(name))
 
-    cli_fed.add_parsers(asub, common)
+    fed.add_parsers(asub, common)
 
     p = asub.add_parser("rebuild", parents=[common], help="recompute read tables from the log")
     p.set_defaults(run=_rebuild)

@@ -26,7 +26,7 @@ import msgspec
 from nacl.signing import SigningKey
 
 from node import trailer
-from node.cli_node import (
+from node.cli.node import (
     Sub,
     common_options,
     config_of,
@@ -35,7 +35,7 @@ from node.cli_node import (
     run_async,
     store_of,
 )
-from node.cli_proto import CliError
+from node.cli.proto import CliError
 from node.config import CONFIG_NAME, Config, resolve_data_dir
 from node.keyfile import read_key
 from node.store import Store, governance
