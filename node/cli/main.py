@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from node import logging as nst_logging
-from node.cli import admin, data, demo, node, proto
+from node.cli import admin, backup, data, demo, logbook, node, proto
 from node.cli.proto import CliError
 from node.config import ConfigError
 from node.domain import DomainError
@@ -27,9 +27,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="nst", description="Next Step Together: a federated node for coalitions."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # In the order `nst --help` lists them.
     node.add_parsers(sub)
     admin.add_parser(sub)
-    data.add_parsers(sub)
+    backup.add_parsers(sub)
+    data.add_export_parser(sub)
+    logbook.add_parser(sub)
+    data.add_import_parser(sub)
     proto.add_parser(sub)
     demo.add_parser(sub)
     return parser
