@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import BinaryIO
 
+from node.cli.errors import CliError
 from node.cli.node import (
     Sub,
     common_options,
@@ -19,7 +20,6 @@ from node.cli.node import (
     run_async,
     store_of,
 )
-from node.cli.proto import CliError
 from node.config import CONFIG_NAME, resolve_data_dir
 
 

@@ -23,6 +23,7 @@ import msgspec
 from nacl.signing import SigningKey
 
 from node import trailer
+from node.cli.errors import CliError
 from node.cli.node import (
     Sub,
     common_options,
@@ -33,7 +34,6 @@ from node.cli.node import (
     run_async,
     store_of,
 )
-from node.cli.proto import CliError
 from node.store import Store, governance
 from node.store.log import append_remote, keep_equivocation
 from node.trailer import Tally

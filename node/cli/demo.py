@@ -35,7 +35,7 @@ from typing import Any
 import orjson
 
 from node.cli.demo_story import FACILITATOR, GENERAL, ORGS, seed
-from node.cli.proto import CliError
+from node.cli.errors import CliError
 
 DEFAULT_BASE_PORT = 8471
 READY_SECONDS = 30.0

@@ -16,8 +16,8 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 from node.address import PUBLIC_URL_FIX, address_problem
+from node.cli.errors import CliError
 from node.cli.node import Sub, node_of, opened, print_json, run_async
-from node.cli.proto import CliError
 from node.peers import Peer, Peers
 from node.service import Node
 from protocol import RemoteProtocolError, format_ts, node_id_of, verify_key_of

@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from node.cli.errors import CliError
 from node.cli.node import (
     Sub,
     common_options,
@@ -20,7 +21,6 @@ from node.cli.node import (
     run_async,
     store_of,
 )
-from node.cli.proto import CliError
 from protocol import scope_owner
 
 

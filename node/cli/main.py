@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from node import logging as nst_logging
 from node.cli import admin, backup, data, demo, logbook, node, proto
-from node.cli.proto import CliError
+from node.cli.errors import CliError
 from node.config import ConfigError
 from node.domain import DomainError
 from node.keyfile import KeyFileError

@@ -24,7 +24,7 @@ import orjson
 from nacl.signing import SigningKey
 
 from node import logging as nst_logging
-from node.cli.proto import CliError
+from node.cli.errors import CliError
 from node.clock import SystemClock
 from node.config import (
     CONFIG_NAME,
