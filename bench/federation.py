@@ -345,7 +345,7 @@ def child_home(data_dir: str, circle: str) -> None:
     request would, and prints when it began."""
     from federation.routes import install
     from node import logging as nst_logging
-    from node.cli_node import run_async
+    from node.cli.node import run_async
     from node.clock import SystemClock
     from node.config import load_config
     from node.keyfile import read_key

@@ -201,7 +201,7 @@ def main() -> None:
     ap.add_argument("--dir", help="keep the seeded data here between runs")
     args = ap.parse_args()
     # The server runs on the loop `nst run` uses (uvloop when installed).
-    from node.cli_node import run_async
+    from node.cli.node import run_async
 
     run_async(main_async(args))
 

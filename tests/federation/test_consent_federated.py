@@ -336,7 +336,7 @@ async def test_an_election_across_three_nodes(cluster: Any) -> None:
 async def test_the_logbook_is_the_same_everywhere_and_verifies_offline(
     cluster: Any, tmp_path: Any
 ) -> None:
-    from node.cli_data import write_export
+    from node.cli.data import write_export
     from node.governance import logbook
 
     async with cluster(3) as c:

@@ -26,7 +26,7 @@ from nacl.signing import SigningKey
 
 from federation.client import PeerError, scope_path
 from federation.limits import MAX_BATCH, MAX_REQUEST_BYTES
-from node.cli_data import write_export
+from node.cli.data import write_export
 from protocol import Envelope, ErrorCode, b64encode, sha256_id
 from protocol.canonical import encode
 from protocol.requests import NONCE, SIGNATURE, sign_request, verify_response

@@ -145,7 +145,7 @@ async def test_export_and_import_keep_the_governance_state(
     circle: str,
     adopted: Adopted,
 ) -> None:
-    from node.cli_data import parse_lines, parse_order
+    from node.cli.data import parse_lines, parse_order
     from node.store import governance
 
     await adopted(circle)

@@ -16,8 +16,8 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 from node.address import PUBLIC_URL_FIX, address_problem
-from node.cli_node import Sub, node_of, opened, print_json, run_async
-from node.cli_proto import CliError
+from node.cli.errors import CliError
+from node.cli.node import Sub, node_of, opened, print_json, run_async
 from node.peers import Peer, Peers
 from node.service import Node
 from protocol import RemoteProtocolError, format_ts, node_id_of, verify_key_of
@@ -213,7 +213,7 @@ def _unlink(args: argparse.Namespace) -> int:
 
 def _key_rotate(args: argparse.Namespace) -> int:
     from federation.rotation import rotate_key
-    from node.cli_node import config_of, passphrase, store_of
+    from node.cli.node import config_of, passphrase, store_of
     from node.clock import SystemClock
     from node.keyfile import read_key
 

@@ -1,6 +1,6 @@
 """How a command reaches its node: common options, config, key, store, secrets from
-stdin or a prompt; and the commands about the node as a whole: ``nst init``,
-``nst run`` and ``nst status``.
+stdin or a prompt, files only their owner reads; and the commands about the node as a
+whole: ``nst init``, ``nst run`` and ``nst status``.
 
 Secrets never come from argv (other users see it in ``ps``): the key passphrase comes
 from ``NST_KEY_PASSPHRASE`` or ``--passphrase-stdin``, passwords from a prompt or stdin.
@@ -24,7 +24,7 @@ import orjson
 from nacl.signing import SigningKey
 
 from node import logging as nst_logging
-from node.cli_proto import CliError
+from node.cli.errors import CliError
 from node.clock import SystemClock
 from node.config import (
     CONFIG_NAME,
@@ -119,6 +119,21 @@ async def opened(store: Store) -> AsyncIterator[Store]:
         yield store
     finally:
         await store.close()
+
+
+def create_private(path: Path) -> int:
+    """A new file only its owner reads (backups hold password hashes)."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise CliError("io.exists", f"{path} exists; choose another --out") from None
+    except OSError as exc:
+        raise CliError("io", f"cannot create {path}: {exc.strerror}") from None
+
+
+def key_of(cfg: Config, args: argparse.Namespace) -> SigningKey:
+    """The node's key, which signs the trailer of what it exports."""
+    return read_key(cfg.key_path, passphrase(args))
 
 
 # --- nst init -----------------------------------------------------------------------------

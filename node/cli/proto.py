@@ -14,6 +14,7 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
+from node.cli.errors import CliError
 from node.keyfile import KeyFileError, read_key, write_key
 from protocol import (
     CURRENT,
@@ -29,14 +30,6 @@ from protocol import (
 from protocol.canonical import encode
 from protocol.feeds import EVIDENCE_BYTES, prove_equivocation
 from protocol.signing import sign_json
-
-
-class CliError(Exception):
-    """A failure to report as ``error: <code>: <message>`` with exit status 1."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

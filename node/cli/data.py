@@ -1,14 +1,11 @@
-"""``nst backup``, ``nst restore``, ``nst export`` and ``nst import``: the node's data out
-and back in.
+"""``nst export`` and ``nst import``: the node's envelopes out and back in.
 
-A backup is the whole node (database copied online, config, key) in one archive, and
-``nst restore`` brings back the same node from it (``node.backup``). An export is every
-envelope as canonical JSON lines, each verifiable on its own (``nst proto verify``),
-followed by the positions of the circle orders (``{"circle_order": …}`` lines), from
-which the governance state is derived again on import, the evidence of equivocations
-(``{"equivocation": [a, b]}``), and the node's signed trailer (``node.trailer``).
-An import verifies every line (and the trailer) before it stores any, then stores all
-of them in one transaction, so a node never holds half an import.
+An export is every envelope as canonical JSON lines, each verifiable on its own (``nst
+proto verify``), followed by the positions of the circle orders (``{"circle_order": …}``
+lines), from which the governance state is derived again on import, the evidence of
+equivocations (``{"equivocation": [a, b]}``), and the node's signed trailer
+(``node.trailer``). An import verifies every line (and the trailer) before it stores any,
+then stores all of them in one transaction, so a node never holds half an import.
 """
 
 from __future__ import annotations
@@ -26,18 +23,17 @@ import msgspec
 from nacl.signing import SigningKey
 
 from node import trailer
-from node.cli_node import (
+from node.cli.errors import CliError
+from node.cli.node import (
     Sub,
     common_options,
     config_of,
+    create_private,
+    key_of,
     opened,
-    passphrase,
     run_async,
     store_of,
 )
-from node.cli_proto import CliError
-from node.config import CONFIG_NAME, Config, resolve_data_dir
-from node.keyfile import read_key
 from node.store import Store, governance
 from node.store.log import append_remote, keep_equivocation
 from node.trailer import Tally
@@ -50,72 +46,9 @@ from protocol import (
     loads,
     open_envelope,
     parse_envelope,
-    scope_owner,
 )
 from protocol.bodies import Int, decode
 from protocol.feeds import EVIDENCE_BYTES, prove_equivocation
-
-
-def _create_private(path: Path) -> int:
-    """A new file only its owner reads (backups hold password hashes)."""
-    try:
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise CliError("io.exists", f"{path} exists; choose another --out") from None
-    except OSError as exc:
-        raise CliError("io", f"cannot create {path}: {exc.strerror}") from None
-
-
-def _backup(args: argparse.Namespace) -> int:
-    from node.backup import BackupError, write_backup
-
-    cfg = config_of(args)
-    config_path = (
-        Path(args.config) if args.config else resolve_data_dir(args.data_dir) / CONFIG_NAME
-    )
-    if args.out:
-        out = Path(args.out)
-    else:
-        cfg.backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        out = cfg.backup_dir / f"nst-{stamp}.tar.gz"
-    fd = _create_private(out)
-
-    async def go(sink: BinaryIO) -> None:
-        async with opened(store_of(cfg)) as store:
-            await write_backup(store, cfg, config_path, sink, with_key=not args.no_key)
-
-    try:
-        with os.fdopen(fd, "wb") as sink:
-            run_async(go(sink))
-    except BaseException as exc:
-        out.unlink(missing_ok=True)
-        if isinstance(exc, BackupError):
-            raise CliError(exc.code, exc.message) from None
-        raise
-    print(out)
-    return 0
-
-
-def _restore(args: argparse.Namespace) -> int:
-    from node.backup import BackupError, restore
-
-    target = resolve_data_dir(args.data_dir)
-    try:
-        done = restore(Path(args.file), target, Path(args.key) if args.key else None)
-    except BackupError as exc:
-        raise CliError(exc.code, exc.message) from None
-    where = "" if args.data_dir is None else f" --data-dir {target}"
-    print(f"node {done.node_id}")
-    print(f"restored {done.name} into {target}")
-    if done.moved_data_dir is not None:
-        print(f"config.toml named data_dir {done.moved_data_dir}; it now names {target.resolve()}")
-    if done.retired_keys:
-        print(f"with {done.retired_keys} retired key(s) of earlier rotations")
-    if done.encrypted_key:
-        print("the key is encrypted: nst run needs its passphrase (NST_KEY_PASSPHRASE)")
-    print(f"next: nst run{where}")
-    return 0
 
 
 async def write_export(store: Store, sink: BinaryIO, key: SigningKey) -> int:
@@ -141,14 +74,9 @@ async def write_export(store: Store, sink: BinaryIO, key: SigningKey) -> int:
     return tally.lines.get("envelope", 0)
 
 
-def _key_of(cfg: Config, args: argparse.Namespace) -> SigningKey:
-    """The node's key, which signs the trailer of what it exports."""
-    return read_key(cfg.key_path, passphrase(args))
-
-
 def _export(args: argparse.Namespace) -> int:
     cfg = config_of(args)
-    key = _key_of(cfg, args)
+    key = key_of(cfg, args)
     to_stdout = args.out in (None, "-")
     out = Path(args.out or "-")
     partial = out.with_name(f".{out.name}.partial")
@@ -159,7 +87,7 @@ def _export(args: argparse.Namespace) -> int:
         async with opened(store_of(cfg)) as store:
             if to_stdout:
                 return await write_export(store, sys.stdout.buffer, key)
-            with os.fdopen(_create_private(partial), "wb") as sink:
+            with os.fdopen(create_private(partial), "wb") as sink:
                 n = await write_export(store, sink, key)
                 sink.flush()
                 os.fsync(sink.fileno())
@@ -364,135 +292,17 @@ def _keep_evidence(
     keep_equivocation(conn, second, second_id, held, now)
 
 
-def _logbook_export(args: argparse.Namespace) -> int:
-    from node.governance import logbook
-
-    cfg = config_of(args)
-    key = None if args.format == "html" else _key_of(cfg, args)
-
-    async def go() -> bytes:
-        async with opened(store_of(cfg)) as store:
-            if key is None:
-                return (await logbook.export_html(store, args.circle)).encode()
-            lines = await logbook.export_jsonl(store, args.circle, key, dt.datetime.now(dt.UTC))
-            return b"".join(line + b"\n" for line in lines)
-
-    try:
-        data = run_async(go())
-    except logbook.LogbookError as exc:
-        raise CliError(exc.code, exc.message) from None
-    if args.out in (None, "-"):
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        with os.fdopen(_create_private(Path(args.out)), "wb") as sink:
-            sink.write(data)
-    return 0
-
-
-def _logbook_verify(args: argparse.Namespace) -> int:
-    from node.governance import logbook
-
-    async def from_node() -> bytes:
-        async with opened(store_of(config_of(args))) as store:
-            return b"\n".join(await logbook.export_jsonl(store, args.circle))
-
-    try:
-        if args.source is None:
-            if args.circle is None:
-                raise CliError("logbook.which_circle", "name the circle, or give --from FILE")
-            # The node's own data, read in place: no trailer is needed to prove it whole.
-            report = run_async(logbook.verify_export(run_async(from_node()), unsigned=True))
-        else:
-            try:
-                raw = (
-                    sys.stdin.buffer.read()
-                    if args.source == "-"
-                    else Path(args.source).read_bytes()
-                )
-            except OSError as exc:
-                raise CliError("io", f"cannot read {args.source}: {exc.strerror}") from None
-            checks = {"signer": args.signer, "unsigned": args.allow_unsigned}
-            report = run_async(
-                logbook.verify_export(raw, circle=args.circle, **checks)
-                if raw.startswith(b'{"logbook":')
-                else logbook.verify_node_export(raw, args.circle, **checks)
-            )
-    except logbook.LogbookError as exc:
-        raise CliError(exc.code, exc.message) from None
-    print(
-        f"verified: {report.circle}: {report.envelopes} envelopes, {report.entries} logbook"
-        f" entries, head {report.head}"
-    )
-    if report.signer is not None:
-        whose = (
-            "the circle's home"
-            if report.signer == scope_owner(report.circle)
-            else "not the circle's home: the positions in it are the home's, as it received them"
-        )
-        print(f"  exported and signed by {report.signer} at {report.signed_at} ({whose})")
-    elif args.source is not None:
-        print("  unsigned export: its lines verify, but nothing proves it is complete")
-    for pos, code in report.refused:
-        print(f"  position {pos}: refused ({code})")
-    for pos, code in report.disputed:
-        print(f"  position {pos}: disputed decision ({code})")
-    return 0
-
-
-def add_parsers(sub: Sub) -> None:
-    common = common_options(passphrase=False)
-    p = sub.add_parser(
-        "backup", parents=[common], help="the whole node in one archive, taken online"
-    )
-    p.add_argument("--out", help="file to create (default: DATA_DIR/backups/nst-STAMP.tar.gz)")
-    p.add_argument(
-        "--no-key", action="store_true", help="leave the keys out (for copies kept elsewhere)"
-    )
-    p.set_defaults(run=_backup)
-    p = sub.add_parser("restore", help="bring a node back from `nst backup` into a new directory")
-    p.add_argument("file", help="an archive from `nst backup`")
-    p.add_argument(
-        "--data-dir", metavar="DIR", help="where to put it (default: NST_DATA_DIR, else XDG)"
-    )
-    p.add_argument("--key", metavar="FILE", help="the node's key, for an archive without one")
-    p.set_defaults(run=_restore)
+def add_export_parser(sub: Sub) -> None:
     signing = common_options(passphrase=True)
     p = sub.add_parser(
         "export", parents=[signing], help="every envelope as JSON lines, signed by the node"
     )
     p.add_argument("--out", help="file to write, or - for stdout (the default)")
     p.set_defaults(run=_export)
-    p = sub.add_parser("logbook", help="export a circle's logbook, or verify an export offline")
-    lsub = p.add_subparsers(dest="logbook_command", required=True, metavar="COMMAND")
-    q = lsub.add_parser("export", parents=[signing], help="a circle's logbook")
-    q.add_argument("circle", help="the circle id (circle:…@ed25519:…)")
-    q.add_argument("--format", choices=("jsonl", "html"), default="jsonl")
-    q.add_argument("--out", help="file to create, or - for stdout (the default)")
-    q.set_defaults(run=_logbook_export)
-    q = lsub.add_parser(
-        "verify", parents=[common], help="re-verify a circle's whole history from an export"
-    )
-    q.add_argument("circle", nargs="?", help="the circle id (optional with a logbook export)")
-    q.add_argument(
-        "--from",
-        dest="source",
-        metavar="FILE",
-        help="a `nst logbook export` or `nst export` file, or - for stdin"
-        " (default: this node's own data)",
-    )
-    q.add_argument(
-        "--signer",
-        metavar="NODE_ID",
-        help="refuse the file unless this node signed it (export.wrong_signer)",
-    )
-    q.add_argument(
-        "--allow-unsigned",
-        action="store_true",
-        help="check a file without a signed trailer (an older export); nothing then proves"
-        " that it is complete",
-    )
-    q.set_defaults(run=_logbook_verify)
+
+
+def add_import_parser(sub: Sub) -> None:
+    common = common_options(passphrase=False)
     p = sub.add_parser("import", parents=[common], help="verify and load an export")
     p.add_argument("file", help="an export from `nst export`, or - for stdin")
     p.set_defaults(run=_import)

@@ -305,7 +305,7 @@ def test_member_commands(fresh: Path) -> None:
 
 
 async def test_password_from_stdin_is_the_one_that_logs_in(fresh: Path) -> None:
-    from node.cli_node import node_of, opened
+    from node.cli.node import node_of, opened
 
     nst("admin", "member", "add", "ana", data_dir=fresh, stdin=PASSWORD + "\n")
     node = node_of(_args(fresh))

@@ -25,8 +25,8 @@ from nacl.signing import SigningKey
 from federation.client import PeerClient, PeerError
 from federation.invites import PREFIX, Invite, new_token, parse_invite
 from federation.transport import HttpTransport
-from node.cli_fed import MAX_INVITE_LIFE, parse_duration
-from node.cli_proto import CliError
+from node.cli.errors import CliError
+from node.cli.fed import MAX_INVITE_LIFE, parse_duration
 from node.keyfile import read_key
 from protocol import b64decode, b64encode, node_id_of
 from protocol.canonical import encode

@@ -15,7 +15,7 @@ from typing import Any
 import pyotp
 
 from node import second_factor
-from node.cli_node import node_of, opened
+from node.cli.node import node_of, opened
 
 PASSWORD = "correct horse battery"
 

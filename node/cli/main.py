@@ -12,9 +12,9 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from node import cli_admin, cli_data, cli_demo, cli_node, cli_proto
 from node import logging as nst_logging
-from node.cli_proto import CliError
+from node.cli import admin, backup, data, demo, logbook, node, proto
+from node.cli.errors import CliError
 from node.config import ConfigError
 from node.domain import DomainError
 from node.keyfile import KeyFileError
@@ -27,11 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="nst", description="Next Step Together: a federated node for coalitions."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    cli_node.add_parsers(sub)
-    cli_admin.add_parser(sub)
-    cli_data.add_parsers(sub)
-    cli_proto.add_parser(sub)
-    cli_demo.add_parser(sub)
+    # In the order `nst --help` lists them.
+    node.add_parsers(sub)
+    admin.add_parser(sub)
+    backup.add_parsers(sub)
+    data.add_export_parser(sub)
+    logbook.add_parser(sub)
+    data.add_import_parser(sub)
+    proto.add_parser(sub)
+    demo.add_parser(sub)
     return parser
 
 
@@ -68,7 +72,7 @@ def run_command(command: Callable[[argparse.Namespace], int], args: argparse.Nam
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "proto":
-        return cli_proto.run(args)
+        return proto.run(args)
     # Warnings only, and on stderr: stdout carries results (`nst export` writes data).
     nst_logging.configure("console", level=logging.WARNING)
     return run_command(args.run, args)
