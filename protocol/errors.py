@@ -107,6 +107,18 @@ class ErrorCode(StrEnum):
     # The circle order (§13)
     ORDER_CONFLICT = "order.conflict"
 
+    # Campaign objects at their position of the circle order (§8.13): a refused effect.
+    CAMPAIGN_NOT_MEMBER = "campaign.not_member"
+    CAMPAIGN_UNKNOWN_CAMPAIGN = "campaign.unknown_campaign"
+    CAMPAIGN_UNKNOWN_TARGET = "campaign.unknown_target"
+    CAMPAIGN_UNKNOWN_DEMAND = "campaign.unknown_demand"
+    CAMPAIGN_UNKNOWN_PLAN = "campaign.unknown_plan"
+    CAMPAIGN_NOT_ASKED_OF = "campaign.not_asked_of"
+    CAMPAIGN_NOT_CANDIDATE = "campaign.not_candidate"
+    CAMPAIGN_BAD_REF = "campaign.bad_ref"
+    # A decision adopting what is not a campaign object of its circle (§13.11).
+    CONSENT_UNKNOWN_OBJECT = "consent.unknown_object"
+
     # Evidence of equivocation (§7.3): a pair of envelopes offered as proof.
     EQUIVOCATION_NOT_PAIR = "equivocation.not_pair"
     EQUIVOCATION_SAME_ENVELOPE = "equivocation.same_envelope"

@@ -2,7 +2,8 @@
 
 Each kind's body is a msgspec Struct: unknown fields are refused, types are strict (no
 int for a string, no bool for an int), strings are bounded. Kinds whose body carries
-several operations use a tagged union on ``op`` (or ``object`` for campaigns).
+several operations use a tagged union on ``op`` (or ``object`` for campaigns, whose
+schemas are protocol/campaigns.py's).
 ``validate_body`` checks a body and says why it fails; ``body_ok`` (protocol/fastcheck.py)
 gives the same answer, faster and without the reason, for the envelope fast path. The
 rest of the code calls only these two. The field types are protocol/fields.py's; the
@@ -16,6 +17,7 @@ from typing import Annotated, Any, Final, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from protocol.campaigns import CampaignBody
 from protocol.errors import ErrorCode, RemoteProtocolError
 from protocol.fields import (
     END,
@@ -95,8 +97,11 @@ class ProposalBody(Body):
     measures: list[Short] = []
     # A review of an adopted decision that fell due, brought back by the home node.
     review_of: Id | None = None
+    # Versions of campaign objects (campaign, target, demand) the circle adopts with it.
+    adopts: Annotated[list[Id], Meta(max_length=200)] = []
 
     def __post_init__(self) -> None:
+        _unique(self.adopts, "adopts")
         if (self.root is None) != (self.version == 1):
             raise ValueError("version 1 has no root; every later version names its root")
         if self.review_of is not None and self.root is not None:
@@ -261,66 +266,6 @@ class MessageBody(Body):
     def __post_init__(self) -> None:
         if (self.text is None) == (self.box is None):
             raise ValueError("a message has either text or box, not both or neither")
-
-
-# --- campaigns ----------------------------------------------------------------------------------
-
-
-class CampaignObject(Body):
-    """Fields shared by campaign objects; ``ref`` names the object an update replaces."""
-
-    ref: Id | None = None
-
-
-class Campaign(CampaignObject, tag_field="object", tag="campaign", kw_only=True):
-    name: Name
-    goal: Text
-    status: Literal["active", "won", "lost", "paused"] = "active"
-
-
-class Target(CampaignObject, tag_field="object", tag="target", kw_only=True):
-    campaign: Id
-    name: Name
-    office: Name
-    jurisdiction: Name
-    term_end: Date | None = None
-    contacts: list[Short] = []
-    notes: Text = ""
-
-
-class Demand(CampaignObject, tag_field="object", tag="demand", kw_only=True):
-    campaign: Id
-    text: Text
-    target: Id | None = None
-    office_type: Name | None = None
-    status: Literal["open", "met", "partly_met", "refused", "dropped"] = "open"
-
-
-class Action(CampaignObject, tag_field="object", tag="action", kw_only=True):
-    campaign: Id
-    type: Literal["call", "email", "letter", "petition", "meeting", "testimony"]
-    title: Name
-    target: Id | None = None
-    due: Date | None = None
-    details: Text = ""
-
-
-class Commitment(CampaignObject, tag_field="object", tag="commitment", kw_only=True):
-    action: Id
-    member: Actor
-    note: Short = ""
-
-
-class Contact(CampaignObject, tag_field="object", tag="contact", kw_only=True):
-    campaign: Id
-    target: Id
-    when: Time
-    channel: Literal["call", "email", "letter", "petition", "meeting", "testimony"]
-    summary: Text
-    response: Text = ""
-
-
-CampaignBody = Campaign | Target | Demand | Action | Commitment | Contact
 
 
 # --- node-level ---------------------------------------------------------------------------------

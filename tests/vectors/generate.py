@@ -120,13 +120,19 @@ NOTES = {
     "selection.result": "The candidate is selected for a term.",
     "meeting.schedule": "A meeting is scheduled with its agenda.",
     "meeting.minutes": "The minutes of the meeting, naming the decision taken.",
-    "campaign.campaign": "A campaign.",
-    "campaign.target": "An office holder the campaign targets.",
-    "campaign.demand": "A demand made to the target.",
-    "campaign.action": "An action of the campaign.",
-    "campaign.commitment": "A member commits to an action.",
-    "campaign.contact": "A contact with the target, on the pressure timeline.",
-    "campaign.demand.update": "An update of the demand: ref names the object it replaces.",
+    "campaign.campaign": "A campaign, owned by the circle whose scope holds it.",
+    "campaign.target": "An office holder the campaign targets, with every field of the record.",
+    "campaign.target.candidate": "A candidate for an office in an upcoming election.",
+    "campaign.demand": "A demand asked of every target holding an office type.",
+    "campaign.demand.one_target": "A demand asked of one target (the candidate).",
+    "campaign.status": "Where the demand stands with the mayor, with its evidence.",
+    "campaign.commitment": "The mayor's promise, with a due date.",
+    "campaign.plan": "A recurring action: a call day every Tuesday.",
+    "campaign.pledge": "A member pledges to one occurrence of the plan.",
+    "campaign.action": "A member's call, logged against the target and the plan.",
+    "campaign.answer": "The candidate's answer to the questionnaire's demand.",
+    "campaign.demand.update": "A new wording of the demand: ref names its first envelope.",
+    "proposal.adopts": "A proposal adopting the campaign, its target and the demand's new wording.",
     "message": "A node's own message: non-ASCII text and every JSON escape class.",
     "message.direct": "A node-to-node message in a direct scope; its box is opaque here.",
     "message.retracted": "A message its author later retracts.",
@@ -322,53 +328,7 @@ def build_story(w: World) -> None:
     }
     w.post("meeting.minutes", "org1", "meeting", minutes, actor=chris, refs=(meeting, decision))
 
-    # The coalition's campaign: one object of each type, and one update.
-    drive = {"object": "campaign", "name": "Rent control now", "goal": "A rent cap by 2028."}
-    campaign = w.post("campaign.campaign", "org2", "campaign", drive, actor=ana)
-    office_holder = {
-        "object": "target",
-        "campaign": campaign,
-        "name": "Sam Rivera",
-        "office": "Chair, housing committee",
-        "jurisdiction": "City council",
-        "term_end": "2028-06-30",
-        "contacts": ["office: +1 555 0100"],
-        "notes": "Undecided on a cap.",
-    }
-    target = w.post(
-        "campaign.target", "org2", "campaign", office_holder, actor=ana, refs=(campaign,)
-    )
-    about = (campaign, target)
-    ask = {
-        "object": "demand",
-        "campaign": campaign,
-        "text": "Cap rent at inflation.",
-        "target": target,
-    }
-    demand = w.post("campaign.demand", "org2", "campaign", ask, actor=ana, refs=about)
-    letter = {
-        "object": "action",
-        "campaign": campaign,
-        "type": "letter",
-        "title": "Deliver the joint letter",
-        "target": target,
-        "due": "2027-01-15",
-    }
-    action = w.post("campaign.action", "org2", "campaign", letter, actor=ana, refs=about)
-    pledge = {"object": "commitment", "action": action, "member": dora, "note": "I print it."}
-    w.post("campaign.commitment", "org2", "campaign", pledge, actor=dora, refs=(action,))
-    contact = {
-        "object": "contact",
-        "campaign": campaign,
-        "target": target,
-        "when": "2027-01-14T16:00:00Z",
-        "channel": "meeting",
-        "summary": "Letter handed over in person.",
-        "response": "Will table it in February.",
-    }
-    w.post("campaign.contact", "org2", "campaign", contact, actor=ana, refs=about)
-    update = {**ask, "ref": demand, "status": "partly_met"}
-    w.post("campaign.demand.update", "org2", "campaign", update, actor=ana, refs=(demand,))
+    build_campaign_story(w)
 
     # Messages: text in a circle (every escape class), a sealed box in a direct scope.
     escapes = (
@@ -395,6 +355,151 @@ def build_story(w: World) -> None:
     scope = circle_id("a" * 64, w.nid["org1"])
     first_id = envelope_id(w.envelopes["circle"])
     w.post("circle.edge", "org1", "circle", edge, scope=scope, seq=MAX_INT, prev=first_id)
+
+
+def build_campaign_story(w: World) -> None:
+    """The coalition's campaign: one object of each type, an update, and a proposal that
+    adopts the campaign, a target and a demand (PROTOCOL.md §8.13, §13.11)."""
+    ana, dora, ben = w.actor("ana", "org2"), w.actor("dora", "org2"), w.actor("ben", "org3")
+    drive = {
+        "object": "campaign",
+        "name": "Accountable policing in Riverton",
+        "goal": "Body cameras, certified officers and no chokeholds by the end of 2027.",
+        "pressure_days": 7,
+    }
+    campaign = w.post("campaign.campaign", "org2", "campaign", drive, actor=ana)
+    official = {
+        "object": "target",
+        "campaign": campaign,
+        "name": "Sam Rivera",
+        "given_name": "Sam",
+        "family_name": "Rivera",
+        "office_type": "mayor",
+        "title": "Mayor of Riverton",
+        "jurisdiction": "City of Riverton",
+        "ocd_division": "ocd-division/country:us/state:mn/place:riverton",
+        "party": "Independent",
+        "term_start": "2026-01-02",
+        "term_end": "2029-12-31",
+        "offices": [
+            {"classification": "capitol", "address": "1 City Hall Sq", "voice": "555 0100"}
+        ],
+        "email": "mayor@riverton.example",
+        "contact_form": "https://riverton.example/mayor/contact",
+        "website": "https://riverton.example/mayor",
+        "platform_url": "https://rivera.example/platform",
+        "photo_url": "https://riverton.example/mayor.jpg",
+        "positions": [
+            {
+                "date": "2026-03-01",
+                "text": "Open to body cameras.",
+                "source": "https://news.example/1",
+            }
+        ],
+        "sources": [{"url": "https://riverton.example/mayor", "checked": "2026-11-01"}],
+        "ids": [
+            {"scheme": "openstates", "value": "ocd-person/00000000-0000-0000-0000-000000000001"}
+        ],
+        "notes": "Appoints the police chief.",
+    }
+    about = (campaign,)
+    mayor = w.post("campaign.target", "org2", "campaign", official, actor=ana, refs=about)
+    running = {
+        "object": "target",
+        "campaign": campaign,
+        "name": "Jo Park",
+        "office_type": "district_attorney",
+        "jurisdiction": "Riverton County",
+        "candidacy": {"election_date": "2027-11-02", "office": "District Attorney"},
+    }
+    candidate = w.post(
+        "campaign.target.candidate", "org3", "campaign", running, actor=ben, refs=about
+    )
+    cameras = {
+        "object": "demand",
+        "campaign": campaign,
+        "title": "Body cameras",
+        "text": "Every officer wears a body camera, switched on, on every call.",
+        "reasoning": "Evidence protects residents and honest officers alike.",
+        "script": "I live in Riverton and ask the mayor to require body cameras.",
+        "office_type": "mayor",
+    }
+    demand = w.post("campaign.demand", "org2", "campaign", cameras, actor=ana, refs=about)
+    bail = {
+        "object": "demand",
+        "campaign": campaign,
+        "title": "End money bail",
+        "text": "No one stays in jail because they are poor.",
+        "target": candidate,
+    }
+    questionnaire = w.post(
+        "campaign.demand.one_target", "org3", "campaign", bail, actor=ben, refs=(candidate,)
+    )
+    asked = {
+        "object": "status",
+        "campaign": campaign,
+        "demand": demand,
+        "target": mayor,
+        "status": "in_talks",
+        "date": "2026-12-01",
+        "evidence": {"url": "https://news.example/2", "quote": "We are looking at it."},
+    }
+    w.post("campaign.status", "org3", "campaign", asked, actor=ben, refs=(demand, mayor))
+    promise = {
+        "object": "commitment",
+        "campaign": campaign,
+        "target": mayor,
+        "demand": demand,
+        "what": "A budget line for cameras in the spring budget.",
+        "made": "2026-12-01",
+        "due": "2027-04-30",
+    }
+    w.post("campaign.commitment", "org2", "campaign", promise, actor=ana, refs=(mayor,))
+    call_day = {
+        "object": "plan",
+        "campaign": campaign,
+        "title": "Tuesday call day",
+        "channel": "call",
+        "weekday": 1,
+        "starts": "2026-12-01",
+        "targets": [mayor],
+        "demand": demand,
+        "script": "Ask for the budget line.",
+    }
+    plan = w.post("campaign.plan", "org2", "campaign", call_day, actor=ana, refs=(mayor,))
+    pledge = {"object": "pledge", "campaign": campaign, "plan": plan, "date": "2026-12-08"}
+    w.post("campaign.pledge", "org2", "campaign", pledge, actor=dora, refs=(plan,))
+    call = {
+        "object": "action",
+        "campaign": campaign,
+        "target": mayor,
+        "demand": demand,
+        "channel": "call",
+        "date": "2026-12-08",
+        "outcome": "Spoke to the scheduler",
+        "response": "The mayor reads every message.",
+        "plan": plan,
+    }
+    w.post("campaign.action", "org2", "campaign", call, actor=dora, refs=(plan,))
+    answer = {
+        "object": "answer",
+        "campaign": campaign,
+        "target": candidate,
+        "demand": questionnaire,
+        "answer": "pledged",
+        "evidence": {"note": "Signed the questionnaire at the forum."},
+    }
+    w.post("campaign.answer", "org3", "campaign", answer, actor=ben, refs=(questionnaire,))
+    reworded = {**cameras, "ref": demand, "text": "Every officer wears a body camera on duty."}
+    update = w.post(
+        "campaign.demand.update", "org2", "campaign", reworded, actor=ana, refs=(demand,)
+    )
+    adopting = {
+        "title": "Adopt the policing campaign",
+        "text": "The coalition runs this campaign with its mayor target and camera demand.",
+        "adopts": [campaign, mayor, update],
+    }
+    w.post("proposal.adopts", "org2", "proposal", adopting, actor=ana, refs=(campaign, update))
 
 
 # --- invalid envelopes -------------------------------------------------------------------------
@@ -666,6 +771,21 @@ def build_schema_rules(v: Invalid) -> None:
         ("body_bad_id", E.BODY_INVALID, "stance.consent", {"proposal": "sha1:abc"}, "sha1:abc."),
         ("body_unknown_campaign_object", E.BODY_INVALID, "campaign.campaign",
          {"object": "poster"}, "object poster."),
+        ("body_demand_target_and_office_type", E.BODY_INVALID, "campaign.demand",
+         {"target": proposal}, "A demand asked of a target and of an office type."),
+        ("body_demand_of_nobody", E.BODY_INVALID, "campaign.demand", {"office_type": DROP},
+         "A demand asked of neither a target nor an office type."),
+        ("body_bad_ocd_division", E.BODY_INVALID, "campaign.target",
+         {"ocd_division": "ocd-division/country:USA/state:mn"}, "A country code of 3 capitals."),
+        ("body_bad_office_type", E.BODY_INVALID, "campaign.target", {"office_type": "Mayor"},
+         "An office type with a capital."),
+        ("body_unknown_channel", E.BODY_INVALID, "campaign.action", {"channel": "fax"},
+         "channel fax."),
+        ("body_url_2001_code_points", E.BODY_INVALID, "campaign.target",
+         {"website": "https://" + "a" * 1993}, "A URL of 2001 code points."),
+        ("body_weekday_7", E.BODY_INVALID, "campaign.plan", {"weekday": 7}, "weekday 7."),
+        ("body_repeated_adopts", E.BODY_INVALID, "proposal.adopts",
+         {"adopts": [proposal, proposal]}, "A version adopted twice."),
         ("body_time_other_digits", E.BODY_INVALID, "meeting.schedule",
          {"starts": "２０２６-12-03T18:30:00Z"}, "A time in full-width digits: digits are ASCII."),
         # Patterns match the whole string, as JSON Schema's do.
