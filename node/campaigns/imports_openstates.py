@@ -72,20 +72,21 @@ def parse_openstates(file: str, data: bytes | str, as_of: dt.date) -> ImportResu
     except _Refused as exc:
         return ImportResult([], [Problem(file, exc.line, exc.reason)])
     problems = [
-        Problem(file, _line_of(lines, origin.get(path[:2]) or origin.get(path[:1]) or path[:1]),
-                f"{'.'.join(map(str, path))}: {why}")
+        Problem(file, _line_of(lines, _source(origin, path)), f"{'.'.join(map(str, path))}: {why}")
         for path, why in check_target(body)
-    ]  # fmt: skip
+    ]
     if problems:
         return ImportResult([], problems)
     return ImportResult([ParsedTarget(file, 1, match_keys(body), body, FIELDS)], [])
 
 
 def _compose(data: bytes | str) -> tuple[Any, dict[Path, int]]:
-    """The document as dicts, lists, text and None, and the line of each key and item."""
+    """The document as dicts, lists, text and None, and the line of each key (of each
+    item, in a list)."""
     lines: dict[Path, int] = {}
     stack: list[tuple[Path, list[Any] | dict[str, Any]]] = []
     key: str | None = None
+    key_line = 1
     root: Any = None
     documents = 0
     try:
@@ -110,7 +111,7 @@ def _compose(data: bytes | str) -> tuple[Any, dict[Path, int]]:
             if isinstance(parent, dict) and key is None:
                 if not isinstance(event, yaml.ScalarEvent):
                     raise _Refused(line, "has a key that is not plain text")
-                key = event.value
+                key, key_line = event.value, line
                 if key in parent:
                     raise _Refused(line, f"names {key!r} twice")
                 continue
@@ -125,7 +126,7 @@ def _compose(data: bytes | str) -> tuple[Any, dict[Path, int]]:
                 root = value
             elif isinstance(parent, dict):
                 assert key is not None
-                path = (*stack[-1][0], key)
+                path, line = (*stack[-1][0], key), key_line
                 parent[key], key = value, None
             else:
                 path = (*stack[-1][0], len(parent))
@@ -187,7 +188,7 @@ def _target(doc: Any, lines: dict[Path, int], as_of: dt.date) -> tuple[Body, dic
     at = ("roles", current[0])
     role = roles[current[0]]
     kind = text((*at, "type"), role.get("type"))
-    office_type = _OFFICE_TYPES.get(kind, re.sub(r"[^a-z0-9]+", "_", kind.lower()).strip("_"))
+    office_type = _OFFICE_TYPES.get(kind, re.sub(r"[\s-]+", "_", kind))
     district = text((*at, "district"), role.get("district"))
     title = kind.title() if kind not in ("upper", "lower", "legislature") else "Legislator"
     jurisdiction = text((*at, "jurisdiction"), role.get("jurisdiction"))
@@ -288,6 +289,14 @@ def _division(jurisdiction: str) -> tuple[str | None, str]:
         place = f"{words} County" if kind == "county" else words
         place = f"{place}, {state}" if state else place
     return "ocd-division/" + "/".join(parts), place
+
+
+def _source(origin: Mapping[Path, Path], path: Path) -> Path:
+    """Where in the file a place of the body came from (its sub-keys named alike)."""
+    for size in (2, 1):
+        if path[:size] in origin:
+            return origin[path[:size]] + path[size:]
+    return path
 
 
 def _line_of(lines: Mapping[Path, int], path: Path) -> int:
