@@ -60,6 +60,7 @@ URL = re.compile(r"^https?://\S+" + _END)
 OCD_DIVISION = re.compile(r"^ocd-division/country:[a-z]{2}(/[a-z_]+:[^/\s]+)*" + _END)
 DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}" + _END)
 RESULTS = ("pending", "won", "lost")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,11 +201,7 @@ def parse_date(value: Any) -> dt.date | None:
 
 def _encodable(value: str) -> bool:
     # A lone surrogate (from an escape) has no UTF-8 form: the protocol refuses it.
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return value.isascii() or not _SURROGATE.search(value)
 
 
 def _shown(value: Any) -> str:
@@ -215,8 +212,10 @@ def _shown(value: Any) -> str:
 
 def normalized(text: str) -> str:
     """``text`` for matching: no accents, case or punctuation, single spaces."""
-    bare = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in bare if not unicodedata.combining(c)).casefold()
+    bare = text.lower()
+    if not text.isascii():
+        bare = unicodedata.normalize("NFKD", text)
+        bare = "".join(c for c in bare if not unicodedata.combining(c)).casefold()
     return " ".join(re.sub(r"[\W_]+", " ", bare).split())
 
 
