@@ -32,6 +32,8 @@ from node.campaigns.records import (
 from node.domain.campaigns.adoption import VersionRow, adoptions
 from node.domain.campaigns.records import DemandRecord, PlanRecord, TargetRecord
 from node.domain.campaigns.scoreboard import ActionRow, AnswerRow, StatusRow, pressure, scoreboard
+from node.domain.errors import DomainError
+from protocol import ErrorCode
 from protocol.campaigns import (
     Action,
     Answer,
@@ -425,7 +427,11 @@ class CampaignReads:
     # --- export -----------------------------------------------------------------------------
 
     async def export_csv(self, campaign_id: str) -> str:
-        """The campaign's targets as CSV (the import's header), by name."""
+        """The campaign's targets as CSV (the import's header), by name;
+        ``campaign.unknown_campaign`` if there is no such campaign."""
+        held = "SELECT 1 FROM campaigns WHERE id = ?"
+        if await self.node.store.fetchone(held, (campaign_id,)) is None:
+            raise DomainError(ErrorCode.CAMPAIGN_UNKNOWN_CAMPAIGN, f"no campaign {campaign_id}")
         rows = await self.node.store.fetchall_long(
             "SELECT body FROM campaign_targets t WHERE campaign_id = ? AND "  # noqa: S608 - fixed fragments
             + _LIVE.format(t="t")
