@@ -19,7 +19,7 @@ from node.config import Config
 from node.core import NodeCore
 from node.governance import Governance
 from node.notifications import Notifications
-from node.osdi_tokens import OsdiTokens
+from node.osdi.service import Osdi
 from node.store import Store
 
 
@@ -27,7 +27,7 @@ class Node(NodeCore):
     """A node: the core service with its features, ``gov`` (the governance processes),
     ``accounts`` (web sessions and member invitations), ``notifications`` and
     ``circle_invitations`` (invitations to other organizations' federated circles, and
-    the answers to them) and ``osdi_tokens`` (the OSDI read API's tokens)."""
+    the answers to them) and ``osdi`` (what the OSDI read API serves, and its tokens)."""
 
     def __init__(self, config: Config, store: Store, key: SigningKey, clock: Clock) -> None:
         super().__init__(config, store, key, clock)
@@ -35,7 +35,7 @@ class Node(NodeCore):
         self.accounts = Accounts(self)
         self.notifications = Notifications(self)
         self.circle_invitations = CircleInvitations(self)
-        self.osdi_tokens = OsdiTokens(self)
+        self.osdi = Osdi(self)
 
     async def status(self) -> dict[str, Any]:
         """What the node holds and how its links are, for ``nst status`` and operators.

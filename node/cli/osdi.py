@@ -20,7 +20,7 @@ def _create(args: argparse.Namespace) -> int:
 
     async def go() -> str:
         async with opened(node.store):
-            return await node.osdi_tokens.create(args.name)
+            return await node.osdi.tokens.create(args.name)
 
     if args.out:
         fd = create_private(Path(args.out))  # before the token exists: no token is lost
@@ -39,7 +39,7 @@ def _list(args: argparse.Namespace) -> int:
 
     async def go() -> None:
         async with opened(node.store):
-            tokens = await node.osdi_tokens.tokens()
+            tokens = await node.osdi.tokens.tokens()
         if args.json:
             print_json([asdict(t) for t in tokens])
             return
@@ -57,7 +57,7 @@ def _revoke(args: argparse.Namespace) -> int:
 
     async def go() -> None:
         async with opened(node.store):
-            await node.osdi_tokens.revoke(args.name)
+            await node.osdi.tokens.revoke(args.name)
         print(f"token {args.name} revoked")
 
     run_async(go())
