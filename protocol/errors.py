@@ -119,6 +119,10 @@ class ErrorCode(StrEnum):
     # A decision adopting what is not a campaign object of its circle (§13.11).
     CONSENT_UNKNOWN_OBJECT = "consent.unknown_object"
 
+    # Importing campaign targets from files (a node's command, not the wire): a file or
+    # row with problems, so nothing was imported.
+    IMPORT_PROBLEMS = "import.problems"
+
     # The OSDI read API (docs/developers.md, "OSDI"): its token, its paging, its admin.
     # (Codes, not secrets: S105 mistakes "token" in their names for a password.)
     OSDI_TOKEN_MISSING = "osdi.token_missing"  # noqa: S105
