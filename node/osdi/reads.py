@@ -115,9 +115,7 @@ class OsdiReads:
 
     def _outreach(self, row: Any, officials: dict[str, Official]) -> Outreach:
         action_id, campaign_id, target, channel, date, created, modified = row
-        return Outreach(
-            action_id, campaign_id, created, modified, date, channel, officials[target]
-        )
+        return Outreach(action_id, campaign_id, created, modified, date, channel, officials[target])
 
     async def outreaches(
         self, campaign_id: str, offset: int, limit: int

@@ -9,13 +9,13 @@ from node.osdi.reads import OsdiReads
 from node.osdi.tokens import OsdiTokens
 
 if TYPE_CHECKING:
-    from node.core import NodeCore
+    from node.service import Node
 
 
 class Osdi:
     """``tokens`` (make, list, revoke, check) and the reads the API serves."""
 
-    def __init__(self, node: NodeCore) -> None:
+    def __init__(self, node: Node) -> None:
         self.tokens = OsdiTokens(node)
         reads = OsdiReads(node)
         self.campaigns = reads.campaigns
