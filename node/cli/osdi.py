@@ -23,8 +23,14 @@ def _create(args: argparse.Namespace) -> int:
             return await node.osdi.tokens.create(args.name)
 
     if args.out:
-        fd = create_private(Path(args.out))  # before the token exists: no token is lost
-        secret = run_async(go())
+        out = Path(args.out)
+        fd = create_private(out)  # before the token exists: no token is made unwritten
+        try:
+            secret = run_async(go())
+        except BaseException:
+            os.close(fd)
+            out.unlink()
+            raise
         with os.fdopen(fd, "w") as f:
             f.write(secret + "\n")
         print(f"token {args.name} written to {args.out}")

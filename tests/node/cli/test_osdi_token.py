@@ -59,6 +59,12 @@ def test_a_token_is_printed_once_listed_by_name_and_revoked(tmp_path: Path) -> N
     nst("admin", "osdi-token", "create", "spoke", data_dir=data_dir)
     refused = nst("admin", "osdi-token", "create", "spoke", data_dir=data_dir, ok=False)
     assert "error: osdi.token_exists: " in refused.stderr
+    kept = tmp_path / "kept.token"
+    refused = nst(
+        "admin", "osdi-token", "create", "spoke", "--out", str(kept), data_dir=data_dir, ok=False
+    )
+    assert "error: osdi.token_exists: " in refused.stderr
+    assert not kept.exists()  # no empty token file is left behind
     refused = nst("admin", "osdi-token", "create", "no spaces", data_dir=data_dir, ok=False)
     assert "error: osdi.token_name: " in refused.stderr
     refused = nst("admin", "osdi-token", "revoke", "nobody", data_dir=data_dir, ok=False)
