@@ -150,7 +150,8 @@ LIMITS.update(
         "campaign.evidence.quote": schema_limit(Evidence, "quote"),
         "campaign.evidence.note": schema_limit(Evidence, "note"),
         "campaign.position.text": schema_limit(Position, "text"),
-        "campaign.candidacy.office": schema_limit(Candidacy, "office"),
+        # Needed only with an election date: the form says so, not the field.
+        "campaign.candidacy.office": replace(schema_limit(Candidacy, "office"), min_length=None),
         "campaign.candidacy.district": schema_limit(Candidacy, "district"),
     }
 )
