@@ -13,6 +13,7 @@ from typing import Any
 from nacl.signing import SigningKey
 
 from node.accounts import Accounts
+from node.campaigns.service import Campaigns
 from node.circle_invitations import CircleInvitations
 from node.clock import Clock
 from node.config import Config
@@ -26,7 +27,7 @@ class Node(NodeCore):
     """A node: the core service with its features, ``gov`` (the governance processes),
     ``accounts`` (web sessions and member invitations), ``notifications`` and
     ``circle_invitations`` (invitations to other organizations' federated circles, and
-    the answers to them)."""
+    the answers to them) and ``campaigns``."""
 
     def __init__(self, config: Config, store: Store, key: SigningKey, clock: Clock) -> None:
         super().__init__(config, store, key, clock)
@@ -34,6 +35,7 @@ class Node(NodeCore):
         self.accounts = Accounts(self)
         self.notifications = Notifications(self)
         self.circle_invitations = CircleInvitations(self)
+        self.campaigns = Campaigns(self)
 
     async def status(self) -> dict[str, Any]:
         """What the node holds and how its links are, for ``nst status`` and operators.

@@ -119,6 +119,10 @@ class ErrorCode(StrEnum):
     # A decision adopting what is not a campaign object of its circle (§13.11).
     CONSENT_UNKNOWN_OBJECT = "consent.unknown_object"
 
+    # Importing campaign targets from files (a node's command, not the wire): a file or
+    # row with problems, so nothing was imported.
+    IMPORT_PROBLEMS = "import.problems"
+
     # Evidence of equivocation (§7.3): a pair of envelopes offered as proof.
     EQUIVOCATION_NOT_PAIR = "equivocation.not_pair"
     EQUIVOCATION_SAME_ENVELOPE = "equivocation.same_envelope"

@@ -73,9 +73,13 @@ class Consent(Process):
         *,
         review_date: dt.date | None = None,
         measures: Sequence[str] = (),
+        adopts: Sequence[str] = (),
     ) -> str:
-        """Start a proposal in ``circle_id`` (its draft); returns its root id."""
+        """Start a proposal in ``circle_id`` (its draft); returns its root id. ``adopts``:
+        versions of campaign objects the circle adopts with it (PROTOCOL.md §13.11)."""
         body: dict[str, Any] = {"title": title.strip(), "text": text}
+        if adopts:
+            body["adopts"] = list(adopts)
         if review_date is not None:
             body["review_date"] = review_date.isoformat()
         if measures:
@@ -92,9 +96,10 @@ class Consent(Process):
         *,
         review_date: dt.date | None = None,
         measures: Sequence[str] = (),
+        adopts: Sequence[str] | None = None,
     ) -> str:
-        """A new version of the proposal; returns its id. Without ``review_date`` or
-        ``measures``, the new version keeps the current one's."""
+        """A new version of the proposal; returns its id. Without ``review_date``,
+        ``measures`` or ``adopts``, the new version keeps the current one's."""
         state, circle_id = await self._state(root)
         body: dict[str, Any] = {
             "title": title.strip(),
@@ -109,6 +114,11 @@ class Consent(Process):
             body["review_date"] = review_date.isoformat()
         if measures:
             body["measures"] = [m for m in measures if m.strip()]
+        if adopts is None:
+            held = await self.node.store.get_envelope(state.version_id)
+            adopts = list((held.body or {}).get("adopts", [])) if held is not None else []
+        if adopts:
+            body["adopts"] = list(adopts)
         return await self.act_id("proposal", circle_id, body, handle, (root, state.version_id))
 
     async def move(

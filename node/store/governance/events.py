@@ -1,6 +1,7 @@
 """One governance envelope run through the state machine of its process (consent,
-elections, meetings): the event applied in its position, a member node's preview of an
-event before it sends it, and the process an envelope belongs to."""
+elections, meetings) or the rules of campaigns: the event applied in its position, a
+member node's preview of an event before it sends it, and the process an envelope
+belongs to."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from node.domain.circles import CircleState
 from node.domain.errors import DomainError
+from node.store.campaigns import apply_campaign, process_of
 from node.store.governance.elections import run_selection
 from node.store.governance.meetings import run_meeting
 from node.store.governance.proposals import load_proposal, run_consent
@@ -28,6 +30,8 @@ def run_event(
         body: Any = validate_body(env.kind, env.body)
     except RemoteProtocolError as exc:  # held envelopes were checked; kept for safety
         raise DomainError(str(exc.code), exc.message) from None
+    if env.kind == "campaign":
+        return apply_campaign(conn, circle, env, env_id, body, at)
     if env.kind == "meeting":
         return run_meeting(conn, circle, env_id, actor, body, at)
     if env.kind == "selection":
@@ -51,6 +55,8 @@ def preview(
 def process_of_body(conn: sqlite3.Connection, env: Envelope) -> str | None:
     """The proposal an envelope is about, as far as its body says (for refused ones)."""
     body = env.body or {}
+    if env.kind == "campaign":
+        return process_of(env)
     if env.kind in ("selection", "meeting"):
         found = body.get(env.kind)
         return found if isinstance(found, str) else None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 
 from node.domain.errors import DomainError
+from node.store.campaigns import CAMPAIGN_TABLES
 from node.store.codec import envelope_from_row
 from node.store.governance.events import process_of_body, run_event
 from node.store.governance.logbook import append_entry, entry_kind
@@ -27,7 +28,17 @@ from protocol.ids import is_direct
 # The charter and membership are ordered too, so the membership every event is judged
 # against is the one that held at its position (on every node, and in an offline replay).
 ORDERED_KINDS = frozenset(
-    {"circle", "membership", "proposal", "phase", "stance", "decision", "selection", "meeting"}
+    {
+        "circle",
+        "membership",
+        "proposal",
+        "phase",
+        "stance",
+        "decision",
+        "selection",
+        "meeting",
+        "campaign",
+    }
 )
 GOVERNANCE_TABLES = (
     "gov_applied",
@@ -38,6 +49,7 @@ GOVERNANCE_TABLES = (
     "logbook",
     "selections",
     "current_stances",
+    *CAMPAIGN_TABLES,
 )
 
 

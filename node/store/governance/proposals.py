@@ -13,6 +13,7 @@ import msgspec
 from node.domain import consent
 from node.domain.circles import CircleState
 from node.domain.errors import DomainError
+from node.store.campaigns import adopts_of, mark_adopted
 from node.store.governance.times import stamp
 from protocol import Envelope
 from protocol.schemas import PhaseBody, ProposalBody, StanceBody
@@ -71,6 +72,10 @@ def run_consent(
         new = consent.apply(
             state, consent.Decided(actor, env.body or {}), circle=circle, now=at, rules=rules
         )
+        if new.outcome == "adopted":
+            # The campaign objects the adopted version names become the circle's (§13.11).
+            version = str((env.body or {})["proposal"])
+            mark_adopted(conn, circle.id, env_id, adopts_of(conn, version))
         conn.execute("UPDATE proposals SET decision_id = ? WHERE root = ?", (env_id, state.root))
     if new.circle != circle.id:
         raise DomainError("consent.wrong_circle", "the proposal belongs to another circle")

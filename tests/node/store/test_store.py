@@ -19,6 +19,7 @@ from node.clock import FixedClock
 from node.config import Config
 from node.service import Node
 from node.store import LocalDraft, SchemaTooNewError, SQLiteStore
+from node.store.campaigns import CAMPAIGN_TABLES
 from node.store.migrate import latest_version
 from node.store.sqlite import BUSY_TIMEOUT_MS, QUICK_BUSY_MS
 from node.store.writer import WriterClosedError
@@ -134,8 +135,9 @@ async def test_a_member_node_from_before_acceptances_stays_one_after_a_rebuild(
     # The same database as schema 14 left it: the node active, nothing of invitations.
     conn = sqlite3.connect(tmp_path / "nst.sqlite3")
     try:
+        later = "".join(f"DROP TABLE {t};" for t in CAMPAIGN_TABLES)  # schema 16
         conn.executescript(
-            "DROP TABLE circle_invitations; DROP TABLE memberships_before_acceptance;"
+            later + "DROP TABLE circle_invitations; DROP TABLE memberships_before_acceptance;"
             " ALTER TABLE circle_members DROP COLUMN invitation;"
             " UPDATE circle_members SET status = 'active'; PRAGMA user_version = 14;"
         )
