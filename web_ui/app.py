@@ -28,8 +28,10 @@ from web_ui.render import render, setup_templates
 from web_ui.throttle import LoginThrottle
 from web_ui.views import (
     account,
+    actions,
     admin,
     auth,
+    campaigns,
     circles,
     elections,
     home,
@@ -39,6 +41,8 @@ from web_ui.views import (
     messages,
     notifications,
     proposals,
+    target_imports,
+    targets,
 )
 
 # The page families, each adding its routes.
@@ -55,6 +59,10 @@ FAMILIES = (
     messages,
     notifications,
     admin,
+    target_imports,  # before campaigns: /campaigns/template.csv is not a campaign
+    campaigns,
+    targets,
+    actions,
 )
 _STATIC = Path(__file__).with_name("static")
 _NOT_OURS = ("/fed/", "/livez", "/readyz", "/metrics", "/static/")
