@@ -20,6 +20,7 @@ from node.config import Config
 from node.core import NodeCore
 from node.governance import Governance
 from node.notifications import Notifications
+from node.osdi.service import Osdi
 from node.store import Store
 
 
@@ -27,7 +28,8 @@ class Node(NodeCore):
     """A node: the core service with its features, ``gov`` (the governance processes),
     ``accounts`` (web sessions and member invitations), ``notifications`` and
     ``circle_invitations`` (invitations to other organizations' federated circles, and
-    the answers to them) and ``campaigns``."""
+    the answers to them), ``campaigns`` and ``osdi`` (what the OSDI read API serves,
+    and its tokens)."""
 
     def __init__(self, config: Config, store: Store, key: SigningKey, clock: Clock) -> None:
         super().__init__(config, store, key, clock)
@@ -36,6 +38,7 @@ class Node(NodeCore):
         self.notifications = Notifications(self)
         self.circle_invitations = CircleInvitations(self)
         self.campaigns = Campaigns(self)
+        self.osdi = Osdi(self)
 
     async def status(self) -> dict[str, Any]:
         """What the node holds and how its links are, for ``nst status`` and operators.

@@ -123,6 +123,16 @@ class ErrorCode(StrEnum):
     # row with problems, so nothing was imported.
     IMPORT_PROBLEMS = "import.problems"
 
+    # The OSDI read API (docs/developers.md, "OSDI"): its token, its paging, its admin.
+    # (Codes, not secrets: S105 mistakes "token" in their names for a password.)
+    OSDI_TOKEN_MISSING = "osdi.token_missing"  # noqa: S105
+    OSDI_TOKEN_INVALID = "osdi.token_invalid"  # noqa: S105
+    OSDI_BAD_PAGE = "osdi.bad_page"
+    OSDI_NOT_FOUND = "osdi.not_found"
+    OSDI_TOKEN_NAME = "osdi.token_name"  # noqa: S105
+    OSDI_TOKEN_EXISTS = "osdi.token_exists"  # noqa: S105
+    OSDI_TOKEN_UNKNOWN = "osdi.token_unknown"  # noqa: S105
+
     # Evidence of equivocation (§7.3): a pair of envelopes offered as proof.
     EQUIVOCATION_NOT_PAIR = "equivocation.not_pair"
     EQUIVOCATION_SAME_ENVELOPE = "equivocation.same_envelope"

@@ -4,7 +4,8 @@ JavaScript, a few lines of script for live updates (server-sent events).
 ``install(app, node)`` adds it to the node's aiohttp application: the templates, the state
 the views share, the middleware that shows every error as a page of the site, and the
 routes of every page family in ``web_ui.views`` (each registers its views through
-``web_ui.guard.page``, so no view is reachable unauthorized by omission).
+``web_ui.guard.page``, so no view is reachable unauthorized by omission), and the OSDI
+API under ``/osdi/v1/`` (``web_ui.osdi``, whose every view checks its API token).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from web_ui.errors import describe, page_error
 from web_ui.forms import FormRefused
 from web_ui.guard import HEADERS, Handler
 from web_ui.handover import HANDOVERS, Handovers
+from web_ui.osdi import routes as osdi
 from web_ui.proxies import ClientAddresses
 from web_ui.render import render, setup_templates
 from web_ui.throttle import LoginThrottle
@@ -65,7 +67,7 @@ FAMILIES = (
     actions,
 )
 _STATIC = Path(__file__).with_name("static")
-_NOT_OURS = ("/fed/", "/livez", "/readyz", "/metrics", "/static/")
+_NOT_OURS = ("/fed/", "/osdi/", "/livez", "/readyz", "/metrics", "/static/")
 log = structlog.get_logger("nst.web")
 
 
@@ -131,6 +133,7 @@ def install(app: web.Application, node: Node) -> None:
     app.middlewares.append(_errors)
     for family in FAMILIES:
         family.routes(app)
+    osdi.routes(app)  # the OSDI API: its own token check, no sessions (web_ui.osdi)
     app.router.add_static("/static", _STATIC, append_version=True)
 
 

@@ -1,5 +1,6 @@
 """``nst admin``: members, circles (``node.cli.circles``), links with other nodes (through
-federation, ``node.cli.fed``) and maintenance of a node, through the Node service.
+federation, ``node.cli.fed``), the OSDI API's tokens (``node.cli.osdi``) and maintenance
+of a node, through the Node service.
 
 Works on a stopped node or beside a running one (SQLite in WAL mode lets both write,
 one transaction at a time).
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from node import second_factor
-from node.cli import circles, fed
+from node.cli import circles, fed, osdi
 from node.cli.node import Sub, common_options, node_of, opened, print_json, run_async, secret_line
 
 
@@ -149,6 +150,7 @@ def add_parser(sub: Sub) -> None:
 
     circles.add_parsers(asub, common)
     fed.add_parsers(asub, common)
+    osdi.add_parsers(asub, common)
 
     p = asub.add_parser("rebuild", parents=[common], help="recompute read tables from the log")
     p.set_defaults(run=_rebuild)

@@ -117,7 +117,7 @@ def _paths(app: Any, board: Board, peer: str) -> list[tuple[str, str, bool]]:
         if resource is None or route.method == "HEAD":
             continue
         path = resource.canonical
-        if path.startswith(("/fed/", "/static", "/livez", "/readyz", "/metrics")):
+        if path.startswith(("/fed/", "/osdi/", "/static", "/livez", "/readyz", "/metrics")):
             continue
         names = re.findall(r"\{(\w+)", path)
         unknown = [n for n in names if n not in fills]

@@ -136,6 +136,7 @@ async def test_a_member_node_from_before_acceptances_stays_one_after_a_rebuild(
     conn = sqlite3.connect(tmp_path / "nst.sqlite3")
     try:
         later = "".join(f"DROP TABLE {t};" for t in CAMPAIGN_TABLES)  # schema 16
+        later += "DROP TABLE osdi_tokens;"  # schema 17
         conn.executescript(
             later + "DROP TABLE circle_invitations; DROP TABLE memberships_before_acceptance;"
             " ALTER TABLE circle_members DROP COLUMN invitation;"
