@@ -30,8 +30,10 @@ from web_ui.render import render, setup_templates
 from web_ui.throttle import LoginThrottle
 from web_ui.views import (
     account,
+    actions,
     admin,
     auth,
+    campaigns,
     circles,
     elections,
     home,
@@ -41,6 +43,8 @@ from web_ui.views import (
     messages,
     notifications,
     proposals,
+    target_imports,
+    targets,
 )
 
 # The page families, each adding its routes.
@@ -57,6 +61,10 @@ FAMILIES = (
     messages,
     notifications,
     admin,
+    target_imports,  # before campaigns: /campaigns/template.csv is not a campaign
+    campaigns,
+    targets,
+    actions,
 )
 _STATIC = Path(__file__).with_name("static")
 _NOT_OURS = ("/fed/", "/osdi/", "/livez", "/readyz", "/metrics", "/static/")

@@ -12,120 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import types
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Final, Literal, Union, get_args, get_origin
+from typing import Any, Final
 
-import msgspec
 from multidict import MultiDict, MultiDictProxy
 
 from node.domain.errors import DomainError
-from node.domain.members import MIN_PASSWORD
 from protocol import RemoteProtocolError
-from protocol.ids import HANDLE_PATTERN
-from protocol.schemas import (
-    AgendaItem,
-    CircleBody,
-    MeetingMinutes,
-    MeetingSchedule,
-    MessageBody,
-    ProposalBody,
-    SelectionOpen,
-    SelectionReveal,
-    SelectionStance,
-    StanceBody,
-)
+from web_ui.limits import LIMITS, Limit, limit, schema_limit
 
-# --- limits ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Limit:
-    """How long a field's text may be (None: no bound) and the pattern it must match."""
-
-    max_length: int | None = None
-    min_length: int | None = None
-    pattern: str | None = None
-    least: int | None = None  # for numbers
-    most: int | None = None
-    hint: str = ""  # what the pattern allows, in words
-
-    @property
-    def html_pattern(self) -> str | None:
-        """The pattern as an HTML ``pattern`` attribute takes it (browsers compile it
-        with the v flag, which wants a hyphen at the end of a class escaped)."""
-        return None if self.pattern is None else self.pattern.replace("-]", r"\-]")
-
-
-def _limit_of(tp: Any) -> Limit | None:
-    origin = get_origin(tp)
-    if origin is Annotated:
-        base, *metas = get_args(tp)
-        for meta in metas:
-            if isinstance(meta, msgspec.Meta):
-                if base is int:
-                    least = meta.ge if isinstance(meta.ge, int) else None
-                    most = meta.le if isinstance(meta.le, int) else None
-                    return Limit(least=least, most=most)
-                return Limit(meta.max_length, meta.min_length)
-        return None
-    if origin in (Union, types.UnionType) or origin is list:
-        for arg in get_args(tp):
-            if get_origin(arg) is Literal or arg is type(None):
-                continue
-            found = _limit_of(arg)
-            if found is not None:
-                return found
-    return None
-
-
-def schema_limit(schema: Any, name: str) -> Limit:
-    """The bounds of field ``name`` of a body schema (for a list, of each item)."""
-    for f in msgspec.structs.fields(schema):
-        if f.name == name:
-            found = _limit_of(f.type)
-            if found is None:
-                raise LookupError(f"{schema.__name__}.{name} has no limit")
-            return found
-    raise LookupError(f"{schema.__name__} has no field {name}")
-
-
-LIMITS: Final[dict[str, Limit]] = {
-    "proposal.title": schema_limit(ProposalBody, "title"),
-    "proposal.text": schema_limit(ProposalBody, "text"),
-    "proposal.changes": schema_limit(ProposalBody, "changes"),
-    "proposal.measure": schema_limit(ProposalBody, "measures"),
-    "stance.reason": schema_limit(StanceBody, "reason"),
-    "message.text": schema_limit(MessageBody, "text"),
-    "selection.role": schema_limit(SelectionOpen, "role"),
-    "selection.description": schema_limit(SelectionOpen, "description"),
-    "selection.term_months": schema_limit(SelectionOpen, "term_months"),
-    "selection.reason": schema_limit(SelectionReveal, "reason"),
-    "selection.stance_reason": schema_limit(SelectionStance, "reason"),
-    "meeting.title": schema_limit(MeetingSchedule, "title"),
-    "agenda.title": schema_limit(AgendaItem, "title"),
-    "minutes.opening": schema_limit(MeetingMinutes, "opening"),
-    "minutes.closing": schema_limit(MeetingMinutes, "closing"),
-    # Not in any envelope: this node's own accounts and links.
-    "member.handle": Limit(
-        32, 1, HANDLE_PATTERN, hint="lower-case letters, digits and . _ - (first a letter or digit)"
-    ),
-    "member.display_name": Limit(200, 1),
-    "member.password": Limit(1000, MIN_PASSWORD),
-    "login.handle": Limit(64),
-    "login.password": Limit(1000),
-    "login.code": Limit(12),
-    "link.note": Limit(200),
-    "link.invite": Limit(4000),
-    "phase.hours": schema_limit(CircleBody, "round_hours"),
-}
-
-
-def limit(name: str) -> Limit:
-    """A named field limit (templates call this for ``maxlength`` and ``required``)."""
-    return LIMITS[name]
-
+# A field bounded only by what the form's own reading says.
+NO_LIMIT: Final = Limit()
 
 # --- state shown by the templates --------------------------------------------------------
 
@@ -223,7 +121,7 @@ class Form:
         self,
         name: str,
         label: str,
-        bounds: Limit = Limit(),
+        bounds: Limit = NO_LIMIT,
         *,
         required: bool = False,
         lower: bool = False,
@@ -251,7 +149,7 @@ class Form:
             self.fail(name, f"The {label} is not in the right form{allowed}.")
         return value
 
-    def secret(self, name: str, label: str, bounds: Limit = Limit()) -> str:
+    def secret(self, name: str, label: str, bounds: Limit = NO_LIMIT) -> str:
         """A password: taken exactly as typed (spaces count), never shown again."""
         self.labels[name] = label
         value = self.raw(name)

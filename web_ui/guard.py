@@ -26,9 +26,20 @@ Role = Literal["public", "member", "admin"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Path parameters that name a circle (True: the circle's own id) or something in one (an
-# envelope id: a proposal, an election, a meeting). A route with one of them is shown
-# only to whoever may read that circle; a new route names what it shows with these.
-CIRCLE_PARAMS = {"circle": True, "root": False, "election": False, "meeting": False}
+# envelope id: a proposal, an election, a meeting, a campaign or one of its objects). A
+# route with one of them is shown only to whoever may read that circle; a new route
+# names what it shows with these.
+CIRCLE_PARAMS = {
+    "circle": True,
+    "root": False,
+    "election": False,
+    "meeting": False,
+    "campaign": False,
+    "target": False,
+    "demand": False,
+    "plan": False,
+    "commitment": False,
+}
 HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"

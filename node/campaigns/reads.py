@@ -324,13 +324,19 @@ class CampaignReads:
                 (campaign_id,),
             )
         ]
+        # Each target's latest live action, read backwards along the index from its
+        # latest date: a few rows a target, where max() over every action reads them all.
         actions = [
             ActionRow(t, dt.date.fromisoformat(day))
-            for t, day in await store.fetchall_long(
-                "SELECT target, max(date) FROM campaign_actions t"  # noqa: S608
-                f" WHERE campaign_id = ? AND {live} GROUP BY target",
+            for t, day in await store.fetchall(
+                "SELECT t.id, (SELECT a.date FROM campaign_actions a"  # noqa: S608
+                " WHERE a.campaign_id = t.campaign_id AND a.target = t.id AND "
+                + _LIVE.format(t="a")
+                + f" ORDER BY a.date DESC LIMIT 1) FROM campaign_targets t"
+                f" WHERE t.campaign_id = ? AND {live}",
                 (campaign_id,),
             )
+            if day is not None
         ]
         answers = [
             AnswerRow(d, t, a, pos)

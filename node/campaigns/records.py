@@ -155,6 +155,23 @@ class TargetDetail:
 
 
 @dataclass(frozen=True, slots=True)
+class CommitmentView:
+    """A commitment to track: one recorded about the target, or (``from_pledge``) the
+    pledged answer of a candidate who won, not recorded as a commitment yet (``id``
+    None; recording one about its demand takes its place)."""
+
+    id: str | None
+    target_id: str
+    demand_id: str | None
+    demand_title: str | None
+    what: str
+    made: dt.date
+    due: dt.date | None
+    kept: str  # open, kept or broken
+    from_pledge: bool
+
+
+@dataclass(frozen=True, slots=True)
 class TargetRef:
     """A target as a row or a name in a list."""
 

@@ -1,11 +1,13 @@
 """``node.campaigns``: the one entry the web UI, the command line, the demo and OSDI use
-for campaigns; it names every command (``commands``, ``importing``) and read (``reads``).
+for campaigns; it names every command (``commands``, ``importing``) and read (``reads``,
+``commitments``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from node.campaigns.commitments import CampaignCommitments
 from node.campaigns.importing import Importing
 from node.campaigns.reads import CampaignReads
 
@@ -41,3 +43,4 @@ class Campaigns:
         self.week = reads.week
         self.export_csv = reads.export_csv
         self.people = reads.people
+        self.commitments = CampaignCommitments(node).commitments

@@ -5,10 +5,12 @@ run` process on 127.0.0.1), linked with each other, with sample content that tel
 product's story: each organization's own circles; a coalition general circle with two
 delegates from each; a proposal in its consent round with an objection being integrated;
 an adopted decision with a review date; an election under way; a meeting's minutes in
-the logbook; messages between the organizations. It prints each web UI's address with
-everyone's login (one demo password for all) and who facilitates the general circle,
-so a newcomer can carry a proposal to adoption in the browser, and runs until Ctrl-C,
-then stops every node cleanly.
+the logbook; messages between the organizations; a campaign for accountable policing
+that the general circle adopted, with its demands, officials, statuses, a week of
+actions from all three organizations and a call day every Tuesday. It prints each web
+UI's address with everyone's login (one demo password for all) and who facilitates the
+general circle, so a newcomer can carry a proposal to adoption in the browser, and runs
+until Ctrl-C, then stops every node cleanly.
 
 The content (``node.cli.demo_story``) is made once per directory, through the nodes' own
 services and real federation over HTTP (the nodes briefly served in this process), before
@@ -232,6 +234,13 @@ def _print_table(
         f" {FACILITATOR}, record the decision."
     )
     print(textwrap.fill(how, width=79))
+    print()
+    campaign = (
+        f"The {GENERAL}'s campaign for accountable policing (Riverton's mayor and Hollis"
+        " County's district attorney) is on the circle's Campaigns page: its scoreboard,"
+        " each official's timeline, and an action logged in three taps."
+    )
+    print(textwrap.fill(campaign, width=79))
     print()
     where = f"kept in {kept}" if kept else "in a throwaway directory"
     print(f"Data {where}. Press Ctrl-C to stop every node.", flush=True)

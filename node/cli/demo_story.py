@@ -4,7 +4,9 @@ coalition's shared work, made through the nodes' own services and real federatio
 Each organization has its own circle; a coalition general circle has two delegates from
 each; a proposal is in its consent round with an objection being integrated; a decision
 is adopted with a review date; an election is under way; a meeting's minutes are in the
-logbook; the organizations exchange messages. The nodes are served in this process only
+logbook; the organizations exchange messages; the general circle adopts a campaign for
+accountable policing that members of all three organizations work on
+(``node.cli.demo_campaign``). The nodes are served in this process only
 while the story is told; ``node.cli.demo`` then runs them as ``nst run`` processes.
 """
 
@@ -15,6 +17,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from node.cli.demo_campaign import Voice
+from node.cli.demo_campaign import tell as tell_campaign
 
 GENERAL = "Coalition general circle"  # homed at the first organization
 
@@ -258,3 +263,13 @@ async def _story(nodes: list[Any], feds: list[Any], logins: dict[str, Any]) -> N
         river, east.node_id, "Of course, pick it up on Friday.", river.actor_of("ana")
     )
     await _settle(feds)
+    # The coalition's campaign, adopted by the general circle and worked on by the
+    # delegates of every organization, each on their own node.
+    voices = [
+        Voice(node, handle)
+        for handles in zip(*(org.delegates for org in ORGS), strict=True)
+        for node, handle in zip(nodes, handles, strict=True)
+    ]
+    await tell_campaign(
+        general.id, voices[0], voices, lambda: _settle(feds), river.clock.now().date()
+    )

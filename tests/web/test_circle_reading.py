@@ -23,6 +23,9 @@ SECRETS = (
     "Is the 400 before tax",
     "Pay review meeting",
     "Keeps the board's books",
+    "Pay the treasurer 400 a month",
+    "Tom Treasurer",
+    "Keep the books",
 )
 # Path parameters that name nothing of a circle, with what fills them in the walk.
 OTHER_PARAMS = {"format": ("jsonl", "html"), "peer": (), "id": ("nothing",), "token": ("nothing",)}
@@ -35,6 +38,11 @@ class Board:
     root: str
     election: str
     meeting: str
+    campaign: str
+    target: str
+    demand: str
+    plan: str
+    commitment: str
 
 
 @pytest.fixture
@@ -62,7 +70,25 @@ async def board(web: Any) -> Board:
         agenda_consented=True,
         opening="Pay review meeting opened",
     )
-    return Board(circle.id, root, election, meeting)
+    campaigns = node.campaigns
+    campaign = await campaigns.create_campaign(
+        circle.id, "bea", name="Treasurer's pay", goal="Pay the treasurer 400 a month."
+    )
+    target = await campaigns.put_target(
+        campaign,
+        "bea",
+        {"name": "Tom Treasurer", "office_type": "treasurer", "jurisdiction": "Board"},
+    )
+    demand = await campaigns.put_demand(
+        campaign, "bea", title="Pay", text="Accept the pay.", office_type="treasurer"
+    )
+    plan = await campaigns.put_plan(
+        campaign, "bea", title="Ask", channel="call", weekday=0, starts=dt.date(2026, 1, 5)
+    )
+    commitment = await campaigns.record_commitment(
+        campaign, "bea", target=target, what="Keep the books", made=dt.date(2026, 1, 5)
+    )
+    return Board(circle.id, root, election, meeting, campaign, target, demand, plan, commitment)
 
 
 def _is_site_page(page: str) -> bool:
@@ -77,6 +103,11 @@ def _paths(app: Any, board: Board, peer: str) -> list[tuple[str, str, bool]]:
         "root": (board.root,),
         "election": (board.election,),
         "meeting": (board.meeting,),
+        "campaign": (board.campaign,),
+        "target": (board.target,),
+        "demand": (board.demand,),
+        "plan": (board.plan,),
+        "commitment": (board.commitment,),
         **OTHER_PARAMS,
         "peer": (peer,),
     }
@@ -212,5 +243,15 @@ async def test_a_federated_circle_is_read_by_its_members_only(web: Any, browser:
 
 
 def test_every_path_parameter_is_known() -> None:
-    assert set(CIRCLE_PARAMS) == {"circle", "root", "election", "meeting"}
+    assert set(CIRCLE_PARAMS) == {
+        "circle",
+        "root",
+        "election",
+        "meeting",
+        "campaign",
+        "target",
+        "demand",
+        "plan",
+        "commitment",
+    }
     assert not set(CIRCLE_PARAMS) & set(OTHER_PARAMS)

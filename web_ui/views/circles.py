@@ -70,6 +70,9 @@ async def circle(request: web.Request) -> web.Response:
             "visibility": await visibility.visibility(node, state),
             "may_set_visibility": visibility.may_open(state, node.node_id)
             and (actor in state.holders("facilitator") or me.role == "admin"),
+            # A campaign page's link to propose adopting its drafts fills these in.
+            "adopts": request.query.getall("adopts", [])[:200],
+            "adopt_title": request.query.get("title", "")[:200],
         },
     )
 

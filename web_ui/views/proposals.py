@@ -50,6 +50,8 @@ async def new_proposal(request: web.Request) -> web.Response:
     title, text = proposal_fields(form)
     review = form.date("review_date", "review date")
     measures = form.lines("measures", "measures", limit("proposal.measure"))
+    # Campaign drafts the circle adopts with it (a campaign page's link fills them in).
+    adopts = [a for a in form.posted.getall("adopts", []) if a][:200]
     form.check()
     try:
         root = await node.gov.propose(
@@ -59,6 +61,7 @@ async def new_proposal(request: web.Request) -> web.Response:
             text,
             review_date=review,
             measures=measures,
+            adopts=adopts,
         )
     except DomainError as exc:
         raise form.refuse(exc) from None

@@ -1,0 +1,88 @@
+"""Campaign pages in Debian's Chromium on a 360 px screen: an action logged in three taps
+shows in the target's pressure timeline; axe finds no serious or critical violation on
+the campaign page with its scoreboard, or on the target page."""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 360, "height": 780}
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def _checked(page: Page, name: str) -> None:
+    """No serious or critical accessibility violation; a screenshot as an artifact."""
+    await page.evaluate(AXE)
+    result = await page.evaluate("axe.run(document).then(r => r.violations)")
+    bad = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert bad == [], f"{name}: {bad}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+async def _login(page: Page, base: str, handle: str, password: str) -> None:
+    await page.goto(base + "/login")
+    await page.get_by_label("Handle").fill(handle)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Log in").click()
+
+
+async def test_an_action_in_three_taps_on_a_phone(web: Any, chromium: Browser) -> None:
+    campaigns = web.a.node.campaigns
+    cid = await campaigns.create_campaign(
+        web.circle,
+        "ana",
+        name="Accountable policing",
+        goal="Body cameras on every officer, and a chokehold ban.",
+    )
+    target = await campaigns.put_target(
+        cid,
+        "ana",
+        {"name": "Dana Whitfield", "office_type": "mayor", "jurisdiction": "Riverton",
+         "offices": [{"classification": "primary", "voice": "612-555-0100"}],
+         "sources": [{"url": "https://riverton.example/mayor", "checked": "2026-01-05"}]},
+    )  # fmt: skip
+    await campaigns.put_demand(
+        cid, "ana", title="Body cameras", text="Require body cameras.", office_type="mayor"
+    )
+    ctx = await chromium.new_context(viewport=PHONE)
+    page = await ctx.new_page()
+    await _login(page, web.a.url, "ana", web.password)
+    await page.goto(f"{web.a.url}/campaigns/{cid}")
+    await expect(page.locator("table.board")).to_contain_text("not asked yet")
+    await _checked(page, "campaign")
+    await page.locator("table.board").get_by_role("link", name="Dana Whitfield").click()  # 1
+    await page.get_by_role("radio", name="Call").check()  # 2
+    await page.get_by_role("button", name="Log the action").click()  # 3
+    await expect(page.locator("#timeline")).to_contain_text("Call")
+    await expect(page.locator("#timeline")).to_contain_text("Ana (")
+    assert page.url.startswith(f"{web.a.url}/campaigns/{cid}/targets/{target}")
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"]
+    await _checked(page, "campaign-target")
+    await page.goto(f"{web.a.url}/campaigns/{cid}")
+    await expect(page.locator("table.board")).to_contain_text("0 days ago")
+    await _checked(page, "campaign-scoreboard")
+    await ctx.close()
