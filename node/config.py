@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,8 @@ class ConfigError(Exception):
 class Config:
     data_dir: Path
     name: str = "Our organization"
+    # The language of the node's pages (a BCP 47 tag), said in each page's <html lang>.
+    language: str = "en"
     listen_host: str = "127.0.0.1"
     listen_port: int = DEFAULT_PORT
     public_url: str = ""
@@ -87,6 +90,7 @@ def resolve_data_dir(data_dir: str | Path | None, env: Mapping[str, str] | None 
     return Path(data_dir) if data_dir else default_data_dir(env)
 
 
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}")
 _BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
@@ -115,6 +119,7 @@ def load_config(
     cfg = Config(
         data_dir=data_dir,
         name=node.get("name", "Our organization"),
+        language=str(node.get("language", "en")),
         listen_host=server.get("host", "127.0.0.1"),
         listen_port=int(server.get("port", DEFAULT_PORT)),
         public_url=server.get("public_url", ""),
@@ -135,7 +140,7 @@ def load_config(
 
 def apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
     """NST_LISTEN=host:port, NST_PUBLIC_URL, NST_DEV_MODE, NST_LOG_FORMAT, NST_NAME,
-    NST_VERIFY_WORKERS, NST_TRUSTED_PROXIES (comma-separated), NST_PROXY_HEADER."""
+    NST_LANGUAGE, NST_VERIFY_WORKERS, NST_TRUSTED_PROXIES (comma-separated), NST_PROXY_HEADER."""
     changes: dict[str, Any] = {}
     if env.get("NST_LISTEN"):
         host, _, port = env["NST_LISTEN"].rpartition(":")
@@ -148,6 +153,8 @@ def apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
         changes["log_format"] = env["NST_LOG_FORMAT"]
     if env.get("NST_NAME"):
         changes["name"] = env["NST_NAME"]
+    if env.get("NST_LANGUAGE"):
+        changes["language"] = env["NST_LANGUAGE"]
     if env.get("NST_VERIFY_WORKERS"):
         changes["verify_workers"] = int(env["NST_VERIFY_WORKERS"])
     if "NST_TRUSTED_PROXIES" in env:
@@ -158,6 +165,10 @@ def apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
     cfg = replace(cfg, **changes)
     if cfg.synchronous not in ("NORMAL", "FULL"):
         raise ConfigError(f"storage.synchronous must be NORMAL or FULL, not {cfg.synchronous!r}")
+    if not _LANGUAGE.fullmatch(cfg.language):
+        raise ConfigError(
+            f"node.language must be a language tag such as en, fr or es-MX, not {cfg.language!r}"
+        )
     if not 0 <= cfg.verify_workers <= 16:
         raise ConfigError(f"federation.verify_workers must be 0-16, not {cfg.verify_workers}")
     for proxy in cfg.trusted_proxies:
@@ -188,6 +199,8 @@ def render_config(cfg: Config) -> str:
 [node]
 # The organization this node belongs to, shown to members and linked nodes. (NST_NAME)
 name = {_toml(cfg.name)}
+# The language of the public site's pages, a tag such as en, fr or es-MX. (NST_LANGUAGE)
+language = {_toml(cfg.language)}
 
 [server]
 # Where `nst run` listens. Put a reverse proxy with TLS in front of it. (NST_LISTEN=host:port)

@@ -13,6 +13,8 @@ from typing import Any
 from nacl.signing import SigningKey
 
 from node.accounts import Accounts
+from node.articles.service import Articles
+from node.articles.site import Site
 from node.campaigns.service import Campaigns
 from node.circle_invitations import CircleInvitations
 from node.clock import Clock
@@ -29,7 +31,7 @@ class Node(NodeCore):
     ``accounts`` (web sessions and member invitations), ``notifications`` and
     ``circle_invitations`` (invitations to other organizations' federated circles, and
     the answers to them), ``campaigns`` and ``osdi`` (what the OSDI read API serves,
-    and its tokens)."""
+    and its tokens), ``articles`` and ``site`` (the public site's articles and home)."""
 
     def __init__(self, config: Config, store: Store, key: SigningKey, clock: Clock) -> None:
         super().__init__(config, store, key, clock)
@@ -39,6 +41,8 @@ class Node(NodeCore):
         self.circle_invitations = CircleInvitations(self)
         self.campaigns = Campaigns(self)
         self.osdi = Osdi(self)
+        self.articles = Articles(self)
+        self.site = Site(self)
 
     async def status(self) -> dict[str, Any]:
         """What the node holds and how its links are, for ``nst status`` and operators.

@@ -133,6 +133,18 @@ class ErrorCode(StrEnum):
     OSDI_TOKEN_EXISTS = "osdi.token_exists"  # noqa: S105
     OSDI_TOKEN_UNKNOWN = "osdi.token_unknown"  # noqa: S105
 
+    # The public site (docs/members.md, "Writing articles"): articles, their images and
+    # what only an editor or an admin may do there. A node's own, never on the wire.
+    ARTICLE_NOT_EDITOR = "article.not_editor"
+    ARTICLE_UNKNOWN = "article.unknown"
+    ARTICLE_SLUG_INVALID = "article.slug_invalid"
+    ARTICLE_SLUG_TAKEN = "article.slug_taken"
+    ARTICLE_INVALID = "article.invalid"
+    ARTICLE_IMAGE_TYPE = "article.image_type"
+    ARTICLE_IMAGE_TOO_LARGE = "article.image_too_large"
+    ARTICLE_IMAGE_ALT = "article.image_alt"
+    SITE_INVALID = "site.invalid"
+
     # Evidence of equivocation (§7.3): a pair of envelopes offered as proof.
     EQUIVOCATION_NOT_PAIR = "equivocation.not_pair"
     EQUIVOCATION_SAME_ENVELOPE = "equivocation.same_envelope"

@@ -43,6 +43,8 @@ from web_ui.views import (
     messages,
     notifications,
     proposals,
+    public,
+    public_feeds,
     target_imports,
     targets,
 )
@@ -52,6 +54,8 @@ FAMILIES = (
     auth,
     account,
     home,
+    public,
+    public_feeds,
     circles,
     proposals,
     live,
@@ -67,7 +71,7 @@ FAMILIES = (
     actions,
 )
 _STATIC = Path(__file__).with_name("static")
-_NOT_OURS = ("/fed/", "/osdi/", "/livez", "/readyz", "/metrics", "/static/")
+_NOT_OURS = ("/fed/", "/osdi/", "/livez", "/readyz", "/metrics", "/static/", "/media/")
 log = structlog.get_logger("nst.web")
 
 

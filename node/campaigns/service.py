@@ -1,6 +1,6 @@
 """``node.campaigns``: the one entry the web UI, the command line, the demo and OSDI use
 for campaigns; it names every command (``commands``, ``importing``) and read (``reads``,
-``commitments``).
+``commitments``, and what the public site shows, ``public``).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from node.campaigns.commitments import CampaignCommitments
 from node.campaigns.importing import Importing
+from node.campaigns.public import PublicCampaigns
 from node.campaigns.reads import CampaignReads
 
 if TYPE_CHECKING:
@@ -44,3 +45,9 @@ class Campaigns:
         self.export_csv = reads.export_csv
         self.people = reads.people
         self.commitments = CampaignCommitments(node).commitments
+
+        public = PublicCampaigns(node, reads)
+        self.public_ids = public.public_ids
+        self.set_public = public.set_public
+        self.public_campaigns = public.public_campaigns
+        self.public_campaign = public.public_campaign

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import importlib.util
 import re
 import sys
@@ -132,3 +133,99 @@ async def browser() -> AsyncIterator[Any]:
     yield make
     for b in made:
         await b.close()
+
+
+# --- a public site to read ------------------------------------------------------------
+# On node A, a private circle's adopted campaign made public (two officials, one demand,
+# statuses, a commitment, contacts logged by members with notes about themselves), a
+# draft official, demand and campaign that stay unseen, two published articles and a
+# draft.
+
+CIRCLE = "Police accountability working group"
+SECRET = "secret-draft-words"
+PERSONAL = ("Ana", "Carl", "Ben", "ana", "carl", "ben", "told me personally", CIRCLE)
+
+
+async def seed(node: Any) -> dict[str, str]:
+    circle = (await node.create_circle(CIRCLE, "Hold officials to account")).id
+    await node.set_membership(circle, "ana", ["facilitator"])
+    await node.set_membership(circle, "carl")
+    campaigns = node.campaigns
+    campaign = await campaigns.create_campaign(
+        circle, "ana", name="Accountable policing", goal="Body cameras and a chokehold ban."
+    )
+    ids = {"campaign": campaign, "circle": circle}
+    ids["mayor"] = await campaigns.put_target(
+        campaign,
+        "ana",
+        {
+            "name": "Dana Reyes",
+            "office_type": "mayor",
+            "title": "Mayor",
+            "jurisdiction": "Riverton",
+        },
+    )
+    ids["draft_target"] = await campaigns.put_target(
+        campaign, "ana", {"name": "Pat Unvetted", "office_type": "mayor", "jurisdiction": "Far"}
+    )
+    ids["demand"] = await campaigns.put_demand(
+        campaign, "ana", title="Body cameras", text="Require body cameras.", office_type="mayor"
+    )
+    ids["draft_demand"] = await campaigns.put_demand(
+        campaign, "ana", title=SECRET, text="Not agreed.", office_type="mayor"
+    )
+    ids["draft_campaign"] = await campaigns.create_campaign(
+        circle, "carl", name="An idea not yet agreed", goal="Later."
+    )
+    root = await node.gov.propose(
+        circle, "ana", "Adopt", "It.", adopts=[campaign, ids["mayor"], ids["demand"]]
+    )
+    for phase in ("presented", "questions", "reactions", "consent"):
+        await node.gov.move(root, "ana", phase)
+    for handle in ("ana", "carl"):
+        await node.gov.stance(root, handle, "consent")
+    await node.gov.decide(root, "ana")
+    for day, channel, handle in (("2026-05-01", "call", "ana"), ("2026-05-03", "call", "carl"),
+                                 ("2026-05-04", "email", "carl")):  # fmt: skip
+        await campaigns.log_action(
+            campaign, handle, target=ids["mayor"], channel=channel,
+            date=dt.date.fromisoformat(day), notes="told me personally", response="Ana asked",
+        )  # fmt: skip
+    await campaigns.record_status(
+        campaign, "ana", demand=ids["demand"], target=ids["mayor"], status="in_talks",
+        date=dt.date(2026, 5, 5), evidence_url="https://news.example/mayor",
+    )  # fmt: skip
+    await campaigns.record_commitment(
+        campaign, "ana", target=ids["mayor"], what="A pilot of body cameras by June.",
+        made=dt.date(2026, 5, 6), demand=ids["demand"],
+    )  # fmt: skip
+    await campaigns.set_public(campaign, True, "ana")
+    for title, status in (("How to Fight for Criminal Justice Reform", "published"),
+                          ("What Kind of Ally Are You?", "published"),
+                          (f"A draft {SECRET}", "draft")):  # fmt: skip
+        saved = await node.articles.save(
+            "ana", None, title=title, slug="", summary="", body=f"# {title}\n\nSome *words*.",
+            status=status,
+        )  # fmt: skip
+        ids[saved.slug] = str(saved.id)
+    return ids
+
+
+def personal(text: str) -> list[str]:
+    """Whatever of a member or a private circle appears in ``text``."""
+    return [w for w in PERSONAL if re.search(rf"\b{re.escape(w)}\b", text)]
+
+
+@dataclass
+class PublicSite:
+    ids: dict[str, str]
+    secret: str = SECRET
+
+    @staticmethod
+    def personal(text: str) -> list[str]:
+        return personal(text)
+
+
+@pytest.fixture
+async def public_site(web: World) -> PublicSite:
+    return PublicSite(await seed(web.a.node))

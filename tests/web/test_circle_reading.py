@@ -28,7 +28,17 @@ SECRETS = (
     "Keep the books",
 )
 # Path parameters that name nothing of a circle, with what fills them in the walk.
-OTHER_PARAMS = {"format": ("jsonl", "html"), "peer": (), "id": ("nothing",), "token": ("nothing",)}
+OTHER_PARAMS = {
+    "format": ("jsonl", "html"),
+    "peer": (),
+    "id": ("nothing",),
+    "token": ("nothing",),
+    # The public site's: an article's address, a public campaign, an image, an article.
+    "slug": ("nothing",),
+    "public_id": ("nothing",),
+    "name": ("nothing",),
+    "article": ("1",),
+}
 _NAV = '<nav aria-label="Main">'
 
 

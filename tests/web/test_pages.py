@@ -12,7 +12,7 @@ async def test_login_logout_and_wrong_passwords(web: Any, browser: Any) -> None:
     b = browser(web.a.url)
     status, page = await b.get("/")
     assert status == 200
-    assert "Log in" in page  # redirected to the login page
+    assert 'href="/login">Members: log in</a>' in page  # a stranger's home: the public one
     assert await b.login("ana", "wrong password") == 401
     assert await b.login("nobody", "wrong password") == 401
     assert await b.login("ana") == 200
@@ -79,7 +79,7 @@ async def test_password_change_ends_every_session(web: Any, browser: Any) -> Non
     new = "a brand new passphrase"
     await one.post("/password", {"current": web.password, "new": new, "repeat": new})
     _status, page = await two.get("/")
-    assert "Log in" in page
+    assert "Members: log in" in page  # logged out: the public home
     assert await one.login("carl", new) == 200
 
 
@@ -115,7 +115,7 @@ async def test_an_admin_disables_a_member_and_their_sessions_end(web: Any, brows
     await admin.get("/admin")
     await admin.post("/admin/members", {"handle": "carl", "disabled": "yes"})
     _, page = await carl.get("/")
-    assert "Log in" in page
+    assert "Members: log in" in page  # logged out: the public home
     assert await carl.login("carl") == 401
 
 

@@ -1,18 +1,21 @@
-"""The home page: what needs the member now (``node.gov.agenda``), this week's campaign
-actions they pledged to or can pledge to (``node.campaigns.week``), and their new
-messages."""
+"""The home page: for a member, what needs them now (``node.gov.agenda``), this week's
+campaign actions they pledged to or can pledge to (``node.campaigns.week``), and their new
+messages; for anyone else, the organization's public home (``web_ui.views.public``)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from web_ui.context import node_of, session_of
+from web_ui.context import SESSION, node_of, session_of
 from web_ui.guard import page
 from web_ui.render import render
 from web_ui.views.campaign_words import WORDS
+from web_ui.views.public import public_home
 
 
 async def home(request: web.Request) -> web.Response:
+    if SESSION not in request:
+        return await public_home(request)
     node = node_of(request)
     handle = session_of(request).member.handle
     agenda = await node.gov.agenda(node.actor_of(handle))
@@ -26,4 +29,4 @@ async def home(request: web.Request) -> web.Response:
 
 
 def routes(app: web.Application) -> None:
-    app.router.add_get("/", page("member")(home))
+    app.router.add_get("/", page("public")(home))

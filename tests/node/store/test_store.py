@@ -122,6 +122,15 @@ async def test_migrating_an_older_database_writes_a_backup_first(
         copy.close()
 
 
+PUBLIC_SITE_TABLES = (
+    "site_settings",
+    "site_editors",
+    "public_campaigns",
+    "articles",
+    "article_images",
+)
+
+
 async def test_a_member_node_from_before_acceptances_stays_one_after_a_rebuild(
     tmp_path: Path, new_store: NewStore, key: SigningKey, peer_key: SigningKey, clock: FixedClock
 ) -> None:
@@ -137,6 +146,7 @@ async def test_a_member_node_from_before_acceptances_stays_one_after_a_rebuild(
     try:
         later = "".join(f"DROP TABLE {t};" for t in CAMPAIGN_TABLES)  # schema 16
         later += "DROP TABLE osdi_tokens;"  # schema 17
+        later += "".join(f"DROP TABLE {t};" for t in PUBLIC_SITE_TABLES)  # schema 19
         conn.executescript(
             later + "DROP TABLE circle_invitations; DROP TABLE memberships_before_acceptance;"
             " ALTER TABLE circle_members DROP COLUMN invitation;"
