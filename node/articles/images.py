@@ -9,11 +9,11 @@ import secrets
 from pathlib import Path
 from typing import Final
 
-from node.domain.errors import DomainError
+from node.articles.records import ArticleRefused
 from protocol import ErrorCode
 
-#: The largest image accepted, in bytes.
-MAX_BYTES: Final = 2 * 1024 * 1024
+#: The largest image accepted, in bytes: 1 MB, within the 1 MiB a request's body may be.
+MAX_BYTES: Final = 1_000_000
 #: The longest alt text.
 MAX_ALT: Final = 300
 #: (type, extension) by the first bytes of the file; no SVG, which can hold scripts.
@@ -36,29 +36,33 @@ def sniff(data: bytes) -> tuple[str, str]:
             return content_type, ext
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp", "webp"
-    raise DomainError(
-        ErrorCode.ARTICLE_IMAGE_TYPE, "Only PNG, JPEG, GIF and WebP images can be uploaded."
+    raise ArticleRefused(
+        ErrorCode.ARTICLE_IMAGE_TYPE, "Only PNG, JPEG, GIF and WebP images can be uploaded.", "file"
     )
 
 
 def check(data: bytes, alt: str) -> tuple[str, str]:
     """Check an upload before anything is written: its size, its type, its alt text."""
     if not alt.strip():
-        raise DomainError(
+        raise ArticleRefused(
             ErrorCode.ARTICLE_IMAGE_ALT,
             "Describe the image in a few words for people who cannot see it (its alt text).",
+            "alt",
         )
     if len(alt) > MAX_ALT:
-        raise DomainError(
-            ErrorCode.ARTICLE_IMAGE_ALT, f"Keep the alt text under {MAX_ALT} characters."
+        raise ArticleRefused(
+            ErrorCode.ARTICLE_IMAGE_ALT, f"Keep the alt text under {MAX_ALT} characters.", "alt"
         )
     if len(data) > MAX_BYTES:
-        raise DomainError(
+        raise ArticleRefused(
             ErrorCode.ARTICLE_IMAGE_TOO_LARGE,
-            f"The image is larger than {MAX_BYTES // (1024 * 1024)} MB; make it smaller first.",
+            "The image is larger than 1 MB; make it smaller first.",
+            "file",
         )
     if not data:
-        raise DomainError(ErrorCode.ARTICLE_IMAGE_TYPE, "Choose an image file to upload.")
+        raise ArticleRefused(
+            ErrorCode.ARTICLE_IMAGE_TYPE, "Choose an image file to upload.", "file"
+        )
     return sniff(data)
 
 

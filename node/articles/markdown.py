@@ -4,6 +4,7 @@ here, so no script, event attribute or ``javascript:`` link survives either step
 
 from __future__ import annotations
 
+import html as entities
 from typing import Final
 
 import nh3
@@ -41,6 +42,6 @@ def render(text: str) -> str:
 
 def plain(text: str, length: int = 200) -> str:
     """The first ``length`` characters of Markdown as plain text, for descriptions."""
-    words = nh3.clean(_PARSER.render(text), tags=set()).split()
+    words = entities.unescape(nh3.clean(_PARSER.render(text), tags=set())).split()
     out = " ".join(words)
     return out if len(out) <= length else out[: length - 1].rsplit(" ", 1)[0] + "…"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from node.domain.errors import DomainError
+
 DRAFT = "draft"
 PUBLISHED = "published"
 STATES = (DRAFT, PUBLISHED)
@@ -54,3 +56,12 @@ class SiteHome:
     aim: str
     causes: tuple[str, ...]
     language: str
+
+
+class ArticleRefused(DomainError):
+    """A refusal of the public site's rules, naming the field of the form it concerns
+    (title, slug, summary, body, status, file, alt; "" for none)."""
+
+    def __init__(self, code: str, message: str, field: str = "") -> None:
+        super().__init__(code, message)
+        self.field = field

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from node.articles import images
 from node.articles.markdown import plain, render
-from node.articles.records import DRAFT, PUBLISHED, STATES, Article, Image
+from node.articles.records import DRAFT, PUBLISHED, STATES, Article, ArticleRefused, Image
 from node.domain.errors import DomainError
 from node.store import articles as table
 from node.store import public_site
@@ -116,15 +116,15 @@ class Articles:
         slug = slug or slug_of(title)
         problem = _problem(title, slug, summary, body, status)
         if problem is not None:
-            code, message = problem
-            raise DomainError(code, message)
+            raise problem
         now = format_ts(self.node.clock.now())
 
         def run(conn: Any) -> int:
             if table.slug_taken(conn, slug, article_id):
-                raise DomainError(
+                raise ArticleRefused(
                     ErrorCode.ARTICLE_SLUG_TAKEN,
                     f"Another article has the address /articles/{slug}; choose another.",
+                    "slug",
                 )
             if article_id is None:
                 return table.insert(conn, slug, title, summary, body, status, handle, now)
@@ -169,25 +169,28 @@ class Articles:
         return path, str(row[0])
 
 
-def _problem(title: str, slug: str, summary: str, body: str, status: str) -> tuple[str, str] | None:
-    """The first problem of an article as written, with its code; None: none."""
+def _problem(title: str, slug: str, summary: str, body: str, status: str) -> ArticleRefused | None:
+    """The first problem of an article as written; None: none."""
+    invalid = ErrorCode.ARTICLE_INVALID
     if not title or len(title) > MAX_TITLE:
-        return (
-            ErrorCode.ARTICLE_INVALID,
-            f"Give the article a title of 1 to {MAX_TITLE} characters.",
+        return ArticleRefused(
+            invalid, f"Give the article a title of 1 to {MAX_TITLE} characters.", "title"
         )
     if len(slug) > MAX_SLUG or not SLUG.fullmatch(slug):
-        return (
+        return ArticleRefused(
             ErrorCode.ARTICLE_SLUG_INVALID,
             "The address is lower-case letters and digits joined by dashes"
             f" (for example what-kind-of-ally-are-you), at most {MAX_SLUG} characters.",
+            "slug",
         )
     if len(summary) > MAX_SUMMARY:
-        return ErrorCode.ARTICLE_INVALID, f"Keep the summary under {MAX_SUMMARY} characters."
+        return ArticleRefused(
+            invalid, f"Keep the summary under {MAX_SUMMARY} characters.", "summary"
+        )
     if not body.strip() or len(body) > MAX_BODY:
-        return ErrorCode.ARTICLE_INVALID, f"Write the article: 1 to {MAX_BODY:,} characters."
+        return ArticleRefused(invalid, f"Write the article: 1 to {MAX_BODY:,} characters.", "body")
     if status not in STATES:
-        return ErrorCode.ARTICLE_INVALID, f"An article is {DRAFT} or {PUBLISHED}."
+        return ArticleRefused(invalid, f"An article is {DRAFT} or {PUBLISHED}.", "status")
     return None
 
 

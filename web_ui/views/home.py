@@ -24,7 +24,13 @@ async def home(request: web.Request) -> web.Response:
     return render(
         request,
         "home/home.html",
-        {**agenda, "new_messages": messages, "week": week, **WORDS},
+        {
+            **agenda,
+            "new_messages": messages,
+            "week": week,
+            "may_write": await node.articles.may_write(handle),
+            **WORDS,
+        },
     )
 
 
