@@ -238,7 +238,9 @@ def _print_table(
     campaign = (
         f"The {GENERAL}'s campaign for accountable policing (Riverton's mayor and Hollis"
         " County's district attorney) is on the circle's Campaigns page: its scoreboard,"
-        " each official's timeline, and an action logged in three taps."
+        " each official's timeline, and an action logged in three taps. Each"
+        " organization's public site (its address above, not logged in) shows the"
+        " campaign and two articles."
     )
     print(textwrap.fill(campaign, width=79))
     print()

@@ -20,6 +20,7 @@ from typing import Any
 
 from node.cli.demo_campaign import Voice
 from node.cli.demo_campaign import tell as tell_campaign
+from node.cli.demo_public import tell as tell_public
 
 GENERAL = "Coalition general circle"  # homed at the first organization
 
@@ -270,6 +271,8 @@ async def _story(nodes: list[Any], feds: list[Any], logins: dict[str, Any]) -> N
         for handles in zip(*(org.delegates for org in ORGS), strict=True)
         for node, handle in zip(nodes, handles, strict=True)
     ]
-    await tell_campaign(
+    told = await tell_campaign(
         general.id, voices[0], voices, lambda: _settle(feds), river.clock.now().date()
     )
+    # Each organization's public site: its words, the campaign, two articles.
+    await tell_public(nodes, [org.people[2][0] for org in ORGS], told.campaign)

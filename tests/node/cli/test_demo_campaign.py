@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -127,3 +128,52 @@ async def test_the_campaign_is_adopted_and_the_same_on_every_node(nodes: list[No
                 pledged |= {p.organization for p in occurrence.pledges}
         assert pledged == ORGS
     assert boards[0] == boards[1] == boards[2]
+
+
+PEOPLE = {
+    "ana": "Ana Ortiz", "ravi": "Ravi Shah", "lena": "Lena Berg",
+    "noor": "Noor Haddad", "tom": "Tom Becker", "ines": "Ines Costa",
+    "kai": "Kai Nakamura", "sam": "Sam Okafor", "mia": "Mia Rossi",
+}  # fmt: skip
+
+
+async def test_each_node_has_a_public_site_without_a_members_name(nodes: list[Node]) -> None:
+    """Each node's public home shows the campaign and the two articles; no public page
+    names a member, by name or handle, or a circle."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from web_ui import install
+
+    for node in nodes:
+        app = web.Application()
+        install(app, node)
+        async with TestClient(TestServer(app)) as client:
+            pages = {}
+            for path in ("/", "/articles", "/brief", "/sitemap.xml", "/feeds/articles.atom",
+                         "/feeds/campaigns.atom", "/robots.txt"):  # fmt: skip
+                response = await client.get(path)
+                assert response.status == 200, (node.config.name, path)
+                pages[path] = await response.text()
+            home = pages["/"]
+            assert f"<h1>{node.config.name}</h1>" in home
+            assert "Law-enforcement reform" in home
+            assert "Accountable policing in Riverton" in home
+            for slug in ("how-to-fight-for-criminal-justice-reform", "what-kind-of-ally-are-you"):
+                assert f'href="/articles/{slug}"' in home
+                response = await client.get(f"/articles/{slug}")
+                assert response.status == 200
+                pages[slug] = await response.text()
+            [campaign] = await node.campaigns.public_campaigns()
+            response = await client.get(f"/public/campaigns/{campaign.id}")
+            pages["campaign"] = await response.text()
+            assert "Dana Whitfield" in pages["campaign"]
+            for path, text in pages.items():
+                named = [
+                    w
+                    for handle, name in PEOPLE.items()
+                    for w in (handle, name, name.split()[0])
+                    if re.search(rf"\b{re.escape(w)}\b", text)
+                ]
+                assert named == [], (node.config.name, path, named)
+                assert "Coalition general circle" not in text
