@@ -73,6 +73,7 @@ def render(request: web.Request, template: str, context: dict[str, Any]) -> web.
         "actor": node.actor_of(session.member.handle) if session else None,
         "csrf": session.csrf if session else "",
         "node_name": node.config.name,
+        "lang": node.config.language,
         "messages": messages,
         "path": request.path,
         "refused_form": refused,

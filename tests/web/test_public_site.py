@@ -4,6 +4,7 @@ Atom feeds, the sitemap and robots.txt."""
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -131,3 +132,11 @@ async def test_a_member_still_gets_their_home_and_can_see_the_public_one(
     status, page = await ana.get("/public")
     assert status == 200
     assert "Recent articles" in page
+
+
+async def test_pages_say_the_nodes_language(web: Any, public_site: Any) -> None:
+    node = web.a.node
+    node.config = dataclasses.replace(node.config, language="es-MX")
+    for path in ("/", "/articles/what-kind-of-ally-are-you", "/login", "/articles/none"):
+        _, page, _ = await _get(web.url(web.a, path))
+        assert '<html lang="es-MX">' in page, path

@@ -55,7 +55,6 @@ async def public_page(
             **WORDS,
             **context,
             "site": site,
-            "lang": site.language,
             "page_title": title,
             "description": description,
             "og_type": kind,
