@@ -1,12 +1,13 @@
 """``node.campaigns``: the one entry the web UI, the command line, the demo and OSDI use
 for campaigns; it names every command (``commands``, ``importing``) and read (``reads``,
-``commitments``).
+``board``, ``commitments``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from node.campaigns.board import CampaignBoard
 from node.campaigns.commitments import CampaignCommitments
 from node.campaigns.importing import Importing
 from node.campaigns.reads import CampaignReads
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 class Campaigns:
     """Campaigns of the node's circles: ``node.campaigns.log_action`` is
     ``CampaignCommands.log_action``, ``node.campaigns.scoreboard`` is
-    ``CampaignReads.scoreboard``, and so on."""
+    ``CampaignBoard.scoreboard``, and so on."""
 
     def __init__(self, node: NodeCore) -> None:
         commands = Importing(node)
@@ -39,7 +40,7 @@ class Campaigns:
         self.campaign = reads.campaign
         self.targets = reads.targets
         self.target = reads.target
-        self.scoreboard = reads.scoreboard
+        self.scoreboard = CampaignBoard(node).scoreboard
         self.week = reads.week
         self.export_csv = reads.export_csv
         self.people = reads.people
