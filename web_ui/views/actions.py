@@ -15,7 +15,7 @@ from web_ui.context import flash, node_of, posted, session_of
 from web_ui.errors import known
 from web_ui.forms import Form, FormRefused, limit
 from web_ui.guard import page
-from web_ui.views import campaigns, targets
+from web_ui.views import campaign_forms, campaigns, targets
 from web_ui.views.campaign_words import ANSWERS, CHANNELS, KEPT, STATUSES
 from web_ui.views.campaigns import Refusal, today
 
@@ -209,5 +209,5 @@ def routes(app: web.Application) -> None:
     post(base + "/answers", on_target(record_answer))
     post(base + "/commitments", on_target(record_commitment))
     post(base + "/commitments/{commitment}", on_target(mark_commitment))
-    post("/campaigns/{campaign}/plans", on_campaign(put_plan))
+    post("/campaigns/{campaign}/plans", page("member", again=campaign_forms.plan_page)(put_plan))
     post("/campaigns/{campaign}/plans/{plan}/pledge", on_campaign(pledge))

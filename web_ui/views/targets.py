@@ -15,6 +15,7 @@ from web_ui.errors import NOT_YET, known
 from web_ui.forms import Form, limit
 from web_ui.guard import page
 from web_ui.render import render
+from web_ui.views.board_words import pressure_words
 from web_ui.views.campaign_words import WORDS
 from web_ui.views.campaigns import Refusal, today
 
@@ -81,6 +82,7 @@ async def target(request: web.Request) -> web.Response:
             "t": shown,
             "b": shown.body,
             "commitments": [e for e in detail.timeline if e.object == "commitment"],
+            "contact": pressure_words(detail.pressure, found.body.pressure_days),
             "today": day,
             "is_member": circle.is_active(node.actor_of(handle)),
             "demand_options": [(d.id, d.body.title) for d in asked],

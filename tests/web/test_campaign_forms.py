@@ -1,0 +1,107 @@
+"""The campaign's longer forms on pages of their own, over plain HTTP: a demand's new
+wording, a new demand and a recurring action are linked from a campaign page that no
+longer repeats the targets in a form per demand; each refused form comes back on its
+page with what was typed."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from multidict import MultiDict
+
+
+async def _campaign(web: Any, officials: int = 3) -> tuple[str, list[str], str]:
+    """A campaign of the general circle with ``officials`` mayors and a demand of mayors."""
+    campaigns = web.a.node.campaigns
+    cid = await campaigns.create_campaign(
+        web.circle, "ana", name="Accountable policing", goal="Body cameras on every officer."
+    )
+    targets = [
+        await campaigns.put_target(
+            cid,
+            "ana",
+            {"name": f"Mayor Number{i}", "office_type": "mayor", "jurisdiction": f"Town {i}"},
+        )
+        for i in range(officials)
+    ]
+    demand = await campaigns.put_demand(
+        cid, "ana", title="Body cameras", text="Require body cameras.", office_type="mayor"
+    )
+    return cid, targets, demand
+
+
+async def _post_all(who: Any, path: str, fields: list[tuple[str, str]]) -> tuple[int, str]:
+    """A form with repeated fields (check boxes, rows), as a browser sends it."""
+    data = MultiDict([("_csrf", who.csrf), *fields])
+    async with who.http.post(who.base + path, data=data, allow_redirects=True) as r:
+        return r.status, await r.text()
+
+
+async def test_the_campaign_page_links_to_the_forms_of_demands_and_plans(
+    web: Any, browser: Any
+) -> None:
+    cid, targets, demand = await _campaign(web)
+    ana = browser(web.a.url)
+    await ana.login("ana")
+    status, page = await ana.get(f"/campaigns/{cid}")
+    assert status == 200
+    # Each official once, in the scoreboard: no form lists them all again.
+    assert page.count("Mayor Number1") == 1
+    assert f'action="/campaigns/{cid}/demands' not in page
+    assert f'action="/campaigns/{cid}/plans"' not in page
+    for link in (f"/demands/{demand}", "/demands/new", "/plans/new"):
+        assert f'href="/campaigns/{cid}{link}"' in page, link
+
+    status, page = await ana.get(f"/campaigns/{cid}/demands/{demand}")
+    assert status == 200
+    assert "Change the wording of Body cameras" in page
+    assert 'value="Body cameras"' in page
+    assert "Mayor Number1 only" in page  # whom it may be asked of
+    status, page = await ana.post(
+        f"/campaigns/{cid}/demands/{demand}",
+        {"title": "", "text": "Typed and kept", "asked_of": "mayor"},
+    )
+    assert status == 400
+    assert "Change the wording of Body cameras" in page
+    assert "Typed and kept" in page
+    assert "The title must not be empty." in page
+    status, page = await ana.post(
+        f"/campaigns/{cid}/demands/{demand}",
+        {"title": "Body cameras, always on", "text": "Always on.", "asked_of": "mayor"},
+    )
+    assert status == 200
+    assert "<h1>Accountable policing</h1>" in page
+    assert "Body cameras, always on" in page
+
+    status, page = await ana.get(f"/campaigns/{cid}/demands/new")
+    assert status == 200
+    status, page = await ana.post(
+        f"/campaigns/{cid}/demands", {"title": "Chokehold ban", "text": "", "asked_of": "mayor"}
+    )
+    assert status == 400
+    assert 'value="Chokehold ban"' in page
+
+    status, page = await ana.get(f"/campaigns/{cid}/plans/new")
+    assert status == 200
+    assert page.count('name="targets"') == 3
+    status, page = await _post_all(
+        ana,
+        f"/campaigns/{cid}/plans",
+        [("title", ""), ("channel", "call"), ("weekday", "1"), ("starts", "2026-03-03"),
+         ("targets", targets[1]), ("script", "Call script kept")],
+    )  # fmt: skip
+    assert status == 400
+    assert "Call script kept" in page
+    assert re.search(rf'value="{re.escape(targets[1])}" checked', page)
+    assert not re.search(rf'value="{re.escape(targets[0])}" checked', page)
+    status, page = await _post_all(
+        ana,
+        f"/campaigns/{cid}/plans",
+        [("title", "Tuesday call day"), ("channel", "call"), ("weekday", "1"),
+         ("starts", "2026-03-03"), ("targets", targets[1])],
+    )  # fmt: skip
+    assert status == 200
+    assert "Planned: Tuesday call day." in page
+    plans = (await web.a.node.campaigns.campaign(cid)).plans
+    assert [p.body.targets for p in plans] == [[targets[1]]]
