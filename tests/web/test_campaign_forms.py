@@ -105,3 +105,57 @@ async def test_the_campaign_page_links_to_the_forms_of_demands_and_plans(
     assert "Planned: Tuesday call day." in page
     plans = (await web.a.node.campaigns.campaign(cid)).plans
     assert [p.body.targets for p in plans] == [[targets[1]]]
+
+
+async def test_a_winners_pledge_is_kept_or_broken_on_the_target_page(
+    web: Any, browser: Any
+) -> None:
+    campaigns = web.a.node.campaigns
+    cid, _targets, _demand = await _campaign(web, officials=0)
+    candidacy = {"election_date": "2026-11-03", "office": "Mayor of Riverton"}
+    fields: dict[str, Any] = {
+        "name": "Dana Whitfield", "office_type": "mayor", "jurisdiction": "Riverton",
+        "candidacy": candidacy,
+    }  # fmt: skip
+    dana = await campaigns.put_target(cid, "ana", fields)
+    demands = {
+        title: await campaigns.put_demand(
+            cid, "ana", title=title, text=f"{title}, in every precinct.", office_type="mayor"
+        )
+        for title in ("Chokehold ban", "Certification")
+    }
+    for demand in demands.values():
+        await campaigns.record_answer(cid, "ana", target=dana, demand=demand, answer="pledged")
+    fields["candidacy"] = {**candidacy, "result": "won"}
+    await campaigns.put_target(cid, "ana", fields, target_id=dana)
+
+    ana = browser(web.a.url)
+    await ana.login("ana")
+    status, page = await ana.get(f"/campaigns/{cid}/targets/{dana}")
+    assert status == 200
+    shown = page.split('id="commitments-h"')[1].split("</section>")[0]
+    assert "Chokehold ban, in every precinct." in shown
+    assert "pledged before the election" in shown
+    assert "made 2026-11-03" in shown
+    ban = demands["Chokehold ban"]
+    assert f'action="/campaigns/{cid}/targets/{dana}/pledges/{ban}"' in shown
+
+    status, page = await ana.post(
+        f"/campaigns/{cid}/targets/{dana}/pledges/{ban}", {"kept": "kept"}
+    )
+    assert status == 200
+    found = await campaigns.commitments(cid, dana)
+    assert [(c.demand_id, c.what, c.made.isoformat(), c.kept, c.id is None) for c in found] == [
+        (ban, "Chokehold ban, in every precinct.", "2026-11-03", "kept", False),
+        (demands["Certification"], "Certification, in every precinct.", "2026-11-03", "open", True),
+    ]
+    shown = page.split('id="commitments-h"')[1].split("</section>")[0]
+    assert f"/pledges/{ban}" not in shown
+    assert f"/commitments/{found[0].id}" in shown  # now a recorded one, to open again
+    # Once recorded, the pledge is gone: a second "Kept" is refused and records nothing.
+    status, page = await ana.post(
+        f"/campaigns/{cid}/targets/{dana}/pledges/{ban}", {"kept": "broken"}
+    )
+    assert status == 400
+    assert "not one of this target&#39;s commitments to record" in page
+    assert len(await campaigns.commitments(cid, dana)) == 2

@@ -81,7 +81,7 @@ async def target(request: web.Request) -> web.Response:
             "detail": detail,
             "t": shown,
             "b": shown.body,
-            "commitments": [e for e in detail.timeline if e.object == "commitment"],
+            "commitments": await node.campaigns.commitments(campaign_id, shown.id),
             "contact": pressure_words(detail.pressure, found.body.pressure_days),
             "today": day,
             "is_member": circle.is_active(node.actor_of(handle)),
