@@ -159,3 +159,67 @@ async def test_a_winners_pledge_is_kept_or_broken_on_the_target_page(
     assert status == 400
     assert "not one of this target&#39;s commitments to record" in page
     assert len(await campaigns.commitments(cid, dana)) == 2
+
+
+def _office(page: str, n: int, field: str) -> str | None:
+    found = re.search(rf'name="office-{n}-{field}"[^>]* value="([^"]*)"', page)
+    return None if found is None else found.group(1)
+
+
+async def test_the_target_form_edits_every_office(web: Any, browser: Any) -> None:
+    campaigns = web.a.node.campaigns
+    cid, _targets, _demand = await _campaign(web, officials=0)
+    offices = [
+        {"classification": "primary", "address": "1 City Hall Sq", "voice": "612-555-0100"},
+        {"classification": "district", "address": "40 River Rd", "voice": "612-555-0140"},
+    ]
+    fields = {"name": "Dana Whitfield", "office_type": "mayor", "jurisdiction": "Riverton"}
+    dana = await campaigns.put_target(cid, "ana", {**fields, "offices": offices})
+    ana = browser(web.a.url)
+    await ana.login("ana")
+    edit = f"/campaigns/{cid}/targets/{dana}/edit"
+    status, page = await ana.get(edit)
+    assert status == 200
+    assert [_office(page, n, "address") for n in range(4)] == [
+        "1 City Hall Sq", "40 River Rd", "", None
+    ]  # fmt: skip
+    assert _office(page, 1, "phone") == "612-555-0140"
+    assert 'name="office-0-remove"' in page
+    assert 'name="office-2-remove"' not in page  # the blank row adds one
+
+    form = {
+        **fields,
+        "office-0-classification": "primary", "office-0-address": "1 City Hall Sq",
+        "office-0-phone": "612-555-0100", "office-0-remove": "1",
+        "office-1-classification": "district", "office-1-address": "40 River Rd",
+        "office-1-phone": "612-555-0199",
+        "office-2-new": "1", "office-2-classification": "capitol",
+        "office-2-address": "75 Rev Dr", "office-2-phone": "x" * 600,
+        "name": "",
+    }  # fmt: skip
+    status, page = await ana.post(edit, form)
+    assert status == 400
+    assert "The name as shown must not be empty." in page
+    assert "phone of office 3" in page
+    assert _office(page, 2, "address") == "75 Rev Dr"  # what was typed, kept
+    assert _office(page, 1, "phone") == "612-555-0199"
+    assert re.search(r'name="office-0-remove" value="1" checked', page)
+    assert _office(page, 3, "address") is None
+    body = (await campaigns.target(cid, dana)).target.body
+    assert [o.voice for o in body.offices] == ["612-555-0100", "612-555-0140"]
+
+    status, page = await ana.post(edit, {**form, "name": "Dana Whitfield", "office-2-phone": ""})
+    assert status == 200, page
+    body = (await campaigns.target(cid, dana)).target.body
+    assert [(o.classification, o.address, o.voice) for o in body.offices] == [
+        ("district", "40 River Rd", "612-555-0199"),
+        ("capitol", "75 Rev Dr", ""),
+    ]
+    assert "75 Rev Dr" in page
+
+    many = [{"address": f"{n} Main St"} for n in range(20)]
+    await campaigns.put_target(cid, "ana", {**fields, "offices": many}, target_id=dana)
+    status, page = await ana.get(edit)
+    assert _office(page, 19, "address") == "19 Main St"
+    assert _office(page, 20, "address") is None
+    assert "That is the most a target can have" in page
