@@ -5,6 +5,7 @@ and 50 officials), and a template's conditions per cell were most of the page's 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from node.campaigns.records import ScoreboardView
 from node.domain.campaigns.scoreboard import Cell, Pressure
@@ -28,7 +29,7 @@ class BoardRow:
     target_id: str
     name: str
     office: str
-    stale: bool
+    flag: str  # "stale" when nobody contacted them for too long, else ""
     contact: Words
     cells: tuple[Words, ...]
 
@@ -65,15 +66,27 @@ def cell_words(cell: Cell | None) -> Words:
 
 
 def board_rows(board: ScoreboardView) -> list[BoardRow]:
-    """The board's rows in words, in its order."""
+    """The board's rows in words, in its order. Cells alike in all but their ids (the
+    same status since the same day) share their words, worked out once."""
+    said: dict[tuple[Any, ...], Words] = {}
+
+    def words(c: Cell | None) -> Words:
+        if c is None:
+            return NOT_ASKED_OF_THEM
+        key = (c.status, c.date, c.waiting_days, c.answer)
+        found = said.get(key)
+        if found is None:
+            found = said[key] = cell_words(c)
+        return found
+
     return [
         BoardRow(
             r.target.id,
             r.target.name,
             office_words(r.target.office_type),
-            r.pressure.stale,
+            "stale" if r.pressure.stale else "",
             pressure_words(r.pressure, board.pressure_days),
-            tuple(cell_words(c) for c in r.cells),
+            tuple(words(c) for c in r.cells),
         )
         for r in board.rows
     ]
