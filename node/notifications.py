@@ -34,9 +34,11 @@ _OTHERS_ACTS = (
     " WHERE g.status = 'applied' AND e.kind NOT IN ('circle', 'membership')"
     " AND coalesce(e.actor, e.author) != :actor AND +o.scope IN (SELECT circle_id"
     " FROM circle_members WHERE member = :actor AND status = 'active') AND o.at > :seen"
-    " ORDER BY o.at DESC, o.pos DESC LIMIT :cap"
 )
-_COUNT_OTHERS_ACTS = "SELECT count(*) FROM (SELECT 1" + _OTHERS_ACTS + ")"  # noqa: S608 (constants)
+_NEWEST = " ORDER BY o.at DESC, o.pos DESC LIMIT :cap"
+# Counting needs no order: without it the count stops at the cap, where sorting acts
+# placed at the same moment (an import, a batch) read every one of them on each page.
+_COUNT_OTHERS_ACTS = "SELECT count(*) FROM (SELECT 1" + _OTHERS_ACTS + " LIMIT :cap)"  # noqa: S608 (constants)
 
 
 class Notifications:
@@ -81,7 +83,9 @@ class Notifications:
         actor = self.node.actor_of(handle)
         seen = (await self.settings(handle))["seen_at"]
         rows = await self.node.store.fetchall(
-            "SELECT o.envelope_id, o.at, c.name, c.id, g.process, e.header, e.body" + _OTHERS_ACTS,
+            "SELECT o.envelope_id, o.at, c.name, c.id, g.process, e.header, e.body"
+            + _OTHERS_ACTS
+            + _NEWEST,
             {"actor": actor, "seen": since or "", "cap": limit},
         )
         out = []

@@ -33,6 +33,7 @@ from web_ui.views import (
     actions,
     admin,
     auth,
+    campaign_forms,
     campaigns,
     circles,
     elections,
@@ -71,6 +72,7 @@ FAMILIES = (
     admin,
     target_imports,  # before campaigns: /campaigns/template.csv is not a campaign
     campaigns,
+    campaign_forms,
     targets,
     actions,
 )

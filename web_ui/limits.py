@@ -146,6 +146,7 @@ for _schema, _names in _CAMPAIGN_FIELDS.items():
 LIMITS.update(
     {
         "campaign.office.field": schema_limit(Office, "address"),
+        "campaign.target.offices": schema_limit(Target, "offices"),  # how many
         "campaign.url": schema_limit(Source, "url"),
         "campaign.evidence.quote": schema_limit(Evidence, "quote"),
         "campaign.evidence.note": schema_limit(Evidence, "note"),

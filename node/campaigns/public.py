@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from node.campaigns.board import CampaignBoard
 from node.campaigns.reads import CampaignReads
 from node.domain.errors import DomainError
 from node.store import public_site
@@ -90,9 +91,10 @@ class PublicCampaign:
 class PublicCampaigns:
     """Which campaigns strangers see, and what they see of them."""
 
-    def __init__(self, node: NodeCore, reads: CampaignReads) -> None:
+    def __init__(self, node: NodeCore, reads: CampaignReads, board: CampaignBoard) -> None:
         self.node = node
         self.reads = reads
+        self.board = board
 
     async def public_ids(self) -> dict[str, str]:
         """The public campaigns' ids, with when each was made public."""
@@ -133,7 +135,7 @@ class PublicCampaigns:
             body = d.adopted_body if d.standing.proposed_change and d.adopted_body else d.body
             demands.append(PublicDemand(d.id, body.title, body.text, body.reasoning, d.asked_of))
         titles = {d.id: d.title for d in demands}
-        board = await self.reads.scoreboard(campaign_id, today)
+        board = await self.board.scoreboard(campaign_id, today)
         cells = {} if board is None else {r.target.id: r.cells for r in board.rows}
         columns = () if board is None else board.demands
         targets = []

@@ -1,7 +1,7 @@
 """The reads of campaigns: lists, one campaign with its standing, a target's pressure
-timeline, the scoreboard, the week ahead of a member and the CSV export. Each is a few
-indexed queries of the projection tables ``node.store.campaigns`` fills; objects whose
-first envelope was retracted are left out.
+timeline, the week ahead of a member and the CSV export (the scoreboard is in ``board``).
+Each is a few indexed queries of the projection tables ``node.store.campaigns`` fills;
+objects whose first envelope was retracted are left out.
 """
 
 from __future__ import annotations
@@ -16,13 +16,10 @@ from node.campaigns.imports_csv import export_csv
 from node.campaigns.records import (
     CampaignSummary,
     CampaignView,
-    DemandRef,
     DemandView,
     Occurrence,
     Person,
     PlanView,
-    ScoreboardView,
-    ScoreRow,
     Standing,
     TargetDetail,
     TargetRef,
@@ -30,8 +27,8 @@ from node.campaigns.records import (
     TimelineEntry,
 )
 from node.domain.campaigns.adoption import VersionRow, adoptions
-from node.domain.campaigns.records import DemandRecord, PlanRecord, TargetRecord
-from node.domain.campaigns.scoreboard import ActionRow, AnswerRow, StatusRow, pressure, scoreboard
+from node.domain.campaigns.records import PlanRecord, TargetRecord
+from node.domain.campaigns.scoreboard import ActionRow, pressure
 from node.domain.errors import DomainError
 from protocol import ErrorCode
 from protocol.campaigns import (
@@ -52,7 +49,8 @@ if TYPE_CHECKING:
 
 B = TypeVar("B")
 _DECODER: msgspec.json.Decoder[Any] = msgspec.json.Decoder(CampaignBody)
-_LIVE = "EXISTS (SELECT 1 FROM envelopes e WHERE e.id = {t}.id AND e.body IS NOT NULL)"
+# Whether the row's object is live: its first envelope still has its body (not retracted).
+LIVE = "EXISTS (SELECT 1 FROM envelopes e WHERE e.id = {t}.id AND e.body IS NOT NULL)"
 _READERS = (
     "(:viewer IS NULL OR c.scope IN (SELECT circle_id FROM circle_members"
     " WHERE member = :viewer AND status = 'active') OR c.scope IN (SELECT circle_id"
@@ -126,7 +124,7 @@ class CampaignReads:
             " WHERE (:circle IS NULL OR c.scope = :circle) AND "
             + _READERS
             + " AND "
-            + _LIVE.format(t="c")
+            + LIVE.format(t="c")
             + " ORDER BY c.name, c.id",
             {"circle": circle_id, "viewer": self._actor(viewer)},
         )
@@ -161,7 +159,7 @@ class CampaignReads:
             " JOIN circles ci ON ci.id = c.scope WHERE c.id = :id AND "
             + _READERS
             + " AND "
-            + _LIVE.format(t="c"),
+            + LIVE.format(t="c"),
             {"id": campaign_id, "viewer": self._actor(viewer)},
         )
         if row is None:
@@ -217,7 +215,7 @@ class CampaignReads:
         """(id, body, created_by, at) of a campaign's live objects in ``table``."""
         return await self.node.store.fetchall(
             f"SELECT id, body, created_by, at FROM {table} t"  # noqa: S608 - fixed names
-            f" WHERE campaign_id = ? AND {_LIVE.format(t='t')} ORDER BY {order}, id",
+            f" WHERE campaign_id = ? AND {LIVE.format(t='t')} ORDER BY {order}, id",
             (campaign_id,),
         )
 
@@ -261,7 +259,7 @@ class CampaignReads:
         ):
             for oid, raw, by, at, pos, day in await self.node.store.fetchall(
                 f"SELECT id, body, created_by, at, pos, {date_col} FROM {table} t"  # noqa: S608
-                f" WHERE campaign_id = ? AND target = ? AND {_LIVE.format(t='t')}",
+                f" WHERE campaign_id = ? AND target = ? AND {LIVE.format(t='t')}",
                 (campaign_id, target_id),
             ):
                 entries.append((oid, kind, dt.date.fromisoformat(day), pos, by, at, raw))
@@ -287,81 +285,6 @@ class CampaignReads:
         press = pressure(record, contacts, today, int(campaign[1]))[target_id]
         return TargetDetail(found[0], str(campaign[0]), press, tuple(timeline))
 
-    # --- the scoreboard --------------------------------------------------------------------
-
-    async def scoreboard(self, campaign_id: str, today: dt.date) -> ScoreboardView | None:
-        """Rows of targets (by name), columns of demands (as created): each cell the
-        current status, its date and the days waiting since asked; per target the days
-        since the last contact and whether that is too long."""
-        campaign = await self.node.store.fetchone(
-            "SELECT name, pressure_days FROM campaigns WHERE id = ?", (campaign_id,)
-        )
-        if campaign is None:
-            return None
-        store = self.node.store
-        live = _LIVE.format(t="t")
-        targets = [
-            (TargetRecord(oid, campaign_id, office, bool(cand)), name)
-            for oid, office, cand, name in await store.fetchall(
-                "SELECT id, office_type, candidate, name FROM campaign_targets t"  # noqa: S608
-                f" WHERE campaign_id = ? AND {live} ORDER BY name, id",
-                (campaign_id,),
-            )
-        ]
-        demands = [
-            (DemandRecord(oid, campaign_id, target, office), title)
-            for oid, target, office, title in await store.fetchall(
-                "SELECT id, target, office_type, title FROM campaign_demands t"  # noqa: S608
-                f" WHERE campaign_id = ? AND {live} ORDER BY created_pos, id",
-                (campaign_id,),
-            )
-        ]
-        statuses = [
-            StatusRow(d, t, s, dt.date.fromisoformat(day), pos)
-            for d, t, s, day, pos in await store.fetchall_long(
-                "SELECT demand, target, status, date, pos FROM campaign_statuses t"  # noqa: S608
-                f" WHERE campaign_id = ? AND {live}",
-                (campaign_id,),
-            )
-        ]
-        # Each target's latest live action, read backwards along the index from its
-        # latest date: a few rows a target, where max() over every action reads them all.
-        actions = [
-            ActionRow(t, dt.date.fromisoformat(day))
-            for t, day in await store.fetchall(
-                "SELECT t.id, (SELECT a.date FROM campaign_actions a"  # noqa: S608
-                " WHERE a.campaign_id = t.campaign_id AND a.target = t.id AND "
-                + _LIVE.format(t="a")
-                + f" ORDER BY a.date DESC LIMIT 1) FROM campaign_targets t"
-                f" WHERE t.campaign_id = ? AND {live}",
-                (campaign_id,),
-            )
-            if day is not None
-        ]
-        answers = [
-            AnswerRow(d, t, a, pos)
-            for d, t, a, pos in await store.fetchall(
-                "SELECT demand, target, answer, pos FROM campaign_answers t"  # noqa: S608
-                f" WHERE campaign_id = ? AND {live}",
-                (campaign_id,),
-            )
-        ]
-        board = scoreboard(
-            [t for t, _ in targets],
-            [d for d, _ in demands],
-            statuses,
-            actions,
-            today,
-            int(campaign[1]),
-            answers,
-        )
-        rows = tuple(
-            ScoreRow(TargetRef(t.id, name, t.office_type), board.pressure[t.id], board.row(t.id))
-            for t, name in targets
-        )
-        columns = tuple(DemandRef(d.id, title) for d, title in demands)
-        return ScoreboardView(campaign_id, str(campaign[0]), today, int(campaign[1]), columns, rows)
-
     # --- the week ahead -------------------------------------------------------------------
 
     async def week(self, handle: str, today: dt.date) -> list[Occurrence]:
@@ -374,7 +297,7 @@ class CampaignReads:
             " JOIN campaigns c ON c.id = p.campaign_id WHERE c.status = 'active'"
             " AND c.scope IN (SELECT circle_id FROM circle_members WHERE member = ?"
             " AND status = 'active') AND p.starts <= ? AND (p.ends IS NULL OR p.ends >= ?)"
-            " AND " + _LIVE.format(t="p") + " AND " + _LIVE.format(t="c"),
+            " AND " + LIVE.format(t="p") + " AND " + LIVE.format(t="c"),
             (actor, end.isoformat(), today.isoformat()),
         )
         out: list[Occurrence] = []
@@ -391,7 +314,7 @@ class CampaignReads:
                 TargetRef(oid, name, office)
                 for oid, name, office in await self.node.store.fetchall(
                     "SELECT id, name, office_type FROM campaign_targets t WHERE campaign_id = ?"  # noqa: S608 - fixed fragments
-                    " AND " + _LIVE.format(t="t") + " ORDER BY name, id",
+                    " AND " + LIVE.format(t="t") + " ORDER BY name, id",
                     (campaign_id,),
                 )
                 if record.covers(oid)
@@ -407,7 +330,7 @@ class CampaignReads:
                     r[0]
                     for r in await self.node.store.fetchall(
                         "SELECT created_by FROM campaign_pledges t WHERE plan = ? AND date = ?"  # noqa: S608 - fixed fragments
-                        " AND " + _LIVE.format(t="t") + " ORDER BY pos",
+                        " AND " + LIVE.format(t="t") + " ORDER BY pos",
                         (plan_id, day.isoformat()),
                     )
                 ]
@@ -440,7 +363,7 @@ class CampaignReads:
             raise DomainError(ErrorCode.CAMPAIGN_UNKNOWN_CAMPAIGN, f"no campaign {campaign_id}")
         rows = await self.node.store.fetchall_long(
             "SELECT body FROM campaign_targets t WHERE campaign_id = ? AND "  # noqa: S608 - fixed fragments
-            + _LIVE.format(t="t")
+            + LIVE.format(t="t")
             + " ORDER BY name, id",
             (campaign_id,),
         )

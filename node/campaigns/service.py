@@ -1,12 +1,13 @@
 """``node.campaigns``: the one entry the web UI, the command line, the demo and OSDI use
 for campaigns; it names every command (``commands``, ``importing``) and read (``reads``,
-``commitments``, and what the public site shows, ``public``).
+``board``, ``commitments``, and what the public site shows, ``public``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from node.campaigns.board import CampaignBoard
 from node.campaigns.commitments import CampaignCommitments
 from node.campaigns.importing import Importing
 from node.campaigns.public import PublicCampaigns
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 class Campaigns:
     """Campaigns of the node's circles: ``node.campaigns.log_action`` is
     ``CampaignCommands.log_action``, ``node.campaigns.scoreboard`` is
-    ``CampaignReads.scoreboard``, and so on."""
+    ``CampaignBoard.scoreboard``, and so on."""
 
     def __init__(self, node: NodeCore) -> None:
         commands = Importing(node)
@@ -40,13 +41,14 @@ class Campaigns:
         self.campaign = reads.campaign
         self.targets = reads.targets
         self.target = reads.target
-        self.scoreboard = reads.scoreboard
+        board = CampaignBoard(node)
+        self.scoreboard = board.scoreboard
         self.week = reads.week
         self.export_csv = reads.export_csv
         self.people = reads.people
         self.commitments = CampaignCommitments(node).commitments
 
-        public = PublicCampaigns(node, reads)
+        public = PublicCampaigns(node, reads, board)
         self.public_ids = public.public_ids
         self.set_public = public.set_public
         self.public_campaigns = public.public_campaigns

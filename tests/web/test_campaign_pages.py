@@ -57,7 +57,7 @@ async def test_a_member_runs_a_campaign_through_its_pages(web: Any, browser: Any
     status, page = await ana.post(
         f"/campaigns/{cid}/targets",
         {"name": "Dana Whitfield", "office_type": "mayor", "jurisdiction": "Riverton",
-         "phone": "612-555-0100", "sources": "https://riverton.example/mayor",
+         "office-0-phone": "612-555-0100", "sources": "https://riverton.example/mayor",
          "checked": "2026-01-05"},
     )  # fmt: skip
     assert status == 200, _problems(page)

@@ -1,7 +1,7 @@
 """What members record of a campaign, none of which needs the circle's decision: an
 action against a target (three taps on a phone), a demand's status with its evidence, a
-target's commitment and whether it was kept, a candidate's answer; a recurring action
-and a pledge to its next occurrence."""
+target's commitment and whether it was kept (a winner's pledge, too), a candidate's
+answer; a recurring action and a pledge to its next occurrence."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from web_ui.context import flash, node_of, posted, session_of
 from web_ui.errors import known
 from web_ui.forms import Form, FormRefused, limit
 from web_ui.guard import page
-from web_ui.views import campaigns, targets
+from web_ui.views import campaign_forms, campaigns, targets
 from web_ui.views.campaign_words import ANSWERS, CHANNELS, KEPT, STATUSES
 from web_ui.views.campaigns import Refusal, today
 
@@ -157,6 +157,32 @@ async def mark_commitment(request: web.Request) -> web.Response:
     raise _back(request, "commitments")
 
 
+async def mark_pledge(request: web.Request) -> web.Response:
+    """A winner's pledge to ``demand`` marked kept or broken: a new commitment about the
+    demand, with what was pledged and the election's date, which then stands for it."""
+    node = node_of(request)
+    match = request.match_info
+    demand = match["demand"]
+    form = Form(f"kept-{demand}", posted(request))
+    kept = form.choice("kept", "whether it was kept", KEPT)
+    found = await node.campaigns.commitments(match["campaign"], match["target"])
+    pledge = next((c for c in found if c.id is None and c.demand_id == demand), None)
+    if pledge is None:
+        form.fail("", "That pledge is not one of this target's commitments to record.")
+        raise FormRefused(form.state)
+    await _run(
+        request,
+        form,
+        "record_commitment",
+        target=match["target"],
+        demand=demand,
+        what=pledge.what,
+        made=pledge.made,
+        kept=kept,
+    )
+    raise _back(request, "commitments")
+
+
 async def put_plan(request: web.Request) -> web.Response:
     form = Form("new-plan", posted(request))
     title = form.text("title", "title", limit("campaign.plan.title"), required=True)
@@ -209,5 +235,6 @@ def routes(app: web.Application) -> None:
     post(base + "/answers", on_target(record_answer))
     post(base + "/commitments", on_target(record_commitment))
     post(base + "/commitments/{commitment}", on_target(mark_commitment))
-    post("/campaigns/{campaign}/plans", on_campaign(put_plan))
+    post(base + "/pledges/{demand}", on_target(mark_pledge))
+    post("/campaigns/{campaign}/plans", page("member", again=campaign_forms.plan_page)(put_plan))
     post("/campaigns/{campaign}/plans/{plan}/pledge", on_campaign(pledge))

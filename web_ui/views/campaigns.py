@@ -1,7 +1,8 @@
 """A circle's campaigns: the list and the form that starts one, and a campaign's page (its
 goal, its demands, the scoreboard of demands × targets, this week's recurring actions),
-with the forms that change the campaign and its demands. Targets are in ``targets``,
-what members do in ``actions``, imports in ``target_imports``."""
+with the form that changes the campaign. The forms of demands and plans have pages of
+their own (``campaign_forms``), targets are in ``targets``, what members do in
+``actions``, imports in ``target_imports``."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from web_ui.errors import NOT_YET, known
 from web_ui.forms import Form, limit
 from web_ui.guard import page
 from web_ui.render import render
-from web_ui.views.campaign_words import CAMPAIGN_STATUSES, WEEKDAYS, WORDS, office_words
+from web_ui.views.board_words import board_rows
+from web_ui.views.campaign_words import CAMPAIGN_STATUSES, WORDS, office_words
 
 Refusal = (DomainError, RemoteProtocolError)
 
@@ -130,6 +132,7 @@ async def campaign(request: web.Request) -> web.Response:
             "circle": circle,
             "targets": found.targets,
             "board": board,
+            "rows": board_rows(board) if board else [],
             "week": week,
             "today": day,
             "is_member": circle.is_active(node.actor_of(handle)),
@@ -137,49 +140,9 @@ async def campaign(request: web.Request) -> web.Response:
             if drafts
             else None,
             "campaign_statuses": CAMPAIGN_STATUSES,
-            "weekday_options": [(str(n), day) for n, day in enumerate(WEEKDAYS)],
-            "demand_options": [(d.id, d.body.title) for d in found.demands],
-            "asked_options": asked_options(found.targets),
             **WORDS,
         },
     )
-
-
-async def put_demand(request: web.Request) -> web.Response:
-    """A new demand, or (with ``ref``) a new wording of one, which the circle adopts."""
-    node = node_of(request)
-    campaign_id = request.match_info["campaign"]
-    ref = request.match_info.get("demand")
-    form = Form(f"demand-{ref}" if ref else "new-demand", posted(request))
-    title = form.text("title", "title", limit("campaign.demand.title"), required=True)
-    text = form.text("text", "demand", limit("campaign.demand.text"), required=True)
-    reasoning = form.text("reasoning", "reasoning", limit("campaign.demand.reasoning"))
-    script = form.text("script", "script", limit("campaign.demand.script"))
-    asked_of = form.raw("asked_of").strip()
-    office_type = target = None
-    if asked_of.startswith("target:"):
-        target = asked_of.removeprefix("target:")
-    else:
-        office_type = form.text(
-            "asked_of", "office it is asked of", limit("campaign.target.office_type"), required=True
-        )
-    form.check()
-    try:
-        await node.campaigns.put_demand(
-            campaign_id,
-            session_of(request).member.handle,
-            title=title,
-            text=text,
-            reasoning=reasoning,
-            script=script,
-            target=target,
-            office_type=office_type,
-            demand_id=ref,
-        )
-    except Refusal as exc:
-        raise form.refuse(exc, {"campaign.unknown_target": "asked_of"}) from None
-    flash(request, "Saved as a draft: the circle adopts its wording by consent.")
-    raise web.HTTPSeeOther(f"/campaigns/{campaign_id}#demands")
 
 
 def routes(app: web.Application) -> None:
@@ -188,5 +151,3 @@ def routes(app: web.Application) -> None:
     post("/circles/{circle}/campaigns", page("member", again=campaigns)(new_campaign))
     get("/campaigns/{campaign}", page("member")(campaign))
     post("/campaigns/{campaign}", page("member", again=campaign)(edit_campaign))
-    post("/campaigns/{campaign}/demands", page("member", again=campaign)(put_demand))
-    post("/campaigns/{campaign}/demands/{demand}", page("member", again=campaign)(put_demand))

@@ -1,6 +1,6 @@
 """A campaign's targets, the officials it presses: the list with each record's age, a
 target's page (offices, contacts, platform and positions, candidacy and its pressure
-timeline) and the form that adds or changes one."""
+timeline) and the form that adds or changes one (its offices in ``target_offices``)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from typing import Any
 from aiohttp import web
 
 from protocol.campaigns import Demand
-from web_ui.context import flash, node_of, posted, session_of
+from web_ui.context import REFUSED, flash, node_of, posted, session_of
 from web_ui.errors import NOT_YET, known
-from web_ui.forms import Form, limit
+from web_ui.forms import Form, FormState, limit
 from web_ui.guard import page
 from web_ui.render import render
+from web_ui.views.board_words import pressure_words
 from web_ui.views.campaign_words import WORDS
 from web_ui.views.campaigns import Refusal, today
+from web_ui.views.target_offices import MAX_OFFICES, office_rows, read_offices
 
 RESULTS = {"pending": "election ahead", "won": "won", "lost": "lost"}
 # The target fields read as one line of text each: (name, label, required).
@@ -80,7 +82,8 @@ async def target(request: web.Request) -> web.Response:
             "detail": detail,
             "t": shown,
             "b": shown.body,
-            "commitments": [e for e in detail.timeline if e.object == "commitment"],
+            "commitments": await node.campaigns.commitments(campaign_id, shown.id),
+            "contact": pressure_words(detail.pressure, found.body.pressure_days),
             "today": day,
             "is_member": circle.is_active(node.actor_of(handle)),
             "demand_options": [(d.id, d.body.title) for d in asked],
@@ -100,6 +103,7 @@ async def new_target(request: web.Request) -> web.Response:
     if "target" in request.match_info:
         detail = await node.campaigns.target(campaign_id, request.match_info["target"])
         shown = known(detail, "target").target
+    refused = request.get(REFUSED)
     return render(
         request,
         "campaigns/target_form.html",
@@ -107,6 +111,11 @@ async def new_target(request: web.Request) -> web.Response:
             "c": found,
             "t": shown,
             "values": target_values(shown.body if shown else None),
+            "offices": office_rows(
+                shown.body.offices if shown else (),
+                refused if isinstance(refused, FormState) and refused.name == "target" else None,
+            ),
+            "max_offices": MAX_OFFICES,
             "today": today(request),
         },
     )
@@ -116,15 +125,12 @@ def target_values(body: Any) -> dict[str, str]:
     """A target's fields as the form shows them at first (empty for a new one)."""
     if body is None:
         return {}
-    office = body.offices[0] if body.offices else None
     values = {name: getattr(body, name) or "" for name, _, _ in _TEXTS}
     values.update({name: getattr(body, name) or "" for name, _ in _OPTIONAL})
     values.update(
         {
             "term_start": str(body.term_start or ""),
             "term_end": str(body.term_end or ""),
-            "address": office.address if office else "",
-            "phone": office.voice if office else "",
             "sources": "\n".join(s.url for s in body.sources),
             "notes": body.notes,
         }
@@ -143,7 +149,7 @@ def target_values(body: Any) -> dict[str, str]:
 
 def target_body(form: Form, old: Any, day: dt.date) -> dict[str, Any]:
     """The whole new target body the form describes; what the form does not show
-    (further offices, positions, ids, when each kept source was checked) stays."""
+    (positions, ids, when each kept source was checked) stays."""
     body: dict[str, Any] = {}
     for name, label, required in _TEXTS:
         body[name] = form.text(name, label, limit(f"campaign.target.{name}"), required=required)
@@ -154,13 +160,7 @@ def target_body(form: Form, old: Any, day: dt.date) -> dict[str, Any]:
         body[name] = when.isoformat() if when else None
     if body["term_start"] and body["term_end"] and body["term_end"] < body["term_start"]:
         form.fail("term_end", "The term must end after it starts.")
-    office = {
-        "classification": "primary",
-        "address": form.text("address", "address", limit("campaign.office.field")),
-        "voice": form.text("phone", "phone", limit("campaign.office.field")),
-    }
-    others = [_plain(o) for o in old.offices[1:]] if old else []
-    body["offices"] = ([office] if office["address"] or office["voice"] else []) + others
+    body["offices"] = read_offices(form)
     body["positions"] = [_plain(p) for p in old.positions] if old else []
     position = form.text("position", "position", limit("campaign.position.text"))
     if position:

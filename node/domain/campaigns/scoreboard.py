@@ -126,7 +126,12 @@ def cells(
     """Every cell where a demand applies to a target, keyed (target id, demand id)."""
     history: dict[tuple[str, str], list[StatusRow]] = {}
     for row in statuses:
-        history.setdefault((row.target, row.demand), []).append(row)
+        key = (row.target, row.demand)
+        held = history.get(key)
+        if held is None:
+            history[key] = [row]
+        else:
+            held.append(row)
     latest_answer: dict[tuple[str, str], AnswerRow] = {}
     for a in answers:
         key = (a.target, a.demand)
@@ -134,20 +139,27 @@ def cells(
             latest_answer[key] = a
     out: dict[tuple[str, str], Cell] = {}
     for target in targets:
-        for demand in demands_for(target, demands):
+        for demand in demands:
+            if not demand.asked_of(target):
+                continue
             key = (target.id, demand.id)
             answer = latest_answer.get(key)
-            cell = _cell(demand.id, target.id, history.get(key, []), today)
+            cell = _cell(demand.id, target.id, history.get(key), today)
             out[key] = cell if answer is None else replace(cell, answer=answer.answer)
     return out
 
 
-def _cell(demand: str, target: str, rows: list[StatusRow], today: dt.date) -> Cell:
+def _cell(demand: str, target: str, rows: list[StatusRow] | None, today: dt.date) -> Cell:
     if not rows:
         return Cell(demand, target)
-    current = max(rows, key=lambda r: r.position)
-    asked = [r.date for r in rows if r.status != NOT_ASKED]
-    asked_on = min(asked) if asked else None
+    # One pass over the history (a page's board holds hundreds of cells).
+    current = rows[0]
+    asked_on: dt.date | None = None
+    for r in rows:
+        if r.position > current.position:
+            current = r
+        if r.status != NOT_ASKED and (asked_on is None or r.date < asked_on):
+            asked_on = r.date
     waiting = (
         days_since(asked_on, today) if asked_on is not None and current.status in WAITING else None
     )
