@@ -4,6 +4,7 @@ refuse an address for good (5xx), or to ask for a login."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -41,6 +42,7 @@ class Sink:
         self.messages: list[EmailMessage] = []
         self.refused: set[str] = set()
         self.defer = 0  # answer 451 to this many recipients before accepting
+        self.delay = 0.0  # seconds each DATA takes, to catch a sender mid-transaction
         self.arrived = threading.Event()
 
     async def handle_RCPT(
@@ -55,6 +57,8 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
         self.messages.append(msg)
