@@ -19,6 +19,7 @@ from node.clock import Clock
 from node.config import Config
 from node.core import NodeCore
 from node.governance import Governance
+from node.mail.schedule import MemberMailSchedule
 from node.mail.service import Mail
 from node.notifications import Notifications
 from node.osdi.service import Osdi
@@ -41,6 +42,7 @@ class Node(NodeCore):
         self.campaigns = Campaigns(self)
         self.osdi = Osdi(self)
         self.mail = Mail(self)
+        self.mail.worker.before_round.append(MemberMailSchedule(self).maybe_tick)
 
     async def status(self) -> dict[str, Any]:
         """What the node holds and how its links are, for ``nst status`` and operators.

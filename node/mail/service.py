@@ -19,6 +19,7 @@ import structlog
 
 from node.domain.errors import DomainError
 from node.mail import render
+from node.mail.members import MemberMail
 from node.mail.message import Message, list_headers, new_message_id, to_email, valid_address
 from node.mail.smtp import send
 from node.mail.worker import MailWorker
@@ -48,6 +49,7 @@ class Mail:
     def __init__(self, node: NodeCore) -> None:
         self.node = node
         self.worker = MailWorker(self)
+        self.members = MemberMail(node, self)
         self._task: asyncio.Task[None] | None = None
         node.listeners.append(self.wake)
 
