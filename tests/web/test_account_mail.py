@@ -46,3 +46,14 @@ async def test_a_member_confirms_an_address_and_chooses_their_mail(
     assert not re.search(r'value="reminders" checked', page)
     chosen = await node.mail.members.choices("carl")
     assert (chosen.reminders, chosen.digest) == (False, True)
+
+
+async def test_the_admin_page_says_whether_mail_is_on(web: Any, browser: Any, smtp: Any) -> None:
+    ana = browser(web.a.url)
+    await ana.login("ana")
+    _, page = await ana.get("/admin")
+    assert "Mail is off:" in page
+    node = web.a.node
+    node.config = replace(node.config, mail=smtp.mail_config())
+    _, page = await ana.get("/admin")
+    assert f"Sent through 127.0.0.1:{smtp.port} (none): 0 waiting" in page
