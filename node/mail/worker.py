@@ -38,7 +38,18 @@ CAP = dt.timedelta(hours=6)
 MAX_ATTEMPTS = 12  # about two days of trying
 POLL = 30.0  # seconds between looks when nothing wakes the worker
 # Failures of the server or of our settings, not of one message: stop the round there.
-_SERVER_WIDE = frozenset({"mail.connect", "mail.timeout", "mail.tls", "mail.auth", "mail.off"})
+_SERVER_WIDE = frozenset(
+    {
+        "mail.connect",
+        "mail.timeout",
+        "mail.tls",
+        "mail.auth",
+        "mail.off",
+        "mail.sender_refused",
+        "mail.password_file",
+        "mail.password_file_mode",
+    }
+)
 
 
 def backoff(attempts: int, rng: random.Random) -> dt.timedelta:

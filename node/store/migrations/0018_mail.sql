@@ -51,9 +51,3 @@ CREATE TABLE member_mail (
 );
 CREATE UNIQUE INDEX member_mail_pending ON member_mail (pending_hash)
     WHERE pending_hash IS NOT NULL;
-
--- How far the mail scheduler has read the circle orders for openings to announce.
-CREATE TABLE mail_cursor (
-    name         TEXT    PRIMARY KEY,
-    value        TEXT    NOT NULL
-) WITHOUT ROWID;
