@@ -28,7 +28,40 @@ DEFAULT_PORT = 8470
 
 
 class ConfigError(Exception):
-    """The configuration is missing or wrong; the message says what to do."""
+    """The configuration is missing or wrong; the message says what to do, ``code`` which
+    setting it is (``config`` for most, ``mail.*`` for the mail settings)."""
+
+    def __init__(self, message: str, code: str = "config") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+Security = Literal["starttls", "tls", "none"]
+_MAIL_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
+
+
+@dataclass(frozen=True, slots=True)
+class MailConfig:
+    """How the node reaches its SMTP server (``[mail]``, ``NST_SMTP_*``, ``NST_MAIL_FROM``).
+
+    Only the password file's path is kept: the password is read when a connection
+    needs it, so no Config (or its repr in a log line) ever holds it."""
+
+    host: str = ""
+    port: int = 0
+    security: Security = "starttls"
+    user: str = ""
+    password_file: str = ""
+    sender: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        """Mail is on once a server and a From address are set."""
+        return bool(self.host and self.sender)
+
+    @property
+    def real_port(self) -> int:
+        return self.port or _MAIL_PORTS[self.security]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +85,7 @@ class Config:
     # Where `nst run` really listens (or last listened): the address of the running
     # node, which may differ from listen_host and listen_port (--listen, port 0).
     listen_url: str = ""
+    mail: MailConfig = field(default_factory=MailConfig)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -114,6 +148,7 @@ def load_config(
     storage = doc.get("storage", {})
     logging = doc.get("logging", {})
     federation = doc.get("federation", {})
+    mail = doc.get("mail", {})
     data_dir = Path(node.get("data_dir", base))
     running = recorded_listening(data_dir)
     cfg = Config(
@@ -133,6 +168,14 @@ def load_config(
         synchronous=storage.get("synchronous", "NORMAL"),
         verify_workers=int(federation.get("verify_workers", 1)),
         listen_url=running.url,
+        mail=MailConfig(
+            host=str(mail.get("host", "")),
+            port=int(mail.get("port", 0)),
+            security=str(mail.get("security", "starttls")).lower(),  # type: ignore[arg-type]
+            user=str(mail.get("user", "")),
+            password_file=str(mail.get("password_file", "")),
+            sender=str(mail.get("from", "")),
+        ),
         extra=doc,
     )
     return apply_env(cfg, env)
@@ -140,7 +183,9 @@ def load_config(
 
 def apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
     """NST_LISTEN=host:port, NST_PUBLIC_URL, NST_DEV_MODE, NST_LOG_FORMAT, NST_NAME,
-    NST_LANGUAGE, NST_VERIFY_WORKERS, NST_TRUSTED_PROXIES (comma-separated), NST_PROXY_HEADER."""
+    NST_LANGUAGE, NST_VERIFY_WORKERS, NST_TRUSTED_PROXIES (comma-separated), NST_PROXY_HEADER, and
+    the mail server's NST_SMTP_HOST, NST_SMTP_PORT, NST_SMTP_SECURITY, NST_SMTP_USER,
+    NST_SMTP_PASSWORD_FILE and NST_MAIL_FROM."""
     changes: dict[str, Any] = {}
     if env.get("NST_LISTEN"):
         host, _, port = env["NST_LISTEN"].rpartition(":")
@@ -162,6 +207,7 @@ def apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
         changes["trusted_proxies"] = tuple(p.strip() for p in listed if p.strip())
     if env.get("NST_PROXY_HEADER"):
         changes["proxy_header"] = env["NST_PROXY_HEADER"].lower()
+    changes["mail"] = _mail_env(cfg.mail, env)
     cfg = replace(cfg, **changes)
     if cfg.synchronous not in ("NORMAL", "FULL"):
         raise ConfigError(f"storage.synchronous must be NORMAL or FULL, not {cfg.synchronous!r}")
@@ -184,7 +230,71 @@ def apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
         )
     if cfg.log_format not in ("console", "json"):
         raise ConfigError(f"logging.format must be console or json, not {cfg.log_format!r}")
+    check_mail(cfg.mail)
     return cfg
+
+
+_MAIL_ENV = {
+    "NST_SMTP_HOST": "host",
+    "NST_SMTP_SECURITY": "security",
+    "NST_SMTP_USER": "user",
+    "NST_SMTP_PASSWORD_FILE": "password_file",
+    "NST_MAIL_FROM": "sender",
+}
+
+
+def _mail_env(mail: MailConfig, env: Mapping[str, str]) -> MailConfig:
+    changes: dict[str, Any] = {f: env[v] for v, f in _MAIL_ENV.items() if v in env}
+    if env.get("NST_SMTP_PORT"):
+        try:
+            changes["port"] = int(env["NST_SMTP_PORT"])
+        except ValueError:
+            raise ConfigError("NST_SMTP_PORT must be a port number", "mail.bad_config") from None
+    if "security" in changes:
+        changes["security"] = changes["security"].lower()
+    return replace(mail, **changes)
+
+
+def check_mail(mail: MailConfig) -> None:
+    """Refuse a mail configuration that cannot work, and a password file others can read
+    (``mail.password_file_mode``): it would leak the mail account."""
+    if mail.security not in _MAIL_PORTS:
+        raise ConfigError(
+            f"mail.security must be starttls, tls or none, not {mail.security!r}",
+            "mail.bad_config",
+        )
+    if not 0 <= mail.port <= 65535:
+        raise ConfigError(f"mail.port must be 1-65535, not {mail.port}", "mail.bad_config")
+    if mail.host and not mail.sender:
+        raise ConfigError(
+            "mail.host is set but not mail.from (NST_MAIL_FROM): the address mail comes from",
+            "mail.bad_config",
+        )
+    if mail.password_file:
+        read_password(mail)
+
+
+def read_password(mail: MailConfig) -> str:
+    """The SMTP password from its file, which must be the owner's alone (mode 0600)."""
+    path = Path(mail.password_file)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError as exc:
+        raise ConfigError(
+            f"mail.password_file {path} cannot be read: {exc.strerror}", "mail.password_file"
+        ) from None
+    if mode & 0o077:
+        raise ConfigError(
+            f"mail.password_file {path} has mode {mode:04o}; others may read it."
+            f" Run: chmod 600 {path}",
+            "mail.password_file_mode",
+        )
+    try:
+        return path.read_text("utf-8").strip()
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(
+            f"mail.password_file {path} cannot be read: {exc}", "mail.password_file"
+        ) from None
 
 
 def _toml(value: Any) -> str:
@@ -235,4 +345,22 @@ format = {_toml(cfg.log_format)}
 # Processes that verify large inbound batches on other cores; 0 verifies in the server
 # process only. (NST_VERIFY_WORKERS)
 verify_workers = {cfg.verify_workers}
+
+[mail]
+# The SMTP server the node sends mail through (reminders, digests, confirmations).
+# Empty host: mail is off, and the node says so in `nst status` and on the admin page.
+# (NST_SMTP_HOST)
+host = {_toml(cfg.mail.host)}
+# 0: the usual port of the security below (587, 465 or 25). (NST_SMTP_PORT)
+port = {cfg.mail.port}
+# starttls (port 587), tls (port 465) or none (a relay on this machine only).
+# (NST_SMTP_SECURITY)
+security = {_toml(cfg.mail.security)}
+# The account to log in with; empty: no login. (NST_SMTP_USER)
+user = {_toml(cfg.mail.user)}
+# A file holding the account's password alone, mode 0600 (chmod 600 FILE); the node
+# refuses one others can read. (NST_SMTP_PASSWORD_FILE)
+password_file = {_toml(cfg.mail.password_file)}
+# The address mail comes from, e.g. "Eastside Coalition <nst@example.org>". (NST_MAIL_FROM)
+from = {_toml(cfg.mail.sender)}
 """

@@ -155,6 +155,16 @@ async def _governance_ctx(app: web.Application) -> AsyncIterator[None]:
             await task
 
 
+async def _mail_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The mail worker, while the node serves (mail off: the node says so once)."""
+    node = app[NODE]
+    node.mail.start()
+    try:
+        yield
+    finally:
+        await node.mail.stop()
+
+
 async def _on_shutdown(app: web.Application) -> None:
     app[HEALTH].state = "stopping"
 
@@ -199,6 +209,7 @@ async def serve(
     try:
         app = make_app(node)
         app.cleanup_ctx.append(_governance_ctx)
+        app.cleanup_ctx.append(_mail_ctx)
         if extend is not None:
             extend(app)
         runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=10.0)

@@ -21,6 +21,8 @@ from node.clock import Clock
 from node.config import Config
 from node.core import NodeCore
 from node.governance import Governance
+from node.mail.schedule import MemberMailSchedule
+from node.mail.service import Mail
 from node.notifications import Notifications
 from node.osdi.service import Osdi
 from node.store import Store
@@ -31,7 +33,8 @@ class Node(NodeCore):
     ``accounts`` (web sessions and member invitations), ``notifications`` and
     ``circle_invitations`` (invitations to other organizations' federated circles, and
     the answers to them), ``campaigns`` and ``osdi`` (what the OSDI read API serves,
-    and its tokens), ``articles`` and ``site`` (the public site's articles and home)."""
+    and its tokens), ``articles`` and ``site`` (the public site's articles and home),
+    and ``mail`` (the outbox and what members receive by mail)."""
 
     def __init__(self, config: Config, store: Store, key: SigningKey, clock: Clock) -> None:
         super().__init__(config, store, key, clock)
@@ -43,6 +46,8 @@ class Node(NodeCore):
         self.osdi = Osdi(self)
         self.articles = Articles(self)
         self.site = Site(self)
+        self.mail = Mail(self)
+        self.mail.worker.before_round.append(MemberMailSchedule(self).maybe_tick)
 
     async def status(self) -> dict[str, Any]:
         """What the node holds and how its links are, for ``nst status`` and operators.
@@ -64,6 +69,7 @@ class Node(NodeCore):
             "equivocations": await self.store.equivocations(),
             "disputes": await self.gov.disputes(),
             "circle_invitations": [i.to_json() for i in await self.circle_invitations.pending()],
+            "mail": await self.mail.summary(),
             "last_errors": [],
             "commits": {"batches": batches, "writes": writes},
         }

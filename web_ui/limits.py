@@ -124,6 +124,7 @@ LIMITS: Final[dict[str, Limit]] = {
     "login.handle": Limit(64),
     "login.password": Limit(1000),
     "login.code": Limit(12),
+    "member.email": Limit(254, 3),
     "link.note": Limit(200),
     "link.invite": Limit(4000),
     "phase.hours": schema_limit(CircleBody, "round_hours"),

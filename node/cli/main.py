@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from node import logging as nst_logging
-from node.cli import admin, backup, campaign, data, demo, logbook, node, proto
+from node.cli import admin, backup, campaign, data, demo, logbook, mail, node, proto
 from node.cli.errors import CliError
 from node.config import ConfigError
 from node.domain import DomainError
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_export_parser(sub)
     logbook.add_parser(sub)
     campaign.add_parser(sub)
+    mail.add_parser(sub)
     data.add_import_parser(sub)
     proto.add_parser(sub)
     demo.add_parser(sub)
@@ -58,7 +59,7 @@ def run_command(command: Callable[[argparse.Namespace], int], args: argparse.Nam
     except KeyFileError as exc:
         return _fail(exc.code, str(exc))
     except ConfigError as exc:
-        return _fail("config", str(exc))
+        return _fail(exc.code, str(exc))
     except SchemaTooNewError as exc:
         return _fail("store.schema_too_new", str(exc))
     except KeyboardInterrupt:

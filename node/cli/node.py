@@ -301,12 +301,22 @@ def _status(args: argparse.Namespace) -> int:
             (" ", f"{i['circle_id']} {i['name']!r} from {i['home_name']}")
             for i in status["circle_invitations"]
         ),
+        ("mail", _mail_line(status["mail"])),
         ("last errors", len(status["last_errors"]) or "none"),
         *((" ", e) for e in status["last_errors"]),
     ]
     for label, value in rows:
         print(f"{label:<14} {value}")
     return 0
+
+
+def _mail_line(mail: dict[str, Any]) -> str:
+    if not mail["enabled"]:
+        return "off (no [mail] host and from in config.toml)"
+    return (
+        f"{mail['server']}: {mail['queued']} queued, {mail['sending']} sending,"
+        f" {mail['failed']} failed, {mail['bouncing']} bouncing"
+    )
 
 
 def add_parsers(sub: Sub) -> None:

@@ -309,6 +309,7 @@ async def test_status_reports_identity_counts_and_evidence(
         "queues": {},
         "disputes": [],
         "circle_invitations": [],
+        "mail": {"enabled": False},
         "last_errors": [],
     }
     assert [(e["id"], e["held_id"], e["seq"]) for e in evidence] == [(twin[1], e1[1], 1)]

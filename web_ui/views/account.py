@@ -1,5 +1,6 @@
-"""The member's account page: their password and their second factor of logging in
-(a code from an authenticator app, ``node.second_factor``)."""
+"""The member's account page: their password, their second factor of logging in (a
+code from an authenticator app, ``node.second_factor``), and their mail (an address
+confirmed by a link, and what they choose to receive: ``node.mail.members``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from aiohttp import web
 
 from node import second_factor
 from node.domain.errors import DomainError
-from web_ui.context import node_of, posted, session_of
+from node.mail.members import CHOICES
+from web_ui.context import flash, node_of, posted, session_of
 from web_ui.cookies import clear_session
 from web_ui.forms import Form, FormRefused, limit
 from web_ui.guard import page
@@ -21,7 +23,12 @@ async def account(request: web.Request) -> web.Response:
     qr = None
     if found is not None and not found.confirmed:
         qr = segno.make(found.uri, error="m").svg_data_uri(scale=4, border=2)
-    return render(request, "account/account.html", {"totp": found, "qr": qr})
+    mail = await node.mail.members.choices(session_of(request).member.handle)
+    return render(
+        request,
+        "account/account.html",
+        {"totp": found, "qr": qr, "mail": mail, "mail_on": node.mail.enabled},
+    )
 
 
 async def password(request: web.Request) -> web.Response:
@@ -67,8 +74,60 @@ async def code(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/password#second-factor")
 
 
+async def mail_address(request: web.Request) -> web.Response:
+    """Send a confirmation link to the address the member gives."""
+    form = Form("mail-address", posted(request))
+    address = form.text("address", "e-mail address", limit("member.email"), required=True)
+    form.check()
+    try:
+        await node_of(request).mail.members.set_address(session_of(request).member.handle, address)
+    except DomainError as exc:
+        raise form.refuse(
+            exc, {"mail.bad_address": "address", "mail.bouncing": "address"}
+        ) from None
+    flash(request, f"We sent a link to {address}: open it to confirm the address is yours.")
+    raise web.HTTPSeeOther("/password#mail")
+
+
+async def mail_choices(request: web.Request) -> web.Response:
+    """Keep what the member chose to receive by mail."""
+    chosen = {c for c in posted(request).getall("mail", []) if isinstance(c, str)}
+    form = Form("mail-choices", posted(request))
+    try:
+        await node_of(request).mail.members.choose(
+            session_of(request).member.handle, chosen & set(CHOICES)
+        )
+    except DomainError as exc:
+        raise form.refuse(exc, {}) from None
+    flash(request, "Your choices of mail are kept.")
+    raise web.HTTPSeeOther("/password#mail")
+
+
+async def confirm_page(request: web.Request) -> web.Response:
+    """The confirmation link's page: a button, so a link scanner confirms nothing."""
+    return render(request, "account/confirm_mail.html", {"token": request.match_info["token"]})
+
+
+async def confirm(request: web.Request) -> web.Response:
+    node = node_of(request)
+    try:
+        handle = await node.mail.members.confirm(request.match_info["token"])
+    except DomainError as exc:
+        form = Form("confirm", posted(request))
+        raise form.refuse(exc, {}) from None
+    if handle != session_of(request).member.handle:
+        flash(request, f"The address is confirmed for the account {handle}.")
+    else:
+        flash(request, "Your address is confirmed: mail you chose goes to it now.")
+    raise web.HTTPSeeOther("/password#mail")
+
+
 def routes(app: web.Application) -> None:
     get, post = app.router.add_get, app.router.add_post
     get("/password", page("member")(account))
     post("/password", page("member", again=account)(password))
     post("/password/second-factor", page("member", again=account)(code))
+    post("/password/mail", page("member", again=account)(mail_address))
+    post("/password/mail/choices", page("member", again=account)(mail_choices))
+    get("/account/mail/confirm/{token}", page("member")(confirm_page))
+    post("/account/mail/confirm/{token}", page("member", again=confirm_page)(confirm))

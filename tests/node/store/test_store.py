@@ -147,6 +147,7 @@ async def test_a_member_node_from_before_acceptances_stays_one_after_a_rebuild(
         later = "".join(f"DROP TABLE {t};" for t in CAMPAIGN_TABLES)  # schema 16
         later += "DROP TABLE osdi_tokens;"  # schema 17
         later += "".join(f"DROP TABLE {t};" for t in PUBLIC_SITE_TABLES)  # schema 19
+        later += "DROP TABLE mail_outbox; DROP TABLE mail_bounces; DROP TABLE member_mail;"  # 18
         conn.executescript(
             later + "DROP TABLE circle_invitations; DROP TABLE memberships_before_acceptance;"
             " ALTER TABLE circle_members DROP COLUMN invitation;"
