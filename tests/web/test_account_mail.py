@@ -47,6 +47,15 @@ async def test_a_member_confirms_an_address_and_chooses_their_mail(
     chosen = await node.mail.members.choices("carl")
     assert (chosen.reminders, chosen.digest) == (False, True)
 
+    assert (await carl.post("/password/mail/forget", {}, csrf="forged"))[0] == 403
+    assert (await node.mail.members.choices("carl")).address == "carl@riverside.example"
+    status, page = await carl.post("/password/mail/forget", {})
+    assert status == 200
+    assert "Your address is forgotten" in page
+    assert "No address yet" in page
+    assert "Stop all mail" not in page
+    assert (await node.mail.members.choices("carl")).address is None
+
 
 async def test_the_admin_page_says_whether_mail_is_on(web: Any, browser: Any, smtp: Any) -> None:
     ana = browser(web.a.url)

@@ -89,6 +89,13 @@ async def mail_address(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/password#mail")
 
 
+async def mail_forget(request: web.Request) -> web.Response:
+    """Forget the member's address (and one waiting for confirmation): no more mail."""
+    await node_of(request).mail.members.remove_address(session_of(request).member.handle)
+    flash(request, "Your address is forgotten: nothing more is sent to you by mail.")
+    raise web.HTTPSeeOther("/password#mail")
+
+
 async def mail_choices(request: web.Request) -> web.Response:
     """Keep what the member chose to receive by mail."""
     chosen = {c for c in posted(request).getall("mail", []) if isinstance(c, str)}
@@ -129,5 +136,6 @@ def routes(app: web.Application) -> None:
     post("/password/second-factor", page("member", again=account)(code))
     post("/password/mail", page("member", again=account)(mail_address))
     post("/password/mail/choices", page("member", again=account)(mail_choices))
+    post("/password/mail/forget", page("member", again=account)(mail_forget))
     get("/account/mail/confirm/{token}", page("member")(confirm_page))
     post("/account/mail/confirm/{token}", page("member", again=confirm_page)(confirm))
