@@ -21,6 +21,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from playwright.async_api import Browser as Chromium
 
 PASSWORD = "correct horse battery"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
@@ -229,3 +230,20 @@ class PublicSite:
 @pytest.fixture
 async def public_site(web: World) -> PublicSite:
     return PublicSite(await seed(web.a.node))
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Chromium]:
+    """Debian's Chromium through Playwright (never a downloaded browser), for the
+    browser tests of this folder."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            await browser.close()

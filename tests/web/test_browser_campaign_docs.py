@@ -6,12 +6,10 @@ copies). The campaign is ``nst demo``'s, told on two real nodes."""
 from __future__ import annotations
 
 import importlib.resources
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
 from node.cli.demo_campaign import Voice, tell
 
@@ -19,16 +17,6 @@ CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 360, "height": 780}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def _shot(page: Page, name: str, part: Locator | None = None) -> None:

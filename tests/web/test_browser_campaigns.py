@@ -6,27 +6,15 @@ the campaign page with its scoreboard, the target page, or the pages of the long
 from __future__ import annotations
 
 import importlib.resources
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 360, "height": 780}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def _checked(page: Page, name: str) -> None:
