@@ -88,11 +88,14 @@ class Notifications:
             + _NEWEST,
             {"actor": actor, "seen": since or "", "cap": limit},
         )
+        names = {m.handle: m.display_name for m in await self.node.members()}
+        orgs = self.node.org_names()
         out = []
         for env_id, at, circle_name, circle_id, process, header, body in rows:
             env = envelope_from_row(header, body)
             b = env.body or {}
             detail = b.get("title") or b.get("phase") or b.get("outcome") or b.get("op") or ""
+            who = env.actor or env.author
             out.append(
                 {
                     "id": env_id,
@@ -101,8 +104,10 @@ class Notifications:
                     "circle_id": circle_id,
                     "process": process,
                     "kind": env.kind,
-                    "who": env.actor or env.author,
+                    "who": who,
+                    "who_name": _who(who, self.node.node_id, names, orgs),
                     "what": _WHAT.get(env.kind, env.kind),
+                    "did": did(env.kind, b),
                     "detail": detail,
                     "unread": seen is None or at > seen,
                 }
@@ -142,5 +147,60 @@ class Notifications:
             return "Nothing happened in your circles in the last day."
         lines = [f"{len(items)} things happened in your circles in the last day:"]
         for n in reversed(items):
-            lines.append(f"- {n['at']} {n['circle']}: {n['who']} {n['what']} {n['detail']}")
+            lines.append(f"- {clock_time(n['at'])}, {n['circle']}: {n['who_name']} {n['did']}")
         return "\n".join(lines)
+
+
+def _who(actor: str, own: str, names: dict[str, str], orgs: dict[str, str]) -> str:
+    """A person by their name (this node's members), or their handle and organization;
+    a node acting for itself by its organization's name."""
+    handle, _, node_id = actor.partition("@")
+    if not node_id:
+        return orgs.get(actor, "another organization")
+    if node_id == own:
+        return names.get(handle, handle)
+    return f"{handle} ({orgs.get(node_id, 'another organization')})"
+
+
+_STANCES = {
+    "consent": "consented to a proposal",
+    "concern": "consented to a proposal with a concern",
+    "object": "objected to a proposal",
+}
+_ELECTION = {
+    "open": "opened an election",
+    "nominate": "nominated someone in an election",
+    "reveal": "revealed a nomination",
+    "phase": "moved an election on",
+    "stance": "gave a stance in an election",
+    "result": "recorded who was elected",
+}
+_MEETING = {"schedule": "scheduled a meeting", "minutes": "recorded a meeting's minutes"}
+
+
+def did(kind: str, body: dict[str, Any]) -> str:
+    """What an act did, in plain words (the digest's and the notifications' sentence)."""
+    title = body.get("title")
+    if kind == "proposal":
+        return f"proposed \u201c{title}\u201d" if title else "proposed"
+    if kind == "phase":
+        return f"moved a proposal to {body.get('phase', 'its next phase')}"
+    if kind == "stance":
+        return _STANCES.get(str(body.get("stance")), "gave a stance")
+    if kind == "decision":
+        return f"recorded a decision: {body.get('outcome', 'decided')}"
+    if kind == "selection":
+        role = f" for {body['role']}" if body.get("op") == "open" and body.get("role") else ""
+        return _ELECTION.get(str(body.get("op")), "acted in an election") + role
+    if kind == "meeting":
+        text = _MEETING.get(str(body.get("op")), "worked on a meeting")
+        return f"{text} \u201c{title}\u201d" if title else text
+    if kind == "campaign":
+        return f"updated the campaign's {body.get('object', 'plans')}"
+    return _WHAT.get(kind, kind)
+
+
+def clock_time(at: str) -> str:
+    """``2026-12-06T11:28:39Z`` as ``6 Dec 11:28 UTC``."""
+    when = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+    return f"{when.day} {when:%b %H:%M} UTC"

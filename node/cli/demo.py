@@ -36,6 +36,7 @@ from typing import Any
 
 import orjson
 
+from node.cli.demo_mail import DemoMailbox, sender_of
 from node.cli.demo_story import FACILITATOR, GENERAL, ORGS, seed
 from node.cli.errors import CliError
 
@@ -99,19 +100,24 @@ def run(args: argparse.Namespace) -> int:
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
         started = time.monotonic()
         logins = _prepare(root, ports)
-        procs = _start(root, ports)
+        mailbox = DemoMailbox.start(root)
         try:
-            _wait_ready(procs, ports)
-            # Catch Ctrl-C before saying it stops the demo, so none arrives unhandled.
-            stop, previous = _catch_stop_signals()
+            procs = _start(root, ports, mailbox)
             try:
-                _print_table(logins, ports, time.monotonic() - started, root if keep else None)
-                _wait_for_stop(procs, stop)
+                _wait_ready(procs, ports)
+                # Catch Ctrl-C before saying it stops the demo, so none arrives unhandled.
+                stop, previous = _catch_stop_signals()
+                try:
+                    seconds = time.monotonic() - started
+                    _print_table(logins, ports, seconds, root if keep else None, mailbox)
+                    _wait_for_stop(procs, stop)
+                finally:
+                    for signum, handler in previous.items():
+                        signal.signal(signum, handler)
             finally:
-                for signum, handler in previous.items():
-                    signal.signal(signum, handler)
+                _stop(procs)
         finally:
-            _stop(procs)
+            mailbox.stop()
     finally:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -174,13 +180,13 @@ def _prepare(root: Path, ports: list[int]) -> dict[str, Any]:
 # --- running them ---------------------------------------------------------------------------
 
 
-def _start(root: Path, ports: list[int]) -> list[subprocess.Popen[bytes]]:
+def _start(root: Path, ports: list[int], mailbox: DemoMailbox) -> list[subprocess.Popen[bytes]]:
     procs = []
     for org, port in zip(ORGS, ports, strict=True):
         procs.append(
             subprocess.Popen(  # noqa: S603 - our own command line
                 _nst("run", "--data-dir", root / org.slug, "--listen", f"127.0.0.1:{port}"),
-                env=_env(),
+                env=_env() | mailbox.env(sender_of(org.slug, org.name)),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C reaches the demo, which stops them in order
@@ -211,7 +217,11 @@ def _drain(stream: Any) -> None:
 
 
 def _print_table(
-    logins: dict[str, Any], ports: list[int], seconds: float, kept: Path | None
+    logins: dict[str, Any],
+    ports: list[int],
+    seconds: float,
+    kept: Path | None,
+    mailbox: DemoMailbox,
 ) -> None:
     width = max(len(o["name"]) for o in logins["orgs"]) + 2
     print(f"Next Step Together demo: three organizations, ready in {seconds:.1f} s")
@@ -243,6 +253,17 @@ def _print_table(
         " campaign and two articles."
     )
     print(textwrap.fill(campaign, width=79))
+    print()
+    print(
+        textwrap.fill(
+            "Everyone above has an e-mail address and receives every kind of mail"
+            " (reminders before a round closes, news of proposals, the daily digest, the"
+            " campaign's week). The nodes send it to the demo's own mail server, which"
+            " keeps each message as a file to open in any mail program or text editor:",
+            width=79,
+        )
+    )
+    print(f"  {mailbox.folder}")
     print()
     where = f"kept in {kept}" if kept else "in a throwaway directory"
     print(f"Data {where}. Press Ctrl-C to stop every node.", flush=True)

@@ -20,7 +20,9 @@ from typing import Any
 
 from node.cli.demo_campaign import Voice
 from node.cli.demo_campaign import tell as tell_campaign
+from node.cli.demo_mail import address_of
 from node.cli.demo_public import tell as tell_public
+from node.mail.members import CHOICES as MAIL_CHOICES
 
 GENERAL = "Coalition general circle"  # homed at the first organization
 
@@ -120,6 +122,9 @@ async def _story(nodes: list[Any], feds: list[Any], logins: dict[str, Any]) -> N
         await node.add_member("admin", f"{org.name} admin", "admin", password)
         for handle, name in org.people:
             await node.add_member(handle, name, "member", password)
+            # Everyone receives every kind of mail, in the demo's own mailbox.
+            await node.mail.members.vouch(handle, address_of(handle, org.slug))
+            await node.mail.members.choose(handle, set(MAIL_CHOICES))
     # Links: every node with every other.
     for i, a in enumerate(feds):
         for b in feds[i + 1 :]:

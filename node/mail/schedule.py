@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from node.mail import render
 from node.mail.message import Message
+from node.notifications import clock_time
 from protocol import format_ts
 
 if TYPE_CHECKING:
@@ -155,7 +156,6 @@ class MemberMailSchedule:
     async def _digests(self) -> list[Message]:
         now = self.node.clock.now()
         day = now.date().isoformat()
-        names = {m.handle: m.display_name for m in await self.node.members()}
         out = []
         for handle, address, _name in await self._recipients("digest"):
             key = f"digest:{day}:{handle}"
@@ -166,9 +166,7 @@ class MemberMailSchedule:
             if not items:
                 continue
             for item in items:
-                who = str(item["who"])
-                local, _, node_id = who.partition("@")
-                item["who_name"] = names.get(local, who) if node_id == self.node.node_id else who
+                item["when"] = clock_time(str(item["at"]))
             out.append(
                 self._message(
                     "digest",
@@ -201,6 +199,7 @@ class MemberMailSchedule:
                     key,
                     "your campaigns' actions of the week",
                     actions=actions,
+                    base=self.node.config.url,
                     link=self._link("/"),
                 )
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import re
 import time
 from typing import Any
@@ -210,6 +211,10 @@ async def test_notifications_list_what_others_did_and_keep_the_digest_setting(
     _, page = await ben.get("/notifications")
     assert "Banner colours" in page
     assert f"/proposals/{root}" in page
+    # Who did it, by handle and organization: never a node id.
+    org_a = web.a.node.config.name
+    assert f"ana ({org_a}) proposed \u201cBanner colours\u201d" in html.unescape(page)
+    assert web.a.node.node_id[8:20] not in page
     _, page = await ben.get("/")
     assert 'Notifications <span class="badge">' not in page  # seen
     _, page = await ben.post("/notifications", {"digest": "daily"})

@@ -4,6 +4,8 @@ Ctrl-C."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import http.cookiejar
 import json
 import os
@@ -136,7 +138,8 @@ def test_the_demo_runs_three_linked_organizations_with_their_story(
     demo: tuple[subprocess.Popen[str], list[str], float], tmp_path: Path
 ) -> None:
     proc, lines, seconds = demo
-    assert max(len(line) for line in lines if "kept in" not in line) <= 80  # but a path
+    paths = [line for line in lines if "kept in" in line or line.startswith("  /")]
+    assert max(len(line) for line in lines if line not in paths) <= 80
     printed = Printed.parse(lines)
     assert list(printed.orgs) == [
         "Riverside Tenants Union",
@@ -210,6 +213,21 @@ def test_the_demo_runs_three_linked_organizations_with_their_story(
     assert "Could Riverside lend us its megaphone?" in riverside.get(
         f"messages/{eastside.group(1)}"
     )
+
+    # The mail the nodes send arrives in the printed folder, addressed to the demo's people.
+    [folder] = [Path(line.strip()) for line in lines if line.startswith("  /")]
+    assert folder == tmp_path / "mail"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(folder.glob("*.eml")):
+        time.sleep(0.5)
+    received = [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted(folder.glob("*.eml"))
+    ]
+    assert received, "no mail reached the demo's mailbox within a minute"
+    people = {f"{h}@{org.split()[0].lower()}.example" for org, _, h in printed.logins()}
+    assert all(str(m["To"]) in people for m in received)
+    assert all(m.get_body(("plain",)) is not None for m in received)
 
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0

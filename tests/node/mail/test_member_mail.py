@@ -130,7 +130,7 @@ async def test_choices_are_respected(
     # the round closes within a day; ana, who did not choose reminders, does not.
     assert [m["Subject"] for m in smtp.sink.to(ben)][1:] == []
     digest = next(m for m in smtp.sink.to(ana) if "happened" in m["Subject"])
-    assert "Ben proposed Rent strike fund" in digest.get_body(("plain",)).get_content()
+    assert "Ben proposed \u201cRent strike fund\u201d" in digest.get_body(("plain",)).get_content()
     # The next day's digest is another; today's is not sent twice.
     clock.advance(dt.timedelta(minutes=5))
     await schedule()
@@ -160,3 +160,52 @@ async def test_no_member_mail_to_a_bouncing_address(
     clock.advance(dt.timedelta(hours=1))
     await mail_node.mail.members.choose("ben", {"reminders", "openings", "digest"})
     assert await schedule() == 0
+
+
+async def test_the_weeks_campaign_actions_come_once_a_week_with_whom_to_press(
+    mail_node: Node, smtp: Any, circle: str, clock: FixedClock
+) -> None:
+    c = mail_node.campaigns
+    campaign = await c.create_campaign(
+        circle, "ben", name="Accountable Riverton", goal="Every demand met", pressure_days=5
+    )
+    mayor = await c.put_target(
+        campaign, "ben", {"name": "Rosa Vance", "office_type": "mayor", "jurisdiction": "Riverton"}
+    )
+    cameras = await c.put_demand(
+        campaign, "ben", title="Body cameras", text="Every officer wears one.", office_type="mayor"
+    )
+    today = clock.now().date()
+    tomorrow = today + DAY
+    plan = await c.put_plan(
+        campaign, "ben", title="Call day", channel="call", weekday=tomorrow.weekday(),
+        starts=today, targets=[mayor], demand=cameras, script="Hello …",
+    )  # fmt: skip
+    await c.pledge(campaign, "cleo", plan=plan, date=tomorrow)
+    ana = await confirmed(mail_node, smtp, "ana")
+    cleo = await confirmed(mail_node, smtp, "cleo")
+    await confirmed(mail_node, smtp, "ben")  # ben keeps the default: no campaign mail
+    for handle in ("ana", "cleo"):
+        await mail_node.mail.members.choose(handle, {"campaigns"})
+    schedule = mail_node.mail.worker.before_round[0]
+    await schedule()
+    await mail_node.mail.worker.run_once()
+
+    [to_ana] = [m for m in smtp.sink.to(ana) if "campaigns" in m["Subject"]]
+    assert to_ana["Subject"] == "Your campaigns' actions this week (1)"
+    text = to_ana.get_body(("plain",)).get_content()
+    day = f"{tomorrow:%A} {tomorrow.day} {tomorrow:%B}"
+    assert f"{day}: Call day (Accountable Riverton)" in text
+    assert 'Call Rosa Vance (mayor), about "Body cameras".' in text
+    assert "1 pledged so far" in text
+    assert f"/campaigns/{campaign}" in text
+    [to_cleo] = [m for m in smtp.sink.to(cleo) if "campaigns" in m["Subject"]]
+    assert "You pledged to take part" in to_cleo.get_body(("plain",)).get_content()
+    html = to_cleo.get_body(("html",)).get_content()
+    assert "Rosa Vance (mayor)" in html
+    assert "Why you receive this" in html or "because you chose" in html
+    # Once a week: the rest of the week asks nothing again.
+    clock.advance(dt.timedelta(hours=3))
+    await schedule()
+    await mail_node.mail.worker.run_once()
+    assert len([m for m in smtp.sink.to(ana) if "campaigns" in m["Subject"]]) == 1
