@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from node.articles import images
+from node.articles.circle import CircleArticles
 from node.articles.markdown import plain, render
 from node.articles.records import DRAFT, PUBLISHED, STATES, Article, ArticleRefused, Image
 from node.domain.errors import DomainError
@@ -46,6 +47,7 @@ class Articles:
         self.node = node
         self.render = render
         self.plain = plain
+        self.circle = CircleArticles(node)
 
     # --- editors ----------------------------------------------------------------------
 
@@ -85,8 +87,18 @@ class Articles:
         return [_article(r) for r in await self.node.store.fetchall(table.ALL)]
 
     async def published(self, limit: int = 50) -> list[Article]:
-        """Published articles, newest first: what strangers read."""
-        return [_article(r) for r in await self.node.store.fetchall(table.PUBLISHED, (limit,))]
+        """Published articles, the node's own and its circles' adopted ones, newest
+        first: what strangers read. One article an address: the node's own first, then
+        the circles' latest adopted."""
+        own = [_article(r) for r in await self.node.store.fetchall(table.PUBLISHED, (limit,))]
+        taken = {a.slug for a in own}
+        shared = []
+        for a in await self.circle.published():
+            if a.slug not in taken:
+                taken.add(a.slug)
+                shared.append(a)
+        merged = sorted(own + shared, key=lambda a: a.published_at or "", reverse=True)
+        return merged[:limit]
 
     async def get(self, article_id: int) -> Article | None:
         row = await self.node.store.fetchone(table.BY_ID, (article_id,))
@@ -96,7 +108,9 @@ class Articles:
         """The published article of this slug; None for a draft or none such."""
         row = await self.node.store.fetchone(table.BY_SLUG, (slug,))
         found = None if row is None else _article(row)
-        return found if found is not None and found.published else None
+        if found is not None and found.published:
+            return found
+        return next((a for a in await self.circle.published() if a.slug == slug), None)
 
     async def save(
         self,
