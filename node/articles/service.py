@@ -49,6 +49,10 @@ class Articles:
         self.plain = plain
         self.circle = CircleArticles(node)
 
+    def html(self, article: Article) -> str:
+        """An article as safe HTML; a circle's without images (PROTOCOL.md §13.11)."""
+        return render(article.body, images=not article.circle)
+
     # --- editors ----------------------------------------------------------------------
 
     async def may_write(self, handle: str) -> bool:

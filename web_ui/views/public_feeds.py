@@ -77,7 +77,7 @@ async def articles_feed(request: web.Request) -> web.Response:
         _sub(entry, "published", a.published_at or a.updated_at)
         _sub(entry, "link", rel="alternate", href=url, type="text/html")
         _sub(entry, "summary", summary_of(request, a))
-        _sub(entry, "content", node.articles.render(a.body), type="html")
+        _sub(entry, "content", node.articles.html(a), type="html")
     return _xml(feed, _ATOM_TYPE)
 
 
