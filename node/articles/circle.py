@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from node.articles.records import PUBLISHED, Article
+from node.articles.slugs import slug_of
 from node.campaigns.adopted import adopted_versions
 from node.domain.campaigns.adoption import VersionRow, adoptions
 from node.domain.errors import DomainError
@@ -65,11 +66,12 @@ class CircleArticles(Process):
         article_id: str | None = None,
     ) -> str:
         """A new article of the circle (``article_id`` None) or a new version of one: a
-        draft until the circle adopts it. Returns the version's envelope id."""
+        draft until the circle adopts it; an empty slug is made from the title. Returns
+        the version's envelope id."""
         fields: dict[str, Any] = {
             "object": "article",
             "title": title.strip(),
-            "slug": slug.strip().lower(),
+            "slug": slug.strip().lower() or slug_of(title),
             "summary": summary.strip(),
             "body": body,
         }

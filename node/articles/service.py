@@ -4,8 +4,6 @@ Every command checks the writer's right itself, so no page can forget to."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -13,6 +11,7 @@ from node.articles import images
 from node.articles.circle import CircleArticles
 from node.articles.markdown import plain, render
 from node.articles.records import DRAFT, PUBLISHED, STATES, Article, ArticleRefused, Image
+from node.articles.slugs import MAX_SLUG, SLUG, slug_of
 from node.domain.errors import DomainError
 from node.store import articles as table
 from node.store import public_site
@@ -21,19 +20,9 @@ from protocol import ErrorCode, format_ts
 if TYPE_CHECKING:
     from node.core import NodeCore
 
-SLUG: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-MAX_SLUG: Final = 80
 MAX_TITLE: Final = 200
 MAX_SUMMARY: Final = 300
 MAX_BODY: Final = 100_000
-
-
-def slug_of(title: str) -> str:
-    """A slug from a title: lower-case ASCII letters and digits joined by dashes."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_title.lower())
-    slug = "-".join(words)[:MAX_SLUG].strip("-")
-    return slug or "article"
 
 
 def _article(row: Any) -> Article:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from node.articles.service import slug_of
 from web_ui.context import flash, node_of, posted, session_of
 from web_ui.errors import known
 from web_ui.forms import Form, limit
@@ -80,7 +79,7 @@ async def put_article(request: web.Request) -> web.Response:
             circle_id,
             session_of(request).member.handle,
             title=title,
-            slug=slug or slug_of(title),
+            slug=slug,
             summary=summary,
             body=body,
             withdrawn=form.raw("withdrawn") == "yes",
