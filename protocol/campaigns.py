@@ -3,7 +3,8 @@
 A campaign names officials (``target``), asks things of them (``demand``), records where
 each demand stands per target (``status``), what targets promised (``commitment``), what
 members did (``action``), recurring actions (``plan``) and members' pledges to them
-(``pledge``), and candidates' answers to the questionnaire (``answer``). An object's
+(``pledge``), candidates' answers to the questionnaire (``answer``); and the circle's
+articles for its member organizations' public sites (``article``, in no campaign). An object's
 identity is its first envelope's id; an update names it in ``ref`` and carries the
 whole new version. protocol/schemas.py puts ``CampaignBody`` in the kind table.
 """
@@ -47,9 +48,21 @@ OBJECTS: Final = (
     "plan",
     "pledge",
     "answer",
+    "article",
 )
 #: The objects a circle adopts by consent (PROTOCOL.md §13.11); the rest need no decision.
-ADOPTABLE: Final = frozenset({"campaign", "target", "demand"})
+ADOPTABLE: Final = frozenset({"campaign", "target", "demand", "article"})
+#: The objects that stand alone: each is its own campaign (``campaign``) or belongs to none.
+STANDALONE: Final = frozenset({"campaign", "article"})
+Slug = Annotated[
+    str,
+    Meta(
+        pattern=f"^[a-z0-9]+(?:-[a-z0-9]+)*{END}",
+        max_length=80,
+        description="lower-case letters and digits joined by dashes",
+    ),
+]
+ArticleText = Annotated[str, Meta(max_length=50000, description="Markdown")]
 
 
 def _unique(items: list[Any], what: str) -> None:
@@ -127,13 +140,15 @@ class CampaignObject(Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class Campaign(CampaignObject, tag_field="object", tag="campaign", kw_only=True):
-    """A campaign; a target not contacted for more than ``pressure_days`` is flagged."""
+    """A campaign; a target not contacted for more than ``pressure_days`` is flagged.
+    ``public``: once this version is adopted, member nodes show it on their public sites."""
 
     name: Name
     goal: Text
     description: Text = ""
     status: Literal["active", "won", "lost", "paused"] = "active"
     pressure_days: Annotated[int, Meta(ge=1, le=365)] = 7
+    public: bool = False
 
 
 class Target(CampaignObject, tag_field="object", tag="target", kw_only=True):
@@ -259,6 +274,26 @@ class Answer(CampaignObject, tag_field="object", tag="answer", kw_only=True):
     evidence: Evidence
 
 
+class Article(CampaignObject, tag_field="object", tag="article", kw_only=True):
+    """An article the circle publishes, once adopted, on each member organization's
+    public site; ``withdrawn`` takes it down. Markdown without images."""
+
+    title: Name
+    slug: Slug
+    summary: Short = ""
+    body: ArticleText
+    withdrawn: bool = False
+
+
 CampaignBody = (
-    Campaign | Target | Demand | StatusChange | Commitment | Action | Plan | Pledge | Answer
+    Campaign
+    | Target
+    | Demand
+    | StatusChange
+    | Commitment
+    | Action
+    | Plan
+    | Pledge
+    | Answer
+    | Article
 )

@@ -35,6 +35,7 @@ from web_ui.views import (
     auth,
     campaign_forms,
     campaigns,
+    circle_articles,
     circles,
     elections,
     home,
@@ -75,6 +76,7 @@ FAMILIES = (
     campaign_forms,
     targets,
     actions,
+    circle_articles,
 )
 _STATIC = Path(__file__).with_name("static")
 _NOT_OURS = ("/fed/", "/osdi/", "/livez", "/readyz", "/metrics", "/static/", "/media/")

@@ -14,6 +14,7 @@ import msgspec
 from node.domain.members import MIN_PASSWORD
 from protocol.campaigns import (
     Action,
+    Article,
     Campaign,
     Candidacy,
     Commitment,
@@ -140,6 +141,7 @@ _CAMPAIGN_FIELDS: Final = {
     Commitment: ("what",),
     Action: ("outcome", "response", "notes"),
     Plan: ("title", "weekday", "script"),
+    Article: ("title", "slug", "summary", "body"),
 }  # fmt: skip
 for _schema, _names in _CAMPAIGN_FIELDS.items():
     _object = _schema.__struct_config__.tag

@@ -21,23 +21,24 @@ _ATTRIBUTES: Final = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
 _SCHEMES: Final = {"http", "https", "mailto"}
 
 
-def sanitize(html: str) -> str:
-    """``html`` with only the allowed tags, attributes and link schemes."""
+def sanitize(html: str, images: bool = True) -> str:
+    """``html`` with only the allowed tags, attributes and link schemes (no images
+    unless ``images``)."""
     return nh3.clean(
         html,
-        tags=_TAGS,
+        tags=_TAGS if images else _TAGS - {"img"},
         attributes=_ATTRIBUTES,
         url_schemes=_SCHEMES,
         link_rel="noopener noreferrer nofollow",
     )
 
 
-def render(text: str) -> str:
+def render(text: str, images: bool = True) -> str:
     """Markdown as sanitized HTML; a heading of level 1 becomes level 2 (the page's
-    title is the one ``h1``)."""
+    title is the one ``h1``). ``images`` False drops images (a circle's articles)."""
     html = _PARSER.render(text)
     html = html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
-    return sanitize(html)
+    return sanitize(html, images)
 
 
 def plain(text: str, length: int = 200) -> str:

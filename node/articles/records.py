@@ -14,7 +14,9 @@ STATES = (DRAFT, PUBLISHED)
 
 @dataclass(frozen=True, slots=True)
 class Article:
-    """An article; ``created_by`` is a local handle, for the editors' pages only."""
+    """An article; ``created_by`` is a local handle, for the editors' pages only. One
+    of a circle's (``node.articles.circle``) names the circle in ``circle`` and its
+    object in ``object_id``, and has no local ``id`` (0)."""
 
     id: int
     slug: str
@@ -26,6 +28,8 @@ class Article:
     created_at: str
     updated_at: str
     published_at: str | None
+    circle: str = ""
+    object_id: str = ""
 
     @property
     def published(self) -> bool:

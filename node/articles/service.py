@@ -4,14 +4,14 @@ Every command checks the writer's right itself, so no page can forget to."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from node.articles import images
+from node.articles.circle import CircleArticles
 from node.articles.markdown import plain, render
 from node.articles.records import DRAFT, PUBLISHED, STATES, Article, ArticleRefused, Image
+from node.articles.slugs import MAX_SLUG, SLUG, slug_of
 from node.domain.errors import DomainError
 from node.store import articles as table
 from node.store import public_site
@@ -20,19 +20,9 @@ from protocol import ErrorCode, format_ts
 if TYPE_CHECKING:
     from node.core import NodeCore
 
-SLUG: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-MAX_SLUG: Final = 80
 MAX_TITLE: Final = 200
 MAX_SUMMARY: Final = 300
 MAX_BODY: Final = 100_000
-
-
-def slug_of(title: str) -> str:
-    """A slug from a title: lower-case ASCII letters and digits joined by dashes."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_title.lower())
-    slug = "-".join(words)[:MAX_SLUG].strip("-")
-    return slug or "article"
 
 
 def _article(row: Any) -> Article:
@@ -46,6 +36,11 @@ class Articles:
         self.node = node
         self.render = render
         self.plain = plain
+        self.circle = CircleArticles(node)
+
+    def html(self, article: Article) -> str:
+        """An article as safe HTML; a circle's without images (PROTOCOL.md §13.11)."""
+        return render(article.body, images=not article.circle)
 
     # --- editors ----------------------------------------------------------------------
 
@@ -85,8 +80,18 @@ class Articles:
         return [_article(r) for r in await self.node.store.fetchall(table.ALL)]
 
     async def published(self, limit: int = 50) -> list[Article]:
-        """Published articles, newest first: what strangers read."""
-        return [_article(r) for r in await self.node.store.fetchall(table.PUBLISHED, (limit,))]
+        """Published articles, the node's own and its circles' adopted ones, newest
+        first: what strangers read. One article an address: the node's own first, then
+        the circles' latest adopted."""
+        own = [_article(r) for r in await self.node.store.fetchall(table.PUBLISHED, (limit,))]
+        taken = {a.slug for a in own}
+        shared = []
+        for a in await self.circle.published():
+            if a.slug not in taken:
+                taken.add(a.slug)
+                shared.append(a)
+        merged = sorted(own + shared, key=lambda a: a.published_at or "", reverse=True)
+        return merged[:limit]
 
     async def get(self, article_id: int) -> Article | None:
         row = await self.node.store.fetchone(table.BY_ID, (article_id,))
@@ -96,7 +101,9 @@ class Articles:
         """The published article of this slug; None for a draft or none such."""
         row = await self.node.store.fetchone(table.BY_SLUG, (slug,))
         found = None if row is None else _article(row)
-        return found if found is not None and found.published else None
+        if found is not None and found.published:
+            return found
+        return next((a for a in await self.circle.published() if a.slug == slug), None)
 
     async def save(
         self,

@@ -78,9 +78,11 @@ class CampaignCommands(Process):
         description: str = "",
         status: str = "active",
         pressure_days: int = 7,
+        public: bool = False,
     ) -> str:
-        """A new campaign owned by ``circle_id`` (a draft until a decision adopts it)."""
-        body = {
+        """A new campaign owned by ``circle_id`` (a draft until a decision adopts it;
+        ``public``: shown on the member nodes' public sites once adopted)."""
+        body: dict[str, Any] = {
             "object": "campaign",
             "name": name.strip(),
             "goal": goal,
@@ -88,6 +90,8 @@ class CampaignCommands(Process):
             "status": status,
             "pressure_days": pressure_days,
         }
+        if public:
+            body["public"] = True
         return await self.act_id("campaign", circle_id, body, handle)
 
     async def update_campaign(
@@ -100,8 +104,10 @@ class CampaignCommands(Process):
         description: str | None = None,
         status: str | None = None,
         pressure_days: int | None = None,
+        public: bool | None = None,
     ) -> str:
-        """A new version of the campaign; what is not given stays as it is."""
+        """A new version of the campaign; what is not given stays as it is. ``public``
+        takes effect when the circle adopts the version (PROTOCOL.md §13.11)."""
         scope = await self.scope_of(campaign_id)
         current = await self.current_body(campaign_id, "campaigns")
         changes = {
@@ -112,6 +118,10 @@ class CampaignCommands(Process):
             "pressure_days": pressure_days,
         }
         body = {**current, **_clean(changes), "ref": campaign_id}
+        if public is not None:
+            body["public"] = public
+        if body.get("public") is False:
+            body.pop("public")  # the default: a private version's body stays as before
         return await self.act_id("campaign", scope, _clean(body), handle, (campaign_id,))
 
     # --- targets and demands ----------------------------------------------------------

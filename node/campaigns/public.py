@@ -1,10 +1,11 @@
-"""What the public site shows of a campaign the node has made public: its adopted
-demands and officials, where each demand stands with each official (with dates), and
-the public parts of each official's pressure timeline: contacts counted per channel,
-statuses, commitments. Never who logged an action, and nothing still a draft.
+"""What the public site shows of a public campaign: its adopted demands and officials,
+where each demand stands with each official (with dates), and the public parts of each
+official's pressure timeline: contacts counted per channel, statuses, commitments. Never
+who logged an action, and nothing still a draft.
 
-Which campaigns are public is the node's choice (``public_campaigns``, migration 0019),
-made by its admins as the owning circle decided; the protocol does not yet carry it.
+A campaign is public when its circle adopted a version with ``public: true`` (PROTOCOL.md
+§13.11): every member node shows it, unless the node's admins hide it from their own site
+(``public_campaign_optouts``, migration 0022).
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import msgspec
+
+from node.campaigns.adopted import AdoptedVersion, adopted_versions
 from node.campaigns.board import CampaignBoard
 from node.campaigns.reads import CampaignReads
 from node.domain.errors import DomainError
 from node.store import public_site
 from protocol import ErrorCode, format_ts
-from protocol.campaigns import Action, Commitment, StatusChange
+from protocol.campaigns import Action, Campaign, Commitment, StatusChange
 
 if TYPE_CHECKING:
     from node.core import NodeCore
@@ -96,18 +100,34 @@ class PublicCampaigns:
         self.reads = reads
         self.board = board
 
-    async def public_ids(self) -> dict[str, str]:
-        """The public campaigns' ids, with when each was made public."""
-        return dict(await self.node.store.fetchall(public_site.PUBLIC_CAMPAIGNS))
+    async def decided_public(self, campaign_id: str | None = None) -> list[AdoptedVersion]:
+        """The campaigns (or the one) whose circle adopted a version with ``public``
+        true, hidden here or not: each one's adopted version and its decision."""
+        found = await adopted_versions(self.node, "campaign", campaign_id)
+        return [a for a in found if a.body.get("public") is True]
 
-    async def set_public(self, campaign_id: str, public: bool, by: str) -> None:
-        """Show a campaign on the public site, or stop showing it (its circle decides;
-        the node's admins carry the decision out)."""
+    async def hidden_ids(self) -> set[str]:
+        """The campaigns this node's admins hide from its public site."""
+        return {r[0] for r in await self.node.store.fetchall(public_site.HIDDEN_CAMPAIGNS)}
+
+    async def public_ids(self) -> dict[str, str]:
+        """The campaigns this node shows strangers, with when the decision that made
+        each public was taken."""
+        hidden = await self.hidden_ids()
+        return {
+            a.object_id: a.decided_at
+            for a in await self.decided_public()
+            if a.object_id not in hidden
+        }
+
+    async def set_hidden(self, campaign_id: str, hidden: bool, by: str) -> None:
+        """Hide a public campaign from this node's public site, or show it again: the
+        organization's own choice; what is public is the circle's decision."""
         if await self.reads.campaign(campaign_id) is None:
             raise DomainError(ErrorCode.CAMPAIGN_UNKNOWN_CAMPAIGN, f"no campaign {campaign_id}")
         now = format_ts(self.node.clock.now())
         await self.node.store.write(
-            lambda conn: public_site.set_public(conn, campaign_id, public, by, now)
+            lambda conn: public_site.set_hidden(conn, campaign_id, hidden, by, now)
         )
 
     async def public_campaigns(self, today: dt.date | None = None) -> list[PublicCampaign]:
@@ -123,10 +143,15 @@ class PublicCampaigns:
         self, campaign_id: str, today: dt.date | None = None
     ) -> PublicCampaign | None:
         """A public campaign as strangers see it; None if it is not public (or gone)."""
-        made_public = (await self.public_ids()).get(campaign_id)
-        view = None if made_public is None else await self.reads.campaign(campaign_id)
-        if view is None or made_public is None:
+        decided = await self.decided_public(campaign_id)
+        if not decided or campaign_id in await self.hidden_ids():
             return None
+        view = await self.reads.campaign(campaign_id)
+        if view is None:
+            return None
+        made_public = decided[0].decided_at
+        # Strangers read the words the circle adopted, never a later draft.
+        adopted = msgspec.convert(decided[0].body, Campaign)
         today = today or self.node.clock.now().date()
         demands = []
         for d in view.demands:
@@ -190,10 +215,10 @@ class PublicCampaigns:
             )
         return PublicCampaign(
             view.id,
-            view.body.name,
-            view.body.goal,
-            view.body.description,
-            view.body.status,
+            adopted.name,
+            adopted.goal,
+            adopted.description,
+            adopted.status,
             made_public,
             view.updated_at,
             tuple(demands),

@@ -50,6 +50,8 @@ class Campaigns:
 
         public = PublicCampaigns(node, reads, board)
         self.public_ids = public.public_ids
-        self.set_public = public.set_public
+        self.decided_public = public.decided_public
+        self.hidden_ids = public.hidden_ids
+        self.set_hidden = public.set_hidden
         self.public_campaigns = public.public_campaigns
         self.public_campaign = public.public_campaign

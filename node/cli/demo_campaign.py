@@ -1,6 +1,6 @@
 """The ``nst demo`` campaign: the coalition's general circle drafts a campaign with nine
-demands of Riverton's mayor and Hollis County's district attorney and adopts it by a
-decision; then members of all three organizations, each on their own node, record where
+demands of Riverton's mayor and Hollis County's district attorney and adopts it, public,
+by a decision; then members of all three organizations, each on their own node, record where
 the demands stand, a week of actions, the candidates' answers, a commitment, and a call
 day every Tuesday with its pledges. Its text is ``node.cli.demo_campaign_content``.
 """
@@ -76,12 +76,16 @@ async def tell(
         for d in DEMANDS
     }
     await settle()
-    decision = await _adopt(
+    decision = await adopt(
         circle_id,
         facilitator,
         voices,
         settle,
         [campaign, *target_ids.values(), *demand_ids.values()],
+        "Adopt the campaign for accountable policing",
+        "The coalition adopts the campaign 'Accountable policing in Riverton': its nine"
+        " demands of the mayor and the district attorney, and the officials it names; every"
+        " organization shows it on its public site.",
     )
     told = Told(campaign, target_ids, demand_ids, "", decision)
     await _statuses(told, voices, today)
@@ -94,21 +98,20 @@ async def tell(
     return told
 
 
-async def _adopt(
-    circle_id: str, facilitator: Voice, voices: Sequence[Voice], settle: Settle, adopts: list[str]
+async def adopt(
+    circle_id: str,
+    facilitator: Voice,
+    voices: Sequence[Voice],
+    settle: Settle,
+    adopts: list[str],
+    title: str,
+    text: str,
 ) -> str:
-    """A proposal adopting the campaign, its officials and its demands, taken through
-    the consent process to a decision."""
+    """A proposal adopting the versions ``adopts`` (a campaign's, an article's), taken
+    through the consent process to a decision every voice consents to."""
     gov = facilitator.node.gov
     who = facilitator.handle
-    root = await gov.propose(
-        circle_id,
-        who,
-        "Adopt the campaign for accountable policing",
-        "The coalition adopts the campaign 'Accountable policing in Riverton': its nine"
-        " demands of the mayor and the district attorney, and the officials it names.",
-        adopts=adopts,
-    )
+    root = await gov.propose(circle_id, who, title, text, adopts=adopts)
     for phase in ("presented", "questions", "reactions", "consent"):
         await gov.move(root, who, phase)
     await settle()

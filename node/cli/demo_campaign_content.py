@@ -15,6 +15,7 @@ class CampaignText(TypedDict):
     goal: str
     description: str
     pressure_days: int
+    public: bool
 
 
 class PlanText(TypedDict):
@@ -31,6 +32,7 @@ CAMPAIGN: Final[CampaignText] = {
     "description": "Identify the officials, understand their platforms, demand change and"
     " keep up the pressure: the most persistent wins, day in and day out.",
     "pressure_days": 7,
+    "public": True,  # on every member's public site once the circle adopts it
 }
 
 

@@ -1,11 +1,14 @@
-"""The ``nst demo`` public site: each organization's public home (its words, the
-coalition's campaign made public, as the general circle decided) and two short articles,
-written by a member its admin made an editor."""
+"""The ``nst demo`` public site: each organization's public home (its words, and the
+coalition's campaign the general circle made public by its decision) and two short
+articles: one the general circle publishes to all three by a decision, one each
+organization's editor (a member its admin made one) writes and publishes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from node.cli.demo_campaign import Settle, Voice, adopt
 
 if TYPE_CHECKING:
     from node.service import Node
@@ -83,9 +86,31 @@ ARTICLES = (
 )
 
 
-async def tell(nodes: Sequence[Node], editors: Sequence[str], campaign_id: str) -> None:
-    """On every node: the public home's words, the campaign made public, and the two
-    articles, written and published by ``editors[i]`` of node ``i``."""
+async def tell(
+    nodes: Sequence[Node],
+    editors: Sequence[str],
+    circle_id: str,
+    facilitator: Voice,
+    voices: Sequence[Voice],
+    settle: Settle,
+) -> None:
+    """On every node: the public home's words and two articles: the first drafted in
+    the circle ``circle_id`` and published to every member by its decision, the second
+    written and published by ``editors[i]`` of node ``i``."""
+    (title, summary, body), own = ARTICLES[0], ARTICLES[1:]
+    drafted = await facilitator.node.articles.circle.write(
+        circle_id, facilitator.handle, title=title, slug="", summary=summary, body=body
+    )
+    await settle()
+    await adopt(
+        circle_id,
+        facilitator,
+        voices,
+        settle,
+        [drafted],
+        "Publish 'How to Fight for Criminal Justice Reform'",
+        "Every organization of the coalition publishes this article on its public site.",
+    )
     for node, editor in zip(nodes, editors, strict=True):
         name = node.config.name
         await node.site.set_home(
@@ -95,8 +120,7 @@ async def tell(nodes: Sequence[Node], editors: Sequence[str], campaign_id: str) 
             "\n".join(CAUSES),
         )
         await node.articles.set_editor(editor, True, "admin")
-        await node.campaigns.set_public(campaign_id, True, "admin")
-        for title, summary, body in ARTICLES:
+        for title, summary, body in own:
             await node.articles.save(
                 editor, None, title=title, slug="", summary=summary, body=body, status="published"
             )

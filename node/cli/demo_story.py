@@ -276,8 +276,9 @@ async def _story(nodes: list[Any], feds: list[Any], logins: dict[str, Any]) -> N
         for handles in zip(*(org.delegates for org in ORGS), strict=True)
         for node, handle in zip(nodes, handles, strict=True)
     ]
-    told = await tell_campaign(
+    await tell_campaign(
         general.id, voices[0], voices, lambda: _settle(feds), river.clock.now().date()
     )
-    # Each organization's public site: its words, the campaign, two articles.
-    await tell_public(nodes, [org.people[2][0] for org in ORGS], told.campaign)
+    # Each organization's public site: its words, two articles (one from the circle).
+    editors = [org.people[2][0] for org in ORGS]
+    await tell_public(nodes, editors, general.id, voices[0], voices, lambda: _settle(feds))

@@ -35,6 +35,7 @@ from protocol import Envelope, format_ts
 from protocol.campaigns import (
     Action,
     Answer,
+    Article,
     Campaign,
     CampaignBody,
     Commitment,
@@ -57,6 +58,7 @@ OBJECT_TABLES = {
     "plan": "campaign_plans",
     "pledge": "campaign_pledges",
     "answer": "campaign_answers",
+    "article": "campaign_articles",
 }
 #: Every table derived from campaign envelopes (rebuilt from the circle order).
 CAMPAIGN_TABLES = ("campaign_versions", *OBJECT_TABLES.values())
@@ -122,6 +124,8 @@ def _columns(body: CampaignBody) -> dict[str, Any]:
         }
     if isinstance(body, Pledge):
         return {"plan": body.plan, "date": _day(body.date)}
+    if isinstance(body, Article):
+        return {"title": body.title, "slug": body.slug}
     assert isinstance(body, Answer)
     return {"target": body.target, "demand": body.demand, "answer": body.answer}
 
@@ -185,7 +189,8 @@ def apply_campaign(
 def process_of(env: Envelope) -> str | None:
     """The campaign a (refused) campaign envelope is about, as far as its body says."""
     body = env.body or {}
-    named = body.get("campaign") if body.get("object") != "campaign" else body.get("ref")
+    standalone = body.get("object") in ("campaign", "article")
+    named = body.get("ref") if standalone else body.get("campaign")
     return named if isinstance(named, str) else None
 
 
@@ -260,7 +265,8 @@ def mark_adopted(
 ) -> None:
     """Mark the versions ``adopts`` adopted by the decision ``decision_id`` at its
     position; raises DomainError ``consent.unknown_object`` (the decision is disputed,
-    nothing adopted) unless each is a campaign, target or demand version of ``scope``."""
+    nothing adopted) unless each is a campaign, target, demand or article version of
+    ``scope``."""
     if not adopts or is_direct(scope):
         return
     versions: dict[str, VersionRow] = {}

@@ -1,5 +1,5 @@
-"""What the public site shows besides articles (migration 0019): the home's words, the
-members who may write articles, and the campaigns shown to strangers. Writes run inside
+"""What the public site shows besides articles (migrations 0019, 0022): the home's words,
+the members who may write articles, and the public campaigns the node hides. Writes run inside
 the writer transaction (synchronous sqlite3); the reads are SQL for the read connection."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ SETTINGS = "SELECT key, value FROM site_settings"
 EDITORS = "SELECT handle FROM site_editors ORDER BY handle"
 #: Whether a handle is an editor.
 IS_EDITOR = "SELECT 1 FROM site_editors WHERE handle = ?"
-#: The ids of the public campaigns.
-PUBLIC_CAMPAIGNS = "SELECT campaign_id, made_at FROM public_campaigns ORDER BY made_at"
+#: The campaigns the node's admins hide from its public site.
+HIDDEN_CAMPAIGNS = "SELECT campaign_id FROM public_campaign_optouts"
 
 
 def put_setting(conn: sqlite3.Connection, key: str, value: str, by: str, now: str) -> None:
@@ -35,12 +35,12 @@ def set_editor(conn: sqlite3.Connection, handle: str, editor: bool, by: str, now
         conn.execute("DELETE FROM site_editors WHERE handle = ?", (handle,))
 
 
-def set_public(conn: sqlite3.Connection, campaign_id: str, public: bool, by: str, now: str) -> None:
-    if public:
+def set_hidden(conn: sqlite3.Connection, campaign_id: str, hidden: bool, by: str, now: str) -> None:
+    if hidden:
         conn.execute(
-            "INSERT OR IGNORE INTO public_campaigns (campaign_id, made_by, made_at)"
+            "INSERT OR IGNORE INTO public_campaign_optouts (campaign_id, hidden_by, hidden_at)"
             " VALUES (?, ?, ?)",
             (campaign_id, by, now),
         )
     else:
-        conn.execute("DELETE FROM public_campaigns WHERE campaign_id = ?", (campaign_id,))
+        conn.execute("DELETE FROM public_campaign_optouts WHERE campaign_id = ?", (campaign_id,))

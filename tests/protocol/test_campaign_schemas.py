@@ -14,6 +14,7 @@ from protocol.campaigns import (
     OBJECTS,
     Action,
     Answer,
+    Article,
     Campaign,
     Commitment,
     Demand,
@@ -37,6 +38,7 @@ FULL: dict[str, dict[str, Any]] = {
         "description": "The coalition's first campaign.",
         "status": "paused",
         "pressure_days": 14,
+        "public": True,
     },
     "target": {
         "object": "target",
@@ -130,6 +132,15 @@ FULL: dict[str, dict[str, Any]] = {
         "answer": "no_answer",
         "evidence": {"url": None, "quote": "", "note": "Did not return the questionnaire."},
     },
+    "article": {
+        "object": "article",
+        "ref": C,
+        "title": "How to fight for reform",
+        "slug": "how-to-fight-for-reform",
+        "summary": "Know who decides.",
+        "body": "## Know who decides\n\nYour *mayor* and council.",
+        "withdrawn": True,
+    },
 }
 TYPES = {
     "campaign": Campaign,
@@ -141,6 +152,7 @@ TYPES = {
     "plan": Plan,
     "pledge": Pledge,
     "answer": Answer,
+    "article": Article,
 }
 
 
@@ -244,6 +256,13 @@ def test_a_demand_of_one_target_decodes() -> None:
         ("campaign", "pressure_days", 366),
         ("campaign", "pressure_days", True),
         ("campaign", "status", "won_big"),
+        ("campaign", "public", "yes"),
+        ("article", "slug", "Not A Slug"),
+        ("article", "slug", "trailing-"),
+        ("article", "slug", "a" * 81),
+        ("article", "title", ""),
+        ("article", "body", "x" * 50001),
+        ("article", "withdrawn", 1),
         ("status", "status", "open"),
         ("status", "evidence", {"url": "mailto:da@riverton.example"}),
         ("action", "channel", "fax"),

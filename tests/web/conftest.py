@@ -153,7 +153,11 @@ async def seed(node: Any) -> dict[str, str]:
     await node.set_membership(circle, "carl")
     campaigns = node.campaigns
     campaign = await campaigns.create_campaign(
-        circle, "ana", name="Accountable policing", goal="Body cameras and a chokehold ban."
+        circle,
+        "ana",
+        name="Accountable policing",
+        goal="Body cameras and a chokehold ban.",
+        public=True,
     )
     ids = {"campaign": campaign, "circle": circle}
     ids["mayor"] = await campaigns.put_target(
@@ -200,7 +204,6 @@ async def seed(node: Any) -> dict[str, str]:
         campaign, "ana", target=ids["mayor"], what="A pilot of body cameras by June.",
         made=dt.date(2026, 5, 6), demand=ids["demand"],
     )  # fmt: skip
-    await campaigns.set_public(campaign, True, "ana")
     for title, status in (("How to Fight for Criminal Justice Reform", "published"),
                           ("What Kind of Ally Are You?", "published"),
                           (f"A draft {SECRET}", "draft")):  # fmt: skip

@@ -1,6 +1,7 @@
 """The public site in Debian's Chromium on a 360 px screen, JavaScript off: axe finds no
 serious or critical violation on the public home, an article and a public campaign, and
-nothing is wider than the screen; the editor's page passes too."""
+nothing is wider than the screen; the editor's page, a circle's articles and the
+campaign form with its Public box pass too."""
 
 from __future__ import annotations
 
@@ -60,4 +61,19 @@ async def test_the_public_site_on_a_phone(web: Any, chromium: Browser, public_si
     await _checked(page, "editor-article")
     await page.goto(web.a.url + "/admin/public")
     await _checked(page, "admin-public")
+    # A circle's articles: the list with the form of a new one, and one article's page.
+    circle = public_site.ids["circle"]
+    made = await web.a.node.articles.circle.write(
+        circle, "ana", title="How to fight", slug="", summary="Know who decides.", body="*Act*."
+    )
+    await page.goto(web.a.url + f"/circles/{circle}/articles")
+    await page.get_by_text("New article").click()
+    await _checked(page, "circle-articles")
+    await page.goto(web.a.url + f"/circles/{circle}/articles/{made}")
+    await page.get_by_text("Write a new version").click()
+    await _checked(page, "circle-article")
+    await page.goto(web.a.url + f"/campaigns/{public_site.ids['campaign']}")
+    await page.get_by_text("Change the campaign").click()
+    await expect(page.get_by_label("Public")).to_be_checked()
+    await _checked(page, "campaign-public-box")
     await ctx.close()

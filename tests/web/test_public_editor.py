@@ -179,12 +179,13 @@ async def test_admins_set_the_home_and_the_public_campaigns(
 
     campaign = public_site.ids["campaign"]
     assert await _status(web.url(web.a, f"/public/campaigns/{campaign}")) == 200
-    await ana.get("/admin/public")
-    status, _ = await ana.post("/admin/public/campaigns", {})
+    _, page = await ana.get("/admin/public")
+    assert "you cannot make public what the circle did not decide" in page
+    status, _ = await ana.post("/admin/public/campaigns", {"hide": campaign})
     assert status == 200
     assert await _status(web.url(web.a, f"/public/campaigns/{campaign}")) == 404
     await ana.get("/admin/public")
-    await ana.post("/admin/public/campaigns", {"public": campaign})
+    await ana.post("/admin/public/campaigns", {})
     assert await _status(web.url(web.a, f"/public/campaigns/{campaign}")) == 200
     carl = browser(web.a.url)
     await carl.login("carl")

@@ -70,7 +70,7 @@ async def test_a_public_campaign_shows_its_public_parts_only(web: Any, public_si
     for hidden in (ids["draft_campaign"], ids["mayor"]):
         status, page, _ = await _get(web.url(web.a, f"/public/campaigns/{hidden}"))
         assert status == 404
-    await web.a.node.campaigns.set_public(ids["campaign"], False, "ana")
+    await web.a.node.campaigns.set_hidden(ids["campaign"], True, "ana")
     status, _, _ = await _get(web.url(web.a, f"/public/campaigns/{ids['campaign']}"))
     assert status == 404
 

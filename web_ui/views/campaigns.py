@@ -71,6 +71,7 @@ async def new_campaign(request: web.Request) -> web.Response:
     circle_id = request.match_info["circle"]
     form = Form("new-campaign", posted(request))
     fields = campaign_fields(form)
+    fields["public"] = form.raw("public") == "yes"
     form.check()
     try:
         made = await node.campaigns.create_campaign(
@@ -88,6 +89,7 @@ async def edit_campaign(request: web.Request) -> web.Response:
     form = Form("edit-campaign", posted(request))
     fields = campaign_fields(form)
     fields["status"] = form.choice("status", "state of the campaign", CAMPAIGN_STATUSES)
+    fields["public"] = form.raw("public") == "yes"
     form.check()
     try:
         await node.campaigns.update_campaign(
@@ -123,6 +125,7 @@ async def campaign(request: web.Request) -> web.Response:
         x.standing.version for x in (found, *found.demands, *found.targets) if x.standing.draft
     ]
     week = [o for o in await node.campaigns.week(handle, day) if o.campaign_id == campaign_id]
+    public = await node.campaigns.decided_public(campaign_id)
     return render(
         request,
         "campaigns/campaign.html",
@@ -136,6 +139,8 @@ async def campaign(request: web.Request) -> web.Response:
             "week": week,
             "today": day,
             "is_member": circle.is_active(node.actor_of(handle)),
+            "public": public[0] if public else None,
+            "public_hidden": campaign_id in await node.campaigns.hidden_ids(),
             "adopt_all": adopt_link(circle.id, drafts, f"Adopt the campaign {found.body.name}")
             if drafts
             else None,

@@ -105,7 +105,7 @@ async def article(request: web.Request) -> web.Response:
     return await public_page(
         request,
         "public/article.html",
-        {"article": found, "html": node.articles.render(found.body)},
+        {"article": found, "html": node.articles.html(found)},
         title=found.title,
         description=summary_of(request, found),
         kind="article",

@@ -1,5 +1,5 @@
 """The admins' page of the public site: the public home's words, who may write articles
-(editors), and which campaigns strangers see (as the owning circle decided)."""
+(editors), and which of the campaigns its circles made public this node hides."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ async def public_site(request: web.Request) -> web.Response:
             "members": await node.members(),
             "editors": await node.articles.editors(),
             "campaigns": await node.campaigns.campaigns(),
-            "public": await node.campaigns.public_ids(),
+            "decided": {a.object_id: a for a in await node.campaigns.decided_public()},
+            "hidden": await node.campaigns.hidden_ids(),
         },
     )
 
@@ -56,15 +57,15 @@ async def editors(request: web.Request) -> web.Response:
 
 
 async def campaigns(request: web.Request) -> web.Response:
-    """Show the campaigns ticked on the public site, and no other."""
+    """Hide the public campaigns ticked from this node's public site, show the others."""
     node = node_of(request)
-    chosen = set(posted(request).getall("public", []))
+    chosen = set(posted(request).getall("hide", []))
     by = session_of(request).member.handle
-    shown = await node.campaigns.public_ids()
-    for c in await node.campaigns.campaigns():
-        if (c.id in chosen) != (c.id in shown):
-            await node.campaigns.set_public(c.id, c.id in chosen, by)
-    flash(request, "Public campaigns saved.")
+    hidden = await node.campaigns.hidden_ids()
+    for a in await node.campaigns.decided_public():
+        if (a.object_id in chosen) != (a.object_id in hidden):
+            await node.campaigns.set_hidden(a.object_id, a.object_id in chosen, by)
+    flash(request, "Saved: the campaigns ticked are hidden from this node's public site.")
     raise web.HTTPSeeOther("/admin/public")
 
 

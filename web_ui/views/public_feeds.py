@@ -67,13 +67,17 @@ async def articles_feed(request: web.Request) -> web.Response:
     for a in found:
         entry = _sub(feed, "entry")
         url = absolute(request, f"/articles/{a.slug}")
-        _sub(entry, "id", f"{absolute(request, '/articles')}/{a.id}")
+        # A circle's article is one entry in every member node's feed: its object's id.
+        key = f"urn:nst:article:{a.object_id}" if a.object_id else None
+        _sub(entry, "id", key or f"{absolute(request, '/articles')}/{a.id}")
         _sub(entry, "title", a.title)
+        if a.circle:
+            _sub(_sub(entry, "author"), "name", a.circle)
         _sub(entry, "updated", a.updated_at)
         _sub(entry, "published", a.published_at or a.updated_at)
         _sub(entry, "link", rel="alternate", href=url, type="text/html")
         _sub(entry, "summary", summary_of(request, a))
-        _sub(entry, "content", node.articles.render(a.body), type="html")
+        _sub(entry, "content", node.articles.html(a), type="html")
     return _xml(feed, _ATOM_TYPE)
 
 

@@ -68,12 +68,12 @@ def adoptions(versions: Iterable[VersionRow], adopted: Collection[str]) -> dict[
 
 def check_adopts(adopts: Iterable[str], versions: Mapping[str, VersionRow]) -> None:
     """Raise DomainError ``consent.unknown_object`` unless every id of ``adopts`` is a
-    version of a campaign, target or demand of the circle (``versions``, by envelope id)
+    version of a campaign, target, demand or article of the circle (``versions``, by envelope id)
     whose body is held."""
     for envelope in adopts:
         found = versions.get(envelope)
         if found is None or found.retracted or found.object_type not in ADOPTABLE:
             raise DomainError(
                 ErrorCode.CONSENT_UNKNOWN_OBJECT,
-                f"{envelope} is not a campaign, target or demand of this circle",
+                f"{envelope} is not a campaign, target, demand or article of this circle",
             )

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from protocol.campaigns import Campaign, CampaignBody, Demand, Plan, Target
+from protocol.campaigns import Article, Campaign, CampaignBody, Demand, Plan, Target
 
 
 def object_type(body: CampaignBody) -> str:
@@ -29,8 +29,9 @@ def identity(envelope_id: str, body: CampaignBody) -> str:
 
 
 def campaign_of(envelope_id: str, body: CampaignBody) -> str:
-    """The campaign an object belongs to (a campaign belongs to itself)."""
-    if isinstance(body, Campaign):
+    """The campaign an object belongs to (a campaign, and an article, which belongs to
+    no campaign, to itself)."""
+    if isinstance(body, Campaign | Article):
         return identity(envelope_id, body)
     return body.campaign
 

@@ -16,6 +16,7 @@ from node.domain.errors import DomainError
 from protocol.campaigns import (
     Action,
     Answer,
+    Article,
     Campaign,
     CampaignBody,
     Commitment,
@@ -37,7 +38,7 @@ class CampaignRefusal(DomainError):
 def named_ids(body: CampaignBody) -> frozenset[str]:
     """The ids ``check`` looks up in the state: what the store must load for ``body``."""
     ids = {body.ref} if body.ref is not None else set()
-    if not isinstance(body, Campaign):
+    if not isinstance(body, Campaign | Article):
         ids.add(body.campaign)
     for name in ("target", "demand", "plan"):
         value = getattr(body, name, None)
@@ -62,6 +63,10 @@ def check(state: CampaignState, body: CampaignBody, actor_is_member: bool) -> No
     if isinstance(body, Campaign):
         if body.ref is not None and not state.live(body.ref, "campaign"):
             raise CampaignRefusal(ErrorCode.CAMPAIGN_BAD_REF, "ref names no campaign here")
+        return
+    if isinstance(body, Article):
+        if body.ref is not None and not state.live(body.ref, "article"):
+            raise CampaignRefusal(ErrorCode.CAMPAIGN_BAD_REF, "ref names no article here")
         return
     campaign = body.campaign
     if not state.live(campaign, "campaign"):

@@ -32,6 +32,7 @@ CAMPAIGN, OTHER = eid("campaign"), eid("other campaign")
 MAYOR, DA, CANDIDATE, ELSEWHERE = eid("mayor"), eid("da"), eid("candidate"), eid("elsewhere")
 CAMERAS, BAIL, BAIL_OF_DA, OTHER_DEMAND = eid("cameras"), eid("bail"), eid("bail da"), eid("od")
 CALL_DAY, OTHER_PLAN = eid("call day"), eid("other plan")
+ARTICLE = eid("article")
 DAY = "2026-12-01"
 EVIDENCE: dict[str, Any] = {}
 
@@ -64,6 +65,7 @@ STORY: list[tuple[str, CampaignBody]] = [
     (OTHER_DEMAND, demand(OTHER, office_type="mayor")),
     (CALL_DAY, plan(CAMPAIGN, targets=[MAYOR], demand=CAMERAS)),
     (OTHER_PLAN, plan(OTHER)),
+    (ARTICLE, body("article", title="How to fight", slug="how-to-fight", body="Act.")),
 ]
 
 
@@ -130,6 +132,9 @@ ALLOWED = [
     body("campaign", name="Policing", goal="Cameras and more", ref=CAMPAIGN),
     demand(CAMPAIGN, office_type="sheriff", ref=CAMERAS),
     body("campaign", name="A new campaign", goal="G"),
+    body("campaign", name="Policing", goal="Cameras", public=True, ref=CAMPAIGN),
+    body("article", title="T", slug="t", body="B"),
+    body("article", title="T", slug="t", body="B", withdrawn=True, ref=ARTICLE),
 ]
 
 
@@ -156,6 +161,9 @@ def test_only_active_members_write_campaigns(b: CampaignBody) -> None:
         (demand(OTHER, office_type="mayor", ref=CAMERAS), E.CAMPAIGN_BAD_REF),
         (body("campaign", name="N", goal="G", ref=MAYOR), E.CAMPAIGN_BAD_REF),
         (body("campaign", name="N", goal="G", ref=eid("nothing")), E.CAMPAIGN_BAD_REF),
+        (body("campaign", name="N", goal="G", ref=ARTICLE), E.CAMPAIGN_BAD_REF),
+        (body("article", title="T", slug="t", body="B", ref=CAMPAIGN), E.CAMPAIGN_BAD_REF),
+        (body("article", title="T", slug="t", body="B", ref=eid("nothing")), E.CAMPAIGN_BAD_REF),
         # targets
         (status(ELSEWHERE, CAMERAS), E.CAMPAIGN_UNKNOWN_TARGET),
         (status(CAMERAS, CAMERAS), E.CAMPAIGN_UNKNOWN_TARGET),

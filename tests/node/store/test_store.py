@@ -125,7 +125,7 @@ async def test_migrating_an_older_database_writes_a_backup_first(
 PUBLIC_SITE_TABLES = (
     "site_settings",
     "site_editors",
-    "public_campaigns",
+    "public_campaign_optouts",
     "articles",
     "article_images",
 )
