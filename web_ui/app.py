@@ -35,6 +35,7 @@ from web_ui.views import (
     admin,
     auth,
     brief,
+    brief_editor,
     campaign_forms,
     campaigns,
     circles,
@@ -62,6 +63,7 @@ FAMILIES = (
     public,
     brief,
     public_feeds,
+    brief_editor,  # before public_editor: /editor/brief is not an article
     public_editor,
     public_admin,
     circles,

@@ -1,7 +1,10 @@
 """The Coalition Brief's sign-up as a stranger meets it over real HTTP, with the real
 outbox and SMTP sink: double opt-in through a signed link, refusals of tampered and
 expired links, one-click unsubscribing (the page, its button, RFC 8058's POST), and the
-public forms' guard (honeypot, rate limit, waiting bound, one mail a day)."""
+public forms' guard (honeypot, rate limit, waiting bound, one mail a day); an editor's
+issue, tested and sent: each confirmed subscriber gets exactly one copy (Send pressed
+twice, or the queueing run again after a crash) with text and HTML parts, the one-click
+unsubscribe headers and the footer saying why; waiting sign-ups get none."""
 
 from __future__ import annotations
 
@@ -229,3 +232,117 @@ async def test_signing_up_again_tells_nothing_and_mails_once_a_day(
     assert len(subjects) == 2
     assert "already subscribed" in subjects[1]
     assert await subscribers(node) == [(DEE, True), ("new@example.org", False)]
+
+
+ANA = "ana@riverside.example"
+
+
+async def confirmed_address(node: Any, smtp: Any, handle: str, address: str) -> None:
+    await node.mail.members.set_address(handle, address)
+    await deliver(node)
+    body = smtp.sink.to(address)[-1].get_body(("plain",)).get_content()
+    token = re.search(r"/account/mail/confirm/(\S+)", body)
+    assert token is not None
+    await node.mail.members.confirm(token.group(1))
+
+
+async def test_an_editor_tests_and_sends_an_issue_once_to_each_subscriber(
+    web: Any, browser: Any, smtp: Any
+) -> None:
+    node = await subscribe(web, browser, smtp)
+    await subscribe(web, browser, smtp, "eve@example.org")
+    await sign_up(browser(web.a.url), "fay@example.org")  # never confirms
+    await confirmed_address(node, smtp, "ana", ANA)
+    await deliver(node)
+    smtp.sink.messages.clear()
+
+    ana = browser(web.a.url)
+    await ana.login("ana")
+    status, page = await ana.get("/editor/brief")
+    assert status == 200
+    assert "2 subscribed, 1 waiting for their confirmation" in page
+    await ana.get("/editor/brief/new")
+    body = "Dear friends,\n\nWe *won* the vote. [Read more](https://example.org/vote)\n\n<script>x</script>"
+    status, page = await ana.post(
+        "/editor/brief/new", {"subject": "Brief #1", "body": body, "action": "preview"}
+    )
+    assert status == 200
+    assert "<em>won</em>" in page
+    assert "<script>x" not in page
+    assert await node.brief.issues.all() == []  # a preview saves nothing
+    status, page = await ana.post(
+        "/editor/brief/new", {"subject": "", "body": body, "action": "save"}
+    )
+    assert status == 400
+    assert "We *won* the vote" in page  # kept as typed
+    status, page = await ana.post(
+        "/editor/brief/new", {"subject": "Brief #1", "body": body, "action": "save"}
+    )
+    assert status == 200
+    [issue] = await node.brief.issues.all()
+
+    status, page = await ana.post(f"/editor/brief/{issue.id}/test", {})
+    assert status == 200
+    assert f"A test is on its way to {ANA}" in page
+    await deliver(node)
+    assert [m["To"] for m in smtp.sink.messages] == [ANA]
+    assert "List-Unsubscribe" not in smtp.sink.messages[0]
+
+    for _ in range(2):  # pressed twice
+        status, page = await ana.post(f"/editor/brief/{issue.id}/send", {})
+        assert status == 200
+    await node.brief.issues.queue_pending()
+    await deliver(node)
+    # A crash that lost the note of how far it queued: queueing again mails no one twice.
+    await node.store.write(
+        lambda c: c.execute("UPDATE brief_issues SET queued_through = 0, finished_at = NULL")
+    )
+    assert await node.brief.issues.queue_pending() == 0
+    await deliver(node)
+
+    assert sorted(m["To"] for m in smtp.sink.messages if m["Subject"] == "Brief #1") == [
+        ANA,
+        DEE,
+        "eve@example.org",
+    ]
+    assert smtp.sink.to("fay@example.org") == []  # waiting: nothing
+    [mail] = [m for m in smtp.sink.to(DEE) if m["Subject"] == "Brief #1"]
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = mail["List-Unsubscribe"].strip("<>")
+    assert "/brief/unsubscribe?" in unsubscribe
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    site = (await node.site.home()).name
+    day = node.clock.now().date().isoformat()
+    assert f"you signed up for the Coalition Brief on {site} on {day}" in text
+    assert f"Unsubscribe: {unsubscribe}" in text
+    assert "<em>won</em>" in html
+    assert "<script>" not in html
+    status, page = await ana.get(f"/editor/brief/{issue.id}")
+    assert "<li>3 sent</li>" not in page  # the test is not counted
+    assert "<li>2 sent</li>" in page
+    assert "Queued to every subscriber" in page
+    status, page = await ana.post(
+        f"/editor/brief/{issue.id}", {"subject": "Changed", "body": "x", "action": "save"}
+    )
+    assert status == 400  # a sent issue does not change
+
+    # The unsubscribe link of the mail works as it came.
+    stranger = browser(web.a.url)
+    status, _ = await stranger.post(
+        unsubscribe.removeprefix(node.config.url.rstrip("/")), {}, csrf=""
+    )
+    assert status == 200
+    assert [r.address for r in await node.brief.export_rows()] == [
+        "eve@example.org",
+        "fay@example.org",
+    ]
+
+
+async def test_only_editors_send_the_brief(web: Any, browser: Any, smtp: Any) -> None:
+    await mail_on(web, smtp)
+    carl = browser(web.a.url)
+    await carl.login("carl")
+    status, page = await carl.get("/editor/brief")
+    assert status == 403
+    assert "article.not_editor" in page
