@@ -35,6 +35,7 @@ from web_ui.views import (
     admin,
     auth,
     brief,
+    brief_admin,
     brief_editor,
     campaign_forms,
     campaigns,
@@ -66,6 +67,7 @@ FAMILIES = (
     brief_editor,  # before public_editor: /editor/brief is not an article
     public_editor,
     public_admin,
+    brief_admin,
     circles,
     proposals,
     live,

@@ -4,13 +4,15 @@ everywhere)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import sqlite3
 from collections.abc import Mapping
 
 import orjson
 
-from node.brief.records import ExportRow
+from node.brief.records import EXPORT_HEADER, ExportRow
 from node.store import brief as table
 from node.store.base import Store
 from protocol import format_ts
@@ -30,6 +32,25 @@ async def export_rows(store: Store, names: Mapping[str, str]) -> list[ExportRow]
     return out
 
 
+def _cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: what a stranger typed never runs as a
+    formula (a leading ``=``, ``+``, ``-``, ``@`` gets a ``'``)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def csv_text(rows: list[ExportRow]) -> str:
+    """The export as CSV (RFC 4180, a header line first)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_HEADER)
+    for row in rows:
+        writer.writerow(
+            [_cell(v) for v in (row.address, row.name, row.town, row.interests)]
+            + [row.confirmed, row.wording_version]
+        )
+    return out.getvalue()
+
+
 def erase(conn: sqlite3.Connection, address: str, at: dt.datetime | None = None) -> int:
     """Forget ``address`` in the caller's write transaction: the subscriber and their
     brief mail go; their consent records stay as proof of the withdrawal, the address in
@@ -39,4 +60,4 @@ def erase(conn: sqlite3.Connection, address: str, at: dt.datetime | None = None)
     return table.erase(conn, address.strip().lower(), when)
 
 
-__all__ = ["erase", "export_rows"]
+__all__ = ["csv_text", "erase", "export_rows"]

@@ -346,3 +346,38 @@ async def test_only_editors_send_the_brief(web: Any, browser: Any, smtp: Any) ->
     status, page = await carl.get("/editor/brief")
     assert status == 403
     assert "article.not_editor" in page
+
+
+async def test_admins_count_export_and_erase_subscribers(web: Any, browser: Any, smtp: Any) -> None:
+    node = await subscribe(web, browser, smtp)
+    await sign_up(browser(web.a.url), "fay@example.org", name="Fay")
+    ana = browser(web.a.url)
+    await ana.login("ana")
+    _, page = await ana.get("/admin/public")
+    assert "<strong>1</strong> subscribed" in page
+    _, page = await ana.get("/admin/brief")
+    assert "1 subscribed, 1 waiting for their confirmation" in page
+    async with ana.http.post(web.a.url + "/admin/brief/export", data={"_csrf": ana.csrf}) as r:
+        assert r.status == 200
+        assert r.headers["Content-Type"].startswith("text/csv")
+        text = await r.text()
+    assert text.splitlines()[0] == "address,name,town,interests,confirmed,wording_version"
+    assert [line.split(",")[0] for line in text.splitlines()[1:]] == [DEE, "fay@example.org"]
+    assert (await ana.post("/admin/brief/export", {}, csrf="forged"))[0] == 403
+
+    carl = browser(web.a.url)
+    await carl.login("carl")
+    assert (await carl.get("/admin/brief"))[0] == 403
+    assert (await carl.post("/admin/brief/erase", {"address": DEE}))[0] == 403
+
+    status, page = await ana.post("/admin/brief/erase", {"address": "not an address"})
+    assert status == 400
+    assert 'value="not an address"' in page
+    status, page = await ana.post("/admin/brief/erase", {"address": DEE})
+    assert status == 200
+    assert f"{DEE} is forgotten" in page
+    assert "0 subscribed, 1 waiting" in page
+    rows = await node.store.fetchall(
+        "SELECT count(*) FROM brief_consents WHERE address = ?", (DEE,)
+    )
+    assert rows[0][0] == 0
