@@ -77,14 +77,16 @@ class Issues:
         return await self._known(saved)
 
     def message(
-        self, issue: Issue, site: str, to: str, key: str, reason: str, unsubscribe: str | None
+        self, issue: Issue, html: str, to: str, key: str, reason: str, unsubscribe: str | None
     ) -> Message:
+        """The issue as one person's mail: the Markdown as its text part, ``html`` (the
+        Markdown rendered and sanitized like an article's) as its HTML part."""
         return Message(
             kind="brief" if unsubscribe else "brief_test",
             to=to,
             subject=issue.subject,
             text=issue.body,
-            html=self.node.articles.render(issue.body),
+            html=html,
             reason=reason,
             key=key,
             unsubscribe=unsubscribe,
@@ -105,7 +107,7 @@ class Issues:
         site = (await self.node.site.home()).name
         message = self.message(
             issue,
-            site,
+            self.node.articles.render(issue.body),
             address,
             f"brief-test:{issue.id}:{secrets.token_hex(8)}",
             f"You receive this test because you pressed “Send me a test” for this issue"
@@ -149,6 +151,7 @@ class Issues:
     def _batch(self, conn: sqlite3.Connection, issue: Issue, site: str) -> tuple[int, bool]:
         rows: list[Any] = table.next_batch(conn, issue.id, BATCH)
         queued = 0
+        html = self.node.articles.render(issue.body) if rows else ""
         for subscriber_id, address, confirmed_at in rows:
             reason = (
                 f"You receive this because you signed up for the Coalition Brief on {site}"
@@ -156,7 +159,7 @@ class Issues:
             )
             message = self.message(
                 issue,
-                site,
+                html,
                 address,
                 f"brief:{issue.id}:{subscriber_id}",
                 reason,

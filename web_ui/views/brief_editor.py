@@ -70,11 +70,13 @@ async def issue(request: web.Request, preview: str | None = None) -> web.Respons
     if found is not None and preview is None and not request.get(REFUSED):
         preview = node.articles.render(found.body)
     subscribed, _ = await node.brief.counts()
+    sender = await node.member(found.sent_by) if found and found.sent_by else None
     return render(
         request,
         "editor/brief_issue.html",
         {
             "issue": found,
+            "sender": sender.display_name if sender else None,
             "preview": preview,
             "bounds": BOUNDS,
             "progress": await node.brief.issues.progress(found.id)
