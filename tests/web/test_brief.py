@@ -15,6 +15,8 @@ from typing import Any
 
 import aiohttp
 
+from node.brief.records import WORDING
+
 DEE = "dee@example.org"
 
 
@@ -381,3 +383,32 @@ async def test_admins_count_export_and_erase_subscribers(web: Any, browser: Any,
         "SELECT count(*) FROM brief_consents WHERE address = ?", (DEE,)
     )
     assert rows[0][0] == 0
+
+
+async def test_the_home_form_signs_up_and_a_node_without_mail_takes_none(
+    web: Any, browser: Any, smtp: Any
+) -> None:
+    node = web.a.node
+    stranger = browser(web.a.url)
+    _, page = await stranger.get("/")
+    assert "Sign-ups open as soon as this site sends mail" in page
+    [cookie] = [c.value for c in stranger.http.cookie_jar if "csrf" in c.key]
+    status, page = await stranger.post("/brief", {"address": DEE, "from": "home"}, csrf=cookie)
+    assert status == 400
+    assert "brief.closed" in page
+    assert f'value="{DEE}"' not in page  # the form is not shown while closed
+    assert await subscribers(node) == []
+
+    await mail_on(web, smtp)
+    _, page = await stranger.get("/")
+    assert 'id="brief-form"' in page
+    assert 'name="from" value="home"' in page
+    status, page = await stranger.post("/brief", {"address": "dee at home", "from": "home"})
+    assert status == 400
+    assert 'value="dee at home"' in page  # kept, on the home it came from
+    assert "is not an e-mail address" in page
+    assert "What we are fighting for" in page or "Recent articles" in page
+    status, _ = await stranger.post("/brief", {"address": DEE, "from": "home"})
+    assert status == 200
+    rows = await node.store.fetchall("SELECT form, wording, version FROM brief_consents")
+    assert [tuple(r) for r in rows] == [("home", WORDING, "1")]
