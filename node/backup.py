@@ -32,6 +32,7 @@ import tomli_w
 
 from node.config import CONFIG_NAME, DB_NAME, KEY_NAME, Config
 from node.keyfile import ENCRYPTED_KEY_TYPE, KeyFileError, stated_node_id
+from node.public_forms.tokens import SECRET_NAME
 from node.rotation import retired_key_files
 from node.store import Store
 from node.store.migrate import refuse_newer
@@ -86,11 +87,15 @@ async def write_backup(
     store: Store, cfg: Config, config_path: Path, sink: IO[bytes], *, with_key: bool = True
 ) -> Manifest:
     """Write the archive to ``sink``: the database copied online from the open ``store``,
-    the config file and (``with_key``) ``node.key`` and its retired predecessors."""
+    the config file and (``with_key``) ``node.key``, its retired predecessors and the
+    public forms' secret (``public-forms.key``, which signs the links of public mails)."""
     node_id = stated_node_id(cfg.key_path)
     keys = [cfg.key_path, *retired_key_files(cfg)] if with_key else []
     small = {CONFIG_NAME: _read(config_path)}
     small.update({path.name: _read(path) for path in keys})
+    secret = cfg.data_dir / SECRET_NAME
+    if with_key and secret.exists():  # the links of public mails stay valid after a restore
+        small[SECRET_NAME] = _read(secret)
     with tempfile.TemporaryDirectory(prefix=".nst-backup-", dir=cfg.data_dir) as scratch:
         db_copy = Path(scratch) / DB_NAME
         await store.backup(db_copy)
@@ -261,7 +266,8 @@ def _manifest(member: tarfile.TarInfo, data: IO[bytes]) -> Manifest:
 
 
 def _known_name(name: str) -> bool:
-    return name in (DB_NAME, CONFIG_NAME, KEY_NAME) or _RETIRED.fullmatch(name) is not None
+    known = (DB_NAME, CONFIG_NAME, KEY_NAME, SECRET_NAME)
+    return name in known or _RETIRED.fullmatch(name) is not None
 
 
 def _copy_checked(data: IO[bytes], path: Path, name: str, entry: _File) -> None:

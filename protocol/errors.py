@@ -145,6 +145,18 @@ class ErrorCode(StrEnum):
     ARTICLE_IMAGE_ALT = "article.image_alt"
     SITE_INVALID = "site.invalid"
 
+    # Public forms (docs/admin.md, "Public forms"): what guards a stranger's sign-up, and
+    # the Coalition Brief's sign-up and issues. A node's own, never on the wire.
+    PUBLIC_RATE_LIMITED = "public.rate_limited"
+    PUBLIC_TOO_MANY_PENDING = "public.too_many_pending"
+    PUBLIC_BAD_LINK = "public.bad_link"
+    PUBLIC_LINK_EXPIRED = "public.link_expired"
+    BRIEF_INVALID = "brief.invalid"
+    BRIEF_CLOSED = "brief.closed"
+    BRIEF_UNKNOWN_ISSUE = "brief.unknown_issue"
+    BRIEF_ISSUE_SENT = "brief.issue_sent"
+    BRIEF_NO_ADDRESS = "brief.no_address"
+
     # Evidence of equivocation (§7.3): a pair of envelopes offered as proof.
     EQUIVOCATION_NOT_PAIR = "equivocation.not_pair"
     EQUIVOCATION_SAME_ENVELOPE = "equivocation.same_envelope"

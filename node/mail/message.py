@@ -17,6 +17,8 @@ from email.message import EmailMessage
 from node.store.mail import QueuedMail
 
 KINDS = frozenset({"test", "confirm", "reminder", "opening", "digest", "campaigns"})
+#: The Coalition Brief's (node/brief): an issue, its test, a sign-up's confirmation.
+BRIEF_KINDS = frozenset({"brief", "brief_test", "brief_confirm"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -404,3 +404,22 @@ def test_a_config_naming_its_data_dir_names_the_new_one(tmp_path: Path) -> None:
     (node / "nst.sqlite3").rename(node / "elsewhere.sqlite3")
     listed = nst("admin", "member", "list", "--json", "--data-dir", target, root=tmp_path).stdout
     assert [m["handle"] for m in json.loads(listed)] == ["ana"]
+
+
+def test_the_public_forms_secret_comes_along_with_the_key(tmp_path: Path) -> None:
+    """The links of mails already sent (an issue's unsubscribe link) still check after a
+    restore: the secret that signs them is in the archive, beside the key."""
+    node, target = tmp_path / "node", tmp_path / "restored"
+    at_node = on(node)
+    at_node("init")
+    secret = node / "public-forms.key"
+    secret.write_text("00" * 32 + "\n")
+    secret.chmod(0o600)
+    archive = Path(at_node("backup").stdout.strip())
+    assert members_of(archive)["public-forms.key"] == secret.read_bytes()
+    on(target)("restore", archive)
+    assert (target / "public-forms.key").read_bytes() == secret.read_bytes()
+    assert mode(target / "public-forms.key") == 0o600
+    bare = tmp_path / "bare.tar.gz"
+    at_node("backup", "--no-key", "--out", bare)
+    assert "public-forms.key" not in members_of(bare)

@@ -24,6 +24,7 @@ async def public_site(request: web.Request) -> web.Response:
             "campaigns": await node.campaigns.campaigns(),
             "decided": {a.object_id: a for a in await node.campaigns.decided_public()},
             "hidden": await node.campaigns.hidden_ids(),
+            "brief_subscribed": (await node.brief.counts())[0],
         },
     )
 
