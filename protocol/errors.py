@@ -145,6 +145,13 @@ class ErrorCode(StrEnum):
     ARTICLE_IMAGE_ALT = "article.image_alt"
     SITE_INVALID = "site.invalid"
 
+    # Allies (docs/admin.md, "Allies"): people who signed up on the public site to help.
+    # A node's own, never on the wire.
+    ALLY_INVALID = "ally.invalid"
+    ALLY_CONSENT = "ally.consent"
+    ALLY_UNKNOWN = "ally.unknown"
+    ALLY_SLOW_DOWN = "ally.slow_down"
+
     # Evidence of equivocation (§7.3): a pair of envelopes offered as proof.
     EQUIVOCATION_NOT_PAIR = "equivocation.not_pair"
     EQUIVOCATION_SAME_ENVELOPE = "equivocation.same_envelope"

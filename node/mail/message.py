@@ -16,7 +16,7 @@ from email.message import EmailMessage
 
 from node.store.mail import QueuedMail
 
-KINDS = frozenset({"test", "confirm", "reminder", "opening", "digest", "campaigns"})
+KINDS = frozenset({"test", "confirm", "reminder", "opening", "digest", "campaigns", "ally_invite"})
 
 
 @dataclass(frozen=True, slots=True)
