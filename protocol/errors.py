@@ -145,12 +145,18 @@ class ErrorCode(StrEnum):
     ARTICLE_IMAGE_ALT = "article.image_alt"
     SITE_INVALID = "site.invalid"
 
+    # Public forms (docs/admin.md, "Public forms"): what guards a stranger's sign-up, and
+    # the Coalition Brief's sign-up and issues. A node's own, never on the wire.
+    PUBLIC_RATE_LIMITED = "public.rate_limited"
+    PUBLIC_TOO_MANY_PENDING = "public.too_many_pending"
+    PUBLIC_BAD_LINK = "public.bad_link"
+    PUBLIC_LINK_EXPIRED = "public.link_expired"
+
     # Allies (docs/admin.md, "Allies"): people who signed up on the public site to help.
     # A node's own, never on the wire.
     ALLY_INVALID = "ally.invalid"
     ALLY_CONSENT = "ally.consent"
     ALLY_UNKNOWN = "ally.unknown"
-    ALLY_SLOW_DOWN = "ally.slow_down"
 
     # Evidence of equivocation (§7.3): a pair of envelopes offered as proof.
     EQUIVOCATION_NOT_PAIR = "equivocation.not_pair"

@@ -26,6 +26,7 @@ from web_ui.guard import HEADERS, Handler
 from web_ui.handover import HANDOVERS, Handovers
 from web_ui.osdi import routes as osdi
 from web_ui.proxies import ClientAddresses
+from web_ui.public_forms import PUBLIC_LIMIT, RateLimit
 from web_ui.render import render, setup_templates
 from web_ui.throttle import LoginThrottle
 from web_ui.views import (
@@ -136,6 +137,7 @@ def install(app: web.Application, node: Node) -> None:
     app[NODE_KEY] = node
     app[THROTTLE] = LoginThrottle()
     app[CLIENTS] = ClientAddresses(node)
+    app[PUBLIC_LIMIT] = RateLimit()
     app[FLASH] = {}
     app[HANDOVERS] = Handovers()
     app[STOPPING] = asyncio.Event()
