@@ -2,7 +2,8 @@
 address, town, what the person can do and a note, beside the words of the consent they
 give (recorded with its version and time). Sending it again with the same address
 updates the entry; the page says the same thing either way, so it never tells whether
-an address is known. A honeypot field and a per-client limit keep robots out."""
+an address is known. The public forms' guard (``web_ui.public_forms``: a honeypot field
+and a per-client rate limit) keeps robots out."""
 
 from __future__ import annotations
 
@@ -18,11 +19,10 @@ from node.allies.records import (
     AllyRefused,
 )
 from node.allies.service import problems_of
-from web_ui.context import CLIENTS, REFUSED, SESSION, node_of, posted
-from web_ui.cookies import login_csrf, set_login_csrf
+from web_ui.context import SESSION, node_of, posted
 from web_ui.forms import Form, FormRefused
 from web_ui.guard import page
-from web_ui.public_guard import ALLY_GUARD, FormGuard, guard_of
+from web_ui.public_forms import REFUSAL, PublicRefused, admit, again, keep_csrf, stranger_csrf
 from web_ui.views.public import public_page
 
 FORM_NAME = "ally"
@@ -35,7 +35,7 @@ async def ally_form(request: web.Request) -> web.Response:
     site = await node.site.home()
     version, words = node.allies.consent()
     session = request.get(SESSION)
-    csrf = getattr(session, "csrf", "") or login_csrf(request, node)
+    csrf = getattr(session, "csrf", "") or stranger_csrf(request)
     response = await public_page(
         request,
         "public/allies.html",
@@ -45,13 +45,13 @@ async def ally_form(request: web.Request) -> web.Response:
             "bounds": BOUNDS,
             "consent_version": version,
             "consent_words": words,
-            "honeypot": FormGuard.HONEYPOT,
+            "refusal": request.get(REFUSAL, ""),
         },
         title="Become an ally",
         description=f"Become an ally of {site.name}: tell us what you can do.",
     )
     if session is None:
-        set_login_csrf(response, node, csrf)
+        keep_csrf(request, response, csrf)
     return response
 
 
@@ -59,16 +59,11 @@ async def sign_up(request: web.Request) -> web.Response:
     node = node_of(request)
     data = posted(request)
     form = Form(FORM_NAME, data)
-    verdict = guard_of(request).check(request, data)
-    if verdict.robot:
-        raise web.HTTPSeeOther("/allies/thanks")  # a robot learns nothing
-    if verdict.wait:
-        form.fail("", verdict.wait)
-        request[REFUSED] = form.state
-        response = await ally_form(request)
-        response.set_status(429)
-        response.headers["Retry-After"] = str(verdict.retry_after)
-        return response
+    try:
+        if not admit(request, form):
+            raise web.HTTPSeeOther("/allies/thanks")  # a robot learns nothing
+    except PublicRefused as refused:
+        return await again(request, form, refused, ally_form)
     try:
         await node.allies.sign_up(
             name=form.raw("name"),
@@ -101,7 +96,6 @@ async def ally_redirect(request: web.Request) -> web.Response:
 
 
 def routes(app: web.Application) -> None:
-    app[ALLY_GUARD] = FormGuard(app[CLIENTS])  # the form's own limit, with its routes
     get, post = app.router.add_get, app.router.add_post
     get("/allies", page("public")(ally_form))
     post("/allies", page("public", again=ally_form)(sign_up))
