@@ -41,8 +41,11 @@ async def _allies(data_dir: Path, clock: FixedClock) -> None:
     await store.open()
     try:
         node = Node(Config(data_dir=data_dir), store, SigningKey.generate(), clock)
-        for name, address, can in (("Dolores Huerta", "Dolores@Example.org", ["call"]),
-                                   ("Bayard Rustin", "bayard@example.org", ["march", "host"])):  # fmt: skip
+        people = (
+            ("Dolores Huerta", "Dolores@Example.org", ["call"]),
+            ("Bayard Rustin", "bayard@example.org", ["march", "host"]),
+        )
+        for name, address, can in people:
             await node.allies.sign_up(
                 name=name, address=address, town="Riverton", can=can, note="",
                 consent_version="1",
@@ -103,7 +106,11 @@ async def test_the_service_functions_work_inside_a_callers_transaction(
     conn = sqlite3.connect(data_dir / "nst.sqlite3")
     try:
         [row] = export_rows(conn, "BAYARD@example.org")
-        assert (row["name"], row["can_march"], row["consent_version"]) == ("Bayard Rustin", "yes", "1")
+        assert (row["name"], row["can_march"], row["consent_version"]) == (
+            "Bayard Rustin",
+            "yes",
+            "1",
+        )
         assert len(export_rows(conn)) == 2
         with conn:
             assert erase(conn, "bayard@example.org") == 2
