@@ -25,7 +25,6 @@ from typing import Any
 import aiohttp
 import pytest
 import structlog
-from yarl import URL
 
 from node import logging as nst_logging
 from node.cli.data import write_export
@@ -224,7 +223,7 @@ def _hrefs(text: str) -> list[str]:
         if isinstance(value, dict):
             for k, v in value.items():
                 if k == "href" and isinstance(v, str):
-                    found.append(str(URL(v).with_query(None)) if "?" not in v else v)
+                    found.append(v)
                 else:
                     walk(v)
         elif isinstance(value, list):
