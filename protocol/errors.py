@@ -151,6 +151,11 @@ class ErrorCode(StrEnum):
     PUBLIC_TOO_MANY_PENDING = "public.too_many_pending"
     PUBLIC_BAD_LINK = "public.bad_link"
     PUBLIC_LINK_EXPIRED = "public.link_expired"
+    BRIEF_INVALID = "brief.invalid"
+    BRIEF_CLOSED = "brief.closed"
+    BRIEF_UNKNOWN_ISSUE = "brief.unknown_issue"
+    BRIEF_ISSUE_SENT = "brief.issue_sent"
+    BRIEF_NO_ADDRESS = "brief.no_address"
 
     # Allies (docs/admin.md, "Allies"): people who signed up on the public site to help.
     # A node's own, never on the wire.

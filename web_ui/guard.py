@@ -51,10 +51,15 @@ HEADERS = {
 }
 
 
-def page(role: Role, *, again: Handler | None = None) -> Callable[[Handler], Handler]:
+def page(
+    role: Role, *, again: Handler | None = None, csrf: bool = True
+) -> Callable[[Handler], Handler]:
     """Wrap a view: session, role check, CSRF on POST, security headers. A POST view
     that refuses its form (``FormRefused``) has the page ``again`` rendered once more,
-    status 400, showing what was typed and what is wrong."""
+    status 400, showing what was typed and what is wrong. ``csrf=False`` only for a
+    public POST whose signed link is its authority (RFC 8058's one-click unsubscribe,
+    which mail programs send without any page)."""
+    assert csrf or role == "public", "only a public page goes without a CSRF check"
 
     def wrap(view: Handler) -> Handler:
         async def handler(request: web.Request) -> web.StreamResponse:
@@ -83,7 +88,7 @@ def page(role: Role, *, again: Handler | None = None) -> Callable[[Handler], Han
                 request[FORM] = form
                 expected = session.csrf if session else request.cookies.get(csrf_name(node), "")
                 given = str(form.get("_csrf", ""))
-                if not expected or not hmac.compare_digest(given, expected):
+                if csrf and (not expected or not hmac.compare_digest(given, expected)):
                     raise page_error(
                         403,
                         "auth.csrf",

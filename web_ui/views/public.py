@@ -17,6 +17,7 @@ from web_ui.context import node_of
 from web_ui.errors import page_error
 from web_ui.guard import page
 from web_ui.render import render
+from web_ui.views.brief_form import form_context, with_csrf
 from web_ui.views.campaign_words import CAMPAIGN_STATUSES, CHANNELS, KEPT, STATUSES
 
 #: How many articles the home and the list show.
@@ -65,19 +66,22 @@ async def public_page(
 
 async def public_home(request: web.Request) -> web.Response:
     """The organization's public home: its name, aim and causes, its public campaigns,
-    its recent articles, and the place of the brief's sign-up."""
+    its recent articles, and the brief's sign-up form."""
     node = node_of(request)
     site = await node.site.home()
-    return await public_page(
+    form = await form_context(request)
+    response = await public_page(
         request,
         "public/home.html",
         {
+            **form,
             "campaigns": await node.campaigns.public_campaigns(),
             "articles": await node.articles.published(RECENT),
         },
         title=site.name,
         description=site.aim,
     )
+    return with_csrf(request, response, form)
 
 
 async def articles(request: web.Request) -> web.Response:
@@ -126,22 +130,9 @@ async def campaign(request: web.Request) -> web.Response:
     )
 
 
-async def brief(request: web.Request) -> web.Response:
-    """The Coalition Brief's place: its sign-up form comes here."""
-    site = await node_of(request).site.home()
-    return await public_page(
-        request,
-        "public/brief.html",
-        {},
-        title="The Coalition Brief",
-        description=f"Sign up for the Coalition Brief of {site.name}: learn what you can do.",
-    )
-
-
 def routes(app: web.Application) -> None:
     get = app.router.add_get
     get("/public", page("public")(public_home))
     get("/articles", page("public")(articles))
     get("/articles/{slug}", page("public")(article))
     get("/public/campaigns/{public_id}", page("public")(campaign))
-    get("/brief", page("public")(brief))

@@ -23,6 +23,7 @@ async def public_site(request: web.Request) -> web.Response:
             "editors": await node.articles.editors(),
             "campaigns": await node.campaigns.campaigns(),
             "public": await node.campaigns.public_ids(),
+            "brief_subscribed": (await node.brief.counts())[0],
         },
     )
 

@@ -146,6 +146,8 @@ async def test_a_member_node_from_before_acceptances_stays_one_after_a_rebuild(
     try:
         later = "DROP TABLE allies; DROP TABLE ally_consents; DROP TABLE ally_salt;"  # 21
         later += "".join(f"DROP TABLE {t};" for t in CAMPAIGN_TABLES)  # schema 16
+        later += "DROP TABLE brief_subscribers; DROP TABLE brief_consents;"  # schema 20
+        later += "DROP TABLE brief_issues;"
         later += "DROP TABLE osdi_tokens;"  # schema 17
         later += "".join(f"DROP TABLE {t};" for t in PUBLIC_SITE_TABLES)  # schema 19
         later += "DROP TABLE mail_outbox; DROP TABLE mail_bounces; DROP TABLE member_mail;"  # 18
