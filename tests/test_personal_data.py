@@ -1,6 +1,6 @@
 """No personal data of a stranger leaves the node: people who gave their name and address
-on the public site (allies; the Coalition Brief's subscribers join the same list) are
-found in none of what the node sends or shows. Two real nodes, linked; allies sign up
+on the public site (allies, and the Coalition Brief's subscribers) are found in none of
+what the node sends or shows. Two real nodes, linked; allies and a subscriber sign up
 over HTTP on node A; then federation traffic (a federated circle, a proposal, members on
 both nodes); then every envelope A holds, every request A and B sent each other, every
 envelope B received, ``nst export``'s whole output, the OSDI API's answers, the log lines
@@ -8,11 +8,13 @@ A wrote (structlog and aiohttp's access log, rendered as ``nst run`` renders the
 the public site's pages and feeds are searched for each personal string.
 
 A feature that keeps personal data adds a fixture that makes some and records its
-strings in ``personal`` (as ``allies`` does), and lists it in ``everyone``."""
+strings in ``personal`` (as ``allies`` and ``brief_subscribers`` do), and lists it in
+``everyone``."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import io
 import json
@@ -126,8 +128,21 @@ async def allies(nodes: Any, personal: Personal) -> None:
 
 
 @pytest.fixture
-def everyone(allies: None, personal: Personal) -> Personal:
-    """Every feature's strangers (the Brief's subscribers are to be added here)."""
+async def brief_subscribers(nodes: Any, personal: Personal, smtp: Any) -> None:
+    """A subscriber of the Coalition Brief on node A (signed up, waiting to confirm:
+    the brief needs mail, here the test's SMTP server)."""
+    a = nodes.nodes[0]
+    a.node.config = dataclasses.replace(a.node.config, mail=smtp.mail_config())
+    name, address, town = "Ottoline Brackenbury", "ottoline.b@example.com", "Yarrowby"
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        pairs = [("address", address), ("name", name), ("town", town), ("from", "brief")]
+        assert await _post_form(http, a.url, "/brief", pairs) == 200
+    personal.add(name, address, town)
+
+
+@pytest.fixture
+def everyone(allies: None, brief_subscribers: None, personal: Personal) -> Personal:
+    """Every feature's strangers: a feature that keeps personal data adds its fixture."""
     return personal
 
 
@@ -155,8 +170,9 @@ async def test_no_personal_string_leaves_the_node(
 ) -> None:
     a, b = nodes.nodes
     assert everyone.strings
-    # What a holds for itself: the strings really are there, so the search below works.
+    # What A holds for itself: the strings really are there, so the search below works.
     assert everyone.found(str(await a.node.allies.export()))
+    assert everyone.found(str(await a.node.brief.export_rows()))
     await _traffic(nodes)
 
     leaks: dict[str, list[str]] = {}
