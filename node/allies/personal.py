@@ -5,7 +5,9 @@ together with the others'."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import sqlite3
 from typing import Any, Final
 
@@ -54,6 +56,20 @@ def row_of(values: Any) -> dict[str, str]:
     return dict(zip(COLUMNS, out, strict=True))
 
 
+def csv_text(rows: list[dict[str, str]]) -> str:
+    """``rows`` as CSV with its header. A cell a stranger typed that a spreadsheet would
+    run as a formula (=, +, -, @ first) is given a leading apostrophe."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({k: _inert(v) for k, v in row.items()} for row in rows)
+    return out.getvalue()
+
+
+def _inert(value: str) -> str:
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def export_rows(conn: sqlite3.Connection, address: str | None = None) -> list[dict[str, str]]:
     """Every ally's entry (or the one of ``address``) with their latest consent, as
     ``COLUMNS``."""
@@ -69,4 +85,4 @@ def erase(conn: sqlite3.Connection, address: str, now: str | None = None) -> int
     return table.erase(conn, address.strip().lower(), at, INVITE_MAIL)
 
 
-__all__ = ["COLUMNS", "EXPORT", "INVITE_MAIL", "erase", "export_rows", "row_of"]
+__all__ = ["COLUMNS", "EXPORT", "INVITE_MAIL", "csv_text", "erase", "export_rows", "row_of"]

@@ -46,9 +46,10 @@ class Allies:
         self.node = node
         self.mail = mail
 
-    def consent(self) -> tuple[str, str]:
-        """(version, words) of the consent the form shows now."""
-        return CONSENT_VERSION, consent_words(self.node.config.name)
+    def consent(self, org: str) -> tuple[str, str]:
+        """(version, words) of the consent the form shows now, for the organization
+        named ``org`` on the public site."""
+        return CONSENT_VERSION, consent_words(org)
 
     async def sign_up(
         self,
@@ -59,14 +60,16 @@ class Allies:
         can: Collection[str],
         note: str,
         consent_version: str,
+        org: str,
     ) -> None:
         """Keep the person's entry, or update the one of their address, and record the
         consent they were shown (``consent_version``: the version of the words they
-        agreed to, "" when they did not). Refused whole, with every problem found, or kept whole.
-        Says nothing of whether the address was known (no enumeration)."""
+        agreed to, "" when they did not; ``org``: the organization's name they read).
+        Refused whole, with every problem found, or kept whole. Says nothing of whether
+        the address was known (no enumeration)."""
         name, town, note = name.strip(), town.strip(), note.strip()
         address = address.strip().lower()
-        version, words = self.consent()
+        version, words = self.consent(org)
         problems = _problems(name, address, town, can, note)
         if consent_version != version:
             words_now = (

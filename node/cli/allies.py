@@ -4,13 +4,11 @@ request (docs/admin.md, "Allies"). A CSV written to a file is readable by its ow
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import os
 import sys
 from pathlib import Path
 
-from node.allies.personal import COLUMNS
+from node.allies.personal import csv_text
 from node.cli.errors import CliError
 from node.cli.node import Sub, common_options, create_private, node_of, opened, run_async
 
@@ -23,12 +21,9 @@ def _export(args: argparse.Namespace) -> int:
             return await node.allies.export()
 
     rows = run_async(go())
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    text = csv_text(rows)
     if args.output is None:
-        sys.stdout.write(out.getvalue())
+        sys.stdout.write(text)
         return 0
     try:
         fd = create_private(Path(args.output))
@@ -37,7 +32,7 @@ def _export(args: argparse.Namespace) -> int:
             raise CliError("io.exists", f"{args.output} exists; choose another --output") from None
         raise
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as sink:
-        sink.write(out.getvalue())
+        sink.write(text)
     print(f"wrote {len(rows)} all{'y' if len(rows) == 1 else 'ies'} to {args.output}")
     return 0
 

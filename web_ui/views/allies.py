@@ -33,7 +33,7 @@ async def ally_form(request: web.Request) -> web.Response:
     """The form, fresh or as it was sent with what is wrong beside each field."""
     node = node_of(request)
     site = await node.site.home()
-    version, words = node.allies.consent()
+    version, words = node.allies.consent(site.name)
     session = request.get(SESSION)
     csrf = getattr(session, "csrf", "") or stranger_csrf(request)
     response = await public_page(
@@ -72,6 +72,7 @@ async def sign_up(request: web.Request) -> web.Response:
             can=data.getall("can", []),
             note=form.raw("note"),
             consent_version=form.raw("consent"),
+            org=(await node.site.home()).name,
         )
     except AllyRefused as exc:
         for problem in problems_of(exc):

@@ -6,14 +6,12 @@ person, after a confirmation page."""
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import re
 import unicodedata
 
 from aiohttp import web
 
-from node.allies.personal import COLUMNS
+from node.allies.personal import csv_text
 from node.allies.records import CAN, CAN_WORDS, Ally, AllyRefused
 from node.domain.errors import DomainError
 from web_ui.context import flash, node_of, posted, session_of
@@ -100,12 +98,8 @@ async def invite(request: web.Request) -> web.Response:
 async def export(request: web.Request) -> web.Response:
     """Every ally as CSV, for a spreadsheet; never cached."""
     rows = await node_of(request).allies.export()
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
     return web.Response(
-        body=out.getvalue().encode(),
+        body=csv_text(rows).encode(),
         content_type="text/csv",
         charset="utf-8",
         headers={"Content-Disposition": 'attachment; filename="allies.csv"'},

@@ -42,13 +42,13 @@ async def _allies(data_dir: Path, clock: FixedClock) -> None:
     try:
         node = Node(Config(data_dir=data_dir), store, SigningKey.generate(), clock)
         people = (
-            ("Dolores Huerta", "Dolores@Example.org", ["call"]),
-            ("Bayard Rustin", "bayard@example.org", ["march", "host"]),
+            ("Dolores Huerta", "Dolores@Example.org", ["call"], ""),
+            ("Bayard Rustin", "bayard@example.org", ["march", "host"], "=SUM(A1:A9)"),
         )
-        for name, address, can in people:
+        for name, address, can, note in people:
             await node.allies.sign_up(
-                name=name, address=address, town="Riverton", can=can, note="",
-                consent_version="1",
+                name=name, address=address, town="Riverton", can=can, note=note,
+                consent_version="1", org="Riverside Tenants",
             )  # fmt: skip
     finally:
         await store.close()
@@ -71,6 +71,7 @@ async def test_export_to_a_private_file_and_erase_on_request(
         ("Dolores Huerta", "dolores@example.org", "yes", "no"),
         ("Bayard Rustin", "bayard@example.org", "no", "yes"),
     ]
+    assert rows[1]["note"] == "'=SUM(A1:A9)"  # a spreadsheet shows it, never runs it
     refused = nst("allies", "export", "--output", str(out), data_dir=data_dir, ok=False)
     assert refused.stderr.startswith("error: io.exists: ")
     printed = nst("allies", "export", data_dir=data_dir).stdout
@@ -111,6 +112,7 @@ async def test_the_service_functions_work_inside_a_callers_transaction(
             "yes",
             "1",
         )
+        assert row["note"] == "=SUM(A1:A9)"  # the rows themselves are as typed
         assert len(export_rows(conn)) == 2
         with conn:
             assert erase(conn, "bayard@example.org") == 2
