@@ -79,8 +79,8 @@ def export_rows(conn: sqlite3.Connection, address: str | None = None) -> list[di
 
 def erase(conn: sqlite3.Connection, address: str, now: str | None = None) -> int:
     """Forget the person of ``address``: their entry, the address on their consent
-    records (a salted hash and the dates stay) and the invitations mailed to them; how
-    many records held it (0: none did)."""
+    records (a salted hash and the dates stay), the invitation made for them while
+    unused and the invitations mailed to them; how many records held it (0: none did)."""
     at = now or format_ts(dt.datetime.now(dt.UTC))
     return table.erase(conn, address.strip().lower(), at, INVITE_MAIL)
 

@@ -81,10 +81,19 @@ def mark_invited(conn: sqlite3.Connection, ally_id: int, by: str, handle: str, n
 
 
 def erase(conn: sqlite3.Connection, address: str, now: str, mail_kind: str) -> int:
-    """Delete the entry of ``address``, blank the address of its consent records (their
-    salted hash and dates stay) and drop the mails of ``mail_kind`` sent to it; how many
-    records held the address."""
-    gone = conn.execute("DELETE FROM allies WHERE address = ?", (address,)).rowcount
+    """Delete the entry of ``address`` and the unused member invitation made for it,
+    blank the address of its consent records (their salted hash and dates stay) and drop
+    the mails of ``mail_kind`` sent to it; how many records held the address."""
+    gone = 0
+    entry = conn.execute(
+        "SELECT name, invited_as FROM allies WHERE address = ?", (address,)
+    ).fetchone()
+    if entry is not None and entry[1] is not None:
+        gone += conn.execute(
+            "DELETE FROM member_invites WHERE handle = ? AND display_name = ? AND used_at IS NULL",
+            (entry[1], entry[0]),
+        ).rowcount
+    gone += conn.execute("DELETE FROM allies WHERE address = ?", (address,)).rowcount
     gone += conn.execute(
         "UPDATE ally_consents SET address = NULL, erased_at = ? WHERE address = ?",
         (now, address),

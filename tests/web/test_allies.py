@@ -217,6 +217,15 @@ async def test_an_ally_is_invited_by_mail_when_mail_is_on(
     assert status == 200
     assert "Dolores Huerta" in page
 
+    # Erased before they used it: the invitation and the mail go with the entry.
+    await ana.get(f"/admin/allies/{ally.id}/erase")
+    status, _ = await ana.post(f"/admin/allies/{ally.id}/erase", {})
+    assert status == 200
+    assert await node.store.fetchall("SELECT recipient FROM mail_outbox") == []
+    assert await node.accounts.invitations() == []
+    status, page = await browser(web.a.url).get(link.group(1))
+    assert "Dolores Huerta" not in page
+
 
 async def test_admins_export_and_erase_an_ally(web: Any, browser: Any) -> None:
     node = web.a.node
