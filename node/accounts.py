@@ -38,6 +38,37 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def create_invite(
+    conn: sqlite3.Connection, handle: str, display_name: str, role: str, now: dt.datetime
+) -> str:
+    """Make a member invitation inside the caller's write transaction (a feature that
+    invites someone records it in the same one); the one-time token."""
+    from node.domain.members import new_member
+    from node.store.state import load_member
+
+    new_member(load_member(conn, handle), handle, display_name, role)
+    taken = conn.execute(
+        "SELECT 1 FROM member_invites WHERE handle = ? AND used_at IS NULL AND expires_at > ?",
+        (handle, format_ts(now)),
+    ).fetchone()
+    if taken:
+        raise DomainError("member.invited", f"{handle} has an open invitation already")
+    token = secrets.token_urlsafe(24)
+    conn.execute(
+        "INSERT INTO member_invites (token_hash, handle, display_name, role,"
+        " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            _hash(token),
+            handle,
+            display_name,
+            role,
+            format_ts(now),
+            format_ts(now + dt.timedelta(days=INVITE_DAYS)),
+        ),
+    )
+    return token
+
+
 class Accounts:
     def __init__(self, node: NodeCore) -> None:
         self.node = node
@@ -100,35 +131,10 @@ class Accounts:
 
     async def invite(self, handle: str, display_name: str, role: str = "member") -> str:
         """A one-time token for a new member; the admin passes on the link."""
-        from node.domain.members import new_member
-        from node.store.state import load_member
-
-        token = secrets.token_urlsafe(24)
         now = self.node.clock.now()
-
-        def run(conn: sqlite3.Connection) -> None:
-            new_member(load_member(conn, handle), handle, display_name, role)
-            taken = conn.execute(
-                "SELECT 1 FROM member_invites WHERE handle = ? AND used_at IS NULL"
-                " AND expires_at > ?",
-                (handle, format_ts(now)),
-            ).fetchone()
-            if taken:
-                raise DomainError("member.invited", f"{handle} has an open invitation already")
-            conn.execute(
-                "INSERT INTO member_invites (token_hash, handle, display_name, role,"
-                " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    _hash(token),
-                    handle,
-                    display_name,
-                    role,
-                    format_ts(now),
-                    format_ts(now + dt.timedelta(days=INVITE_DAYS)),
-                ),
-            )
-
-        await self.node.store.write(run)
+        token: str = await self.node.store.write(
+            lambda conn: create_invite(conn, handle, display_name, role, now)
+        )
         return token
 
     async def invitation(self, token: str) -> dict[str, str] | None:

@@ -13,6 +13,7 @@ from typing import Any
 from nacl.signing import SigningKey
 
 from node.accounts import Accounts
+from node.allies.service import Allies
 from node.articles.service import Articles
 from node.articles.site import Site
 from node.brief.service import Brief
@@ -35,8 +36,9 @@ class Node(NodeCore):
     ``circle_invitations`` (invitations to other organizations' federated circles, and
     the answers to them), ``campaigns`` and ``osdi`` (what the OSDI read API serves,
     and its tokens), ``articles`` and ``site`` (the public site's articles and home),
-    ``mail`` (the outbox and what members receive by mail) and ``brief`` (the Coalition
-    Brief: the public's sign-up and the issues editors send)."""
+    ``mail`` (the outbox and what members receive by mail), ``brief`` (the Coalition
+    Brief: the public's sign-up and the issues editors send) and ``allies`` (people who
+    signed up on the public site to help)."""
 
     def __init__(self, config: Config, store: Store, key: SigningKey, clock: Clock) -> None:
         super().__init__(config, store, key, clock)
@@ -51,6 +53,7 @@ class Node(NodeCore):
         self.mail = Mail(self)
         self.mail.worker.before_round.append(MemberMailSchedule(self).maybe_tick)
         self.brief = Brief(self)
+        self.allies = Allies(self, self.mail)
 
     async def status(self) -> dict[str, Any]:
         """What the node holds and how its links are, for ``nst status`` and operators.

@@ -157,6 +157,12 @@ class ErrorCode(StrEnum):
     BRIEF_ISSUE_SENT = "brief.issue_sent"
     BRIEF_NO_ADDRESS = "brief.no_address"
 
+    # Allies (docs/admin.md, "Allies"): people who signed up on the public site to help.
+    # A node's own, never on the wire.
+    ALLY_INVALID = "ally.invalid"
+    ALLY_CONSENT = "ally.consent"
+    ALLY_UNKNOWN = "ally.unknown"
+
     # Evidence of equivocation (§7.3): a pair of envelopes offered as proof.
     EQUIVOCATION_NOT_PAIR = "equivocation.not_pair"
     EQUIVOCATION_SAME_ENVELOPE = "equivocation.same_envelope"

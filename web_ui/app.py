@@ -33,6 +33,8 @@ from web_ui.views import (
     account,
     actions,
     admin,
+    allies,
+    allies_admin,
     auth,
     brief,
     brief_admin,
@@ -68,6 +70,8 @@ FAMILIES = (
     brief_editor,  # before public_editor: /editor/brief is not an article
     public_editor,
     public_admin,
+    allies,
+    allies_admin,
     brief_admin,
     circles,
     proposals,

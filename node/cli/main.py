@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from node import logging as nst_logging
-from node.cli import admin, backup, brief, campaign, data, demo, logbook, mail, node, proto
+from node.cli import admin, allies, backup, brief, campaign, data, demo, logbook, mail, node, proto
 from node.cli.errors import CliError
 from node.config import ConfigError
 from node.domain import DomainError
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     campaign.add_parser(sub)
     mail.add_parser(sub)
     brief.add_parser(sub)
+    allies.add_parser(sub)
     data.add_import_parser(sub)
     proto.add_parser(sub)
     demo.add_parser(sub)

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 
 from node.store.mail import QueuedMail
 
-KINDS = frozenset({"test", "confirm", "reminder", "opening", "digest", "campaigns"})
+KINDS = frozenset({"test", "confirm", "reminder", "opening", "digest", "campaigns", "ally_invite"})
 #: The Coalition Brief's (node/brief): an issue, its test, a sign-up's confirmation.
 BRIEF_KINDS = frozenset({"brief", "brief_test", "brief_confirm"})
 

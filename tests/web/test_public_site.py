@@ -113,12 +113,14 @@ async def test_sitemap_and_robots_list_the_public_pages(web: Any, public_site: A
     }
     assert locs == {
         web.url(web.a, p)
-        for p in ("/", "/articles", "/brief", "/articles/how-to-fight-for-criminal-justice-reform",
+        for p in ("/", "/articles", "/brief", "/allies",
+                  "/articles/how-to-fight-for-criminal-justice-reform",
                   "/articles/what-kind-of-ally-are-you", f"/public/campaigns/{ids['campaign']}")
     }  # fmt: skip
     status, text, _ = await _get(web.url(web.a, "/robots.txt"))
     assert status == 200
     assert f"Sitemap: {web.url(web.a, '/sitemap.xml')}" in text
+    assert "Allow: /allies\n" in text
 
 
 async def test_a_member_still_gets_their_home_and_can_see_the_public_one(

@@ -110,10 +110,12 @@ async def campaigns_feed(request: web.Request) -> web.Response:
 
 
 async def sitemap(request: web.Request) -> web.Response:
-    """Every public page: the home, the articles, the public campaigns, the brief."""
+    """Every public page: the home, the articles, the public campaigns, the brief, the
+    allies' form."""
     node = node_of(request)
     urlset = ET.Element("urlset", {"xmlns": SITEMAP})
     pages: list[tuple[str, str | None]] = [("/", None), ("/articles", None), ("/brief", None)]
+    pages.append(("/allies", None))
     pages += [(f"/articles/{a.slug}", a.updated_at) for a in await node.articles.published(LISTED)]
     pages += [(f"/public/campaigns/{c}", None) for c in await node.campaigns.public_ids()]
     for path, modified in pages:
@@ -132,6 +134,7 @@ async def robots(request: web.Request) -> web.Response:
         "Allow: /public",
         "Allow: /articles",
         "Allow: /brief",
+        "Allow: /allies",
         "Allow: /feeds/",
         "Allow: /media/",
         "Allow: /static/",

@@ -144,7 +144,8 @@ async def test_a_member_node_from_before_acceptances_stays_one_after_a_rebuild(
     # The same database as schema 14 left it: the node active, nothing of invitations.
     conn = sqlite3.connect(tmp_path / "nst.sqlite3")
     try:
-        later = "".join(f"DROP TABLE {t};" for t in CAMPAIGN_TABLES)  # schema 16
+        later = "DROP TABLE allies; DROP TABLE ally_consents; DROP TABLE ally_salt;"  # 21
+        later += "".join(f"DROP TABLE {t};" for t in CAMPAIGN_TABLES)  # schema 16
         later += "DROP TABLE brief_subscribers; DROP TABLE brief_consents;"  # schema 20
         later += "DROP TABLE brief_issues;"
         later += "DROP TABLE osdi_tokens;"  # schema 17
