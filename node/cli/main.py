@@ -13,7 +13,20 @@ import sys
 from collections.abc import Callable, Sequence
 
 from node import logging as nst_logging
-from node.cli import admin, allies, backup, brief, campaign, data, demo, logbook, mail, node, proto
+from node.cli import (
+    admin,
+    allies,
+    backup,
+    brief,
+    campaign,
+    data,
+    demo,
+    logbook,
+    mail,
+    node,
+    people,
+    proto,
+)
 from node.cli.errors import CliError
 from node.config import ConfigError
 from node.domain import DomainError
@@ -37,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     mail.add_parser(sub)
     brief.add_parser(sub)
     allies.add_parser(sub)
+    people.add_parser(sub)
     data.add_import_parser(sub)
     proto.add_parser(sub)
     demo.add_parser(sub)

@@ -146,3 +146,15 @@ def clear_bounce(conn: sqlite3.Connection, address: str) -> bool:
     """Allow mail to ``address`` again; whether it was bouncing."""
     cursor = conn.execute("DELETE FROM mail_bounces WHERE address = ?", (address.lower(),))
     return cursor.rowcount == 1
+
+
+def forget_recipient(conn: sqlite3.Connection, address: str) -> int:
+    """Delete every message to ``address`` (any state) and its bounce record, for the
+    erasure of a person; how many rows held the address."""
+    gone = conn.execute(
+        "DELETE FROM mail_outbox WHERE lower(recipient) = ?", (address.lower(),)
+    ).rowcount
+    return (
+        gone
+        + conn.execute("DELETE FROM mail_bounces WHERE address = ?", (address.lower(),)).rowcount
+    )
