@@ -31,7 +31,13 @@ def redact(_: Any, __: str, event: EventDict) -> EventDict:
 def _render(fmt: Literal["console", "json"], stream: TextIO) -> list[Processor]:
     if fmt == "json":
         return [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
-    return [structlog.dev.ConsoleRenderer(colors=stream.isatty())]
+    # A plain traceback, never rich's or better-exceptions' (used when installed): those
+    # print local variables, which may hold a member's or a stranger's personal data.
+    return [
+        structlog.dev.ConsoleRenderer(
+            colors=stream.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
+    ]
 
 
 def configure(
