@@ -1,7 +1,8 @@
-"""The round controls of the consent process, as the pure machine applies them: extending
-and reopening a round, testing an objection, co-writing the amendment,
-standing aside, the charter's quorum and stances recorded by the secretary (§13.2, §13.3; closing a round early, once everyone answered, §13.3 allowed already);
-each allowed, and refused with its code when it is not."""
+"""The round controls of the consent process, as the pure machine applies them:
+extending and reopening a round, testing an objection, co-writing the amendment, standing
+aside, the charter's quorum and stances recorded by the secretary (§13.2, §13.3); each
+allowed, and refused with its code when it is not. (Closing a round early, once every
+member answered, §13.3 allowed already.)"""
 
 from __future__ import annotations
 
