@@ -170,6 +170,32 @@ class Logbook(Process):
                     "author": env.author,
                     "actor": env.actor,
                     "body": env.body,
+                    "counted": await self._counted(env.body) if kind == "decision" else [],
                 }
             )
         return out
+
+    async def _counted(self, decision: Any) -> list[dict[str, Any]]:
+        """The stances a decision counted: whose, which, and whether the secretary
+        recorded it in a meeting (so the logbook says who stood aside, and how)."""
+        ids = list((decision or {}).get("stances", []))
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        rows = await self.node.store.fetchall(
+            f"SELECT actor, author, body FROM envelopes WHERE id IN ({marks})"  # noqa: S608
+            " AND kind = 'stance' ORDER BY id",
+            tuple(ids),
+        )
+        counted = []
+        for actor, author, raw in rows:
+            body = orjson.loads(raw) if raw is not None else {}
+            member = body.get("member")
+            counted.append(
+                {
+                    "member": member or actor or author,
+                    "value": body.get("stance"),
+                    "recorded_by": (actor or author) if member else None,
+                }
+            )
+        return counted
