@@ -3,8 +3,10 @@ state (or a DomainError with a stable ``consent.*`` code) out.
 
 The process (design §4): draft → presented → questions → reactions → consent round →
 (an objection) integrating → amended version → consent round … → adopted | withdrawn |
-referred. The facilitator moves the phases; the proposer or the facilitator amends; every
-active member gives one stance per version, only in the consent round. Adoption is a
+referred. The facilitator moves the phases, extends or reopens a round and tests its
+objections; the proposer, the facilitator or the author of a standing objection amends;
+every active member gives one stance per version, only in the consent round (or the
+secretary records it, given aloud in an open meeting). Adoption is a
 ``decision`` built by ``decide`` and re-checked anywhere by ``verify_decision`` (both in
 ``decision``).
 
