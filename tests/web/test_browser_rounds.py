@@ -117,6 +117,8 @@ async def test_the_round_controls_on_a_phone(web: Any, chromium: Browser) -> Non
         ana.get_by_text("recorded by the secretary in a meeting", exact=False)
     ).to_be_visible()
     await _fits(ana, "round-logbook")
+    await ana.goto(f"{web.a.url}/circles/{web.circle}/logbook.html")  # the printable one
+    await expect(ana.get_by_text("Stood aside: " + web.a.node.actor_of("ana"))).to_be_visible()
     await ana_ctx.close()
     await carl_ctx.close()
 
