@@ -12,6 +12,7 @@ import pytest
 from harness import Cluster, ClusterNode
 
 from node.domain.errors import DomainError
+from node.governance import logbook
 
 HOUR = dt.timedelta(hours=1)
 
@@ -56,6 +57,13 @@ async def _same_everywhere(c: Cluster, circle: str) -> list[tuple[Any, ...]]:
     assert states[1] == states[0]
     assert states[2] == states[0]
     return list(states[0][0])
+
+
+async def _verifies_offline(n: ClusterNode, circle: str) -> None:
+    """The circle's logbook, exported by ``n``, replays offline to the same entries."""
+    data = await n.node.gov.logbook_export(circle, "jsonl")
+    report = await logbook.verify_export(data, signer=n.node.node_id)
+    assert report.entries == len(await n.node.gov.logbook(circle))
 
 
 async def _code(call: Any) -> str:
@@ -146,6 +154,7 @@ async def test_an_objection_found_to_be_none_lets_the_decision_through_everywher
             assert held.body["tests"] == [test]
             assert objection in held.body["stances"]
             assert await n.node.gov.disputes(root) == []
+        await _verifies_offline(b, circle)
 
 
 async def test_the_secretary_records_a_round_held_in_the_room(cluster: Any) -> None:
@@ -197,3 +206,4 @@ async def test_the_secretary_records_a_round_held_in_the_room(cluster: Any) -> N
             view = await n.node.gov.proposal(root)
             assert view is not None
             assert view.state.outcome == "adopted", n
+        await _verifies_offline(d, circle)
