@@ -180,9 +180,10 @@ class NodeCore:
         federated: bool = False,
         silence: str = "absent",
         round_hours: int = 72,
+        quorum: int = 0,
     ) -> CircleState:
-        """A new circle homed here; ``silence`` and ``round_hours`` are its consent
-        rounds' rules (PROTOCOL.md §13.2-13.3)."""
+        """A new circle homed here; ``silence``, ``round_hours`` and ``quorum`` are its
+        consent rounds' rules (PROTOCOL.md §13.2-13.3)."""
         scope = new_circle_id(self.node_id)
         now = self.clock.now()
 
@@ -201,6 +202,8 @@ class NodeCore:
                 body["silence"] = silence
             if round_hours != 72:
                 body["round_hours"] = round_hours
+            if quorum:
+                body["quorum"] = quorum  # the body's schema holds it to 0-100
             _append(conn, LocalDraft("circle", scope, body), self.key, now)
             state = load_circle(conn, scope)
             assert state is not None

@@ -118,6 +118,15 @@ class ErrorCode(StrEnum):
     CAMPAIGN_BAD_REF = "campaign.bad_ref"
     # A decision adopting what is not a campaign object of its circle (§13.11).
     CONSENT_UNKNOWN_OBJECT = "consent.unknown_object"
+    # Round controls of the consent process (§13.2): a `phase` extending or reopening a
+    # round without a later deadline, a test naming no standing objection, a decision
+    # with silent members below the charter's quorum, a stance recorded for another
+    # member by one who is not the secretary, or naming no open meeting of the circle.
+    CONSENT_BAD_DEADLINE = "consent.bad_deadline"
+    CONSENT_UNKNOWN_OBJECTION = "consent.unknown_objection"
+    CONSENT_BELOW_QUORUM = "consent.below_quorum"
+    CONSENT_NOT_SECRETARY = "consent.not_secretary"
+    CONSENT_NO_MEETING = "consent.no_meeting"
 
     # Importing campaign targets from files (a node's command, not the wire): a file or
     # row with problems, so nothing was imported.

@@ -35,4 +35,6 @@ Time = Annotated[
 ]
 Role = Literal["leader", "delegate", "facilitator", "secretary"]
 StanceValue = Literal["consent", "concern", "object"]
+# On a proposal a member may also stand aside: neither blocking nor consenting.
+ProposalStanceValue = Literal["consent", "concern", "object", "stand_aside"]
 Purpose = Literal["chat", "question", "answer", "reaction"]

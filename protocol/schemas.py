@@ -28,6 +28,7 @@ from protocol.fields import (
     Member,
     Name,
     NodeId,
+    ProposalStanceValue,
     Purpose,
     Role,
     Short,
@@ -60,6 +61,9 @@ class CircleBody(Body):
     federated: bool = False
     silence: Literal["absent", "consent", "object"] = "absent"
     round_hours: Annotated[int, Meta(ge=1, le=2160)] = 72
+    # The share of active members (a percentage) who must answer before a round may
+    # close with anyone silent (§13.3).
+    quorum: Annotated[int, Meta(ge=0, le=100)] = 0
 
 
 class MembershipBody(Body):
@@ -99,9 +103,12 @@ class ProposalBody(Body):
     review_of: Id | None = None
     # Versions of campaign objects (campaign, target, demand) the circle adopts with it.
     adopts: Annotated[list[Id], Meta(max_length=200)] = []
+    # Members who wrote this version with its author (an objector co-writing it, §13.2).
+    coauthors: Annotated[list[Actor], Meta(max_length=50)] = []
 
     def __post_init__(self) -> None:
         _unique(self.adopts, "adopts")
+        _unique(self.coauthors, "coauthors")
         if (self.root is None) != (self.version == 1):
             raise ValueError("version 1 has no root; every later version names its root")
         if self.review_of is not None and self.root is not None:
@@ -113,25 +120,48 @@ Phase = Literal[
 ]
 
 
+class ObjectionTest(Struct, forbid_unknown_fields=True, kw_only=True):
+    """The circle's finding on an objecting stance: an objection to integrate or not."""
+
+    objection: Id
+    valid: bool
+    reason: Text
+
+    def __post_init__(self) -> None:
+        if not self.reason.strip():
+            raise ValueError("a test of an objection needs a reason")
+
+
 class PhaseBody(Body):
-    """A facilitator's transition of a proposal (named by its root id)."""
+    """A facilitator's transition of a proposal (named by its root id); ``consent`` while
+    in ``consent`` extends or reopens the round, or, with ``test``, tests an objection."""
 
     proposal: Id
     phase: Phase
     deadline: Time | None = None
     note: Text = ""
+    test: ObjectionTest | None = None
+
+    def __post_init__(self) -> None:
+        if self.test is not None and (self.phase != "consent" or self.deadline is not None):
+            raise ValueError("a test of an objection has phase consent and no deadline")
 
 
 class StanceBody(Body):
-    """A member's stance on one exact proposal version."""
+    """A member's stance on one exact proposal version; with ``member`` and ``meeting``,
+    the secretary's record of another member's stance given aloud in a meeting."""
 
     proposal: Id
-    stance: StanceValue
+    stance: ProposalStanceValue
     reason: Text = ""
+    member: Actor | None = None
+    meeting: Id | None = None
 
     def __post_init__(self) -> None:
         if self.stance != "consent" and not self.reason.strip():
             raise ValueError(f"a stance of {self.stance!r} needs a reason")
+        if (self.member is None) != (self.meeting is None):
+            raise ValueError("a recorded stance names both the member and the meeting")
 
 
 class Resolution(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -150,10 +180,13 @@ class DecisionBody(Body):
     silent: list[Actor] = []
     review_date: Date | None = None
     measures: list[Short] = []
+    # The `phase` envelopes that found counted objections not to be objections.
+    tests: list[Id] = []
 
     def __post_init__(self) -> None:
         _unique(self.stances, "stances")
         _unique(self.silent, "silent")
+        _unique(self.tests, "tests")
 
 
 # --- selection (election by consent) ---------------------------------------------------

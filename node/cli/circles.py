@@ -57,6 +57,7 @@ def _circle_create(args: argparse.Namespace) -> int:
                 federated=args.federated,
                 silence=args.silence,
                 round_hours=args.round_hours,
+                quorum=args.quorum,
             )
             if args.visibility != "members":
                 await visibility.set_visibility(node, circle.id, args.visibility)
@@ -206,6 +207,13 @@ def add_parsers(asub: Sub, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--round-hours", type=int, default=72, help="a consent round's length (1-2160 hours)"
+    )
+    p.add_argument(
+        "--quorum",
+        type=int,
+        default=0,
+        help="the percentage of members (0-100) who must answer before a round may be"
+        " decided with anyone silent",
     )
     p.add_argument(
         "--visibility",

@@ -33,6 +33,8 @@ class Governance:
         self.propose = consent.propose
         self.amend = consent.amend
         self.move = consent.move
+        self.extend = consent.extend
+        self.test_objection = consent.test_objection
         self.stance = consent.stance
         self.decide = consent.decide
         self.ask = consent.ask

@@ -97,9 +97,11 @@ class Consent(Process):
         review_date: dt.date | None = None,
         measures: Sequence[str] = (),
         adopts: Sequence[str] | None = None,
+        coauthors: Sequence[str] = (),
     ) -> str:
         """A new version of the proposal; returns its id. Without ``review_date``,
-        ``measures`` or ``adopts``, the new version keeps the current one's."""
+        ``measures`` or ``adopts``, the new version keeps the current one's. ``coauthors``:
+        members (actors) who wrote it with ``handle``."""
         state, circle_id = await self._state(root)
         body: dict[str, Any] = {
             "title": title.strip(),
@@ -119,6 +121,8 @@ class Consent(Process):
             adopts = list((held.body or {}).get("adopts", [])) if held is not None else []
         if adopts:
             body["adopts"] = list(adopts)
+        if coauthors:
+            body["coauthors"] = list(coauthors)
         return await self.act_id("proposal", circle_id, body, handle, (root, state.version_id))
 
     async def move(
@@ -139,13 +143,42 @@ class Consent(Process):
             body["note"] = note
         return await self.act_id("phase", circle_id, body, handle, (root,))
 
-    async def stance(self, version_id: str, handle: str, value: str, reason: str = "") -> str:
-        """``handle``'s stance on the proposal version ``version_id``."""
+    async def extend(self, root: str, handle: str, deadline: dt.datetime, note: str = "") -> str:
+        """The facilitator extends the consent round, or reopens it once its deadline
+        passed without a decision: a later deadline, the stances kept (§13.2)."""
+        return await self.move(root, handle, "consent", deadline=deadline, note=note)
+
+    async def test_objection(
+        self, root: str, handle: str, objection: str, *, valid: bool, reason: str
+    ) -> str:
+        """The facilitator records the circle's test of an objecting stance: an objection
+        to integrate (``valid``) or not, in which case it no longer blocks (§13.2)."""
+        _, circle_id = await self._state(root)
+        test = {"objection": objection, "valid": valid, "reason": reason}
+        body: dict[str, Any] = {"proposal": root, "phase": "consent", "test": test}
+        return await self.act_id("phase", circle_id, body, handle, (root, objection))
+
+    async def stance(
+        self,
+        version_id: str,
+        handle: str,
+        value: str,
+        reason: str = "",
+        *,
+        member: str | None = None,
+        meeting: str | None = None,
+    ) -> str:
+        """``handle``'s stance on the proposal version ``version_id``; with ``member`` (an
+        actor) and ``meeting``, the secretary ``handle`` records that member's stance as
+        given aloud in the meeting."""
         root = await self._root_of(version_id)
         _, circle_id = await self._state(root)
         body: dict[str, Any] = {"proposal": version_id, "stance": value}
         if reason:
             body["reason"] = reason
+        if member is not None:
+            body["member"] = member
+            body["meeting"] = meeting
         return await self.act_id("stance", circle_id, body, handle, (version_id,))
 
     async def decide(self, root: str, handle: str | None) -> str:

@@ -73,7 +73,7 @@ async def test_a_consent_process_across_two_nodes_in_two_browsers(
     await expect(ben.locator("#phase")).to_have_text("consent", timeout=10_000)
     await ben.reload()
     await ben.get_by_role("radio", name="Object").check()
-    await ben.get_by_label("Reason (needed for a concern or an objection)").fill(
+    await ben.get_by_label("Reason (needed unless you consent)").fill(
         "We cannot fund flyers this year"
     )
     await ben.get_by_role("button", name="Give my stance").click()

@@ -17,7 +17,7 @@ from web_ui.errors import known
 from web_ui.forms import Form, limit, sentence
 from web_ui.guard import page
 from web_ui.render import render, short
-from web_ui.views import circles
+from web_ui.views import circles, rounds
 
 STANCE_LABELS = {"consent": "Consent", "concern": "Consent with concern", "object": "Objection"}
 # The phases a facilitator may move a proposal to, in the order the process goes.
@@ -31,7 +31,8 @@ _PHASE_ORDER = (
     "referred",
 )
 NEXT_PHASE = {
-    phase: [p for p in _PHASE_ORDER if p in following]
+    # consent → consent extends the round: its own form (``rounds``), not a move.
+    phase: [p for p in _PHASE_ORDER if p in following and p != phase]
     for phase, following in PHASE_TRANSITIONS.items()
 }
 
@@ -104,6 +105,7 @@ async def proposal(request: web.Request) -> web.Response:
         (e for e in view.effects if e.kind == "decision" and e.status == "applied"), None
     )
     is_facilitator = actor in circle_state.holders("facilitator")
+    controls = await rounds.round_context(request, state, actor, voters)
     return render(
         request,
         "proposals/proposal.html",
@@ -115,12 +117,12 @@ async def proposal(request: web.Request) -> web.Response:
             "stances": stances,
             "voters": voters,
             "silent": [m for m in voters if m not in state.stances],
-            "labels": STANCE_LABELS,
-            "stance_options": list(STANCE_LABELS.items()),
+            "labels": rounds.STANCE_LABELS,
+            "stance_options": list(rounds.STANCE_LABELS.items()),
             "my_stance": state.stances.get(actor),
             "is_member": circle_state.is_active(actor),
             "is_facilitator": is_facilitator,
-            "can_amend": (actor == state.proposer or is_facilitator)
+            "can_amend": (actor == state.proposer or is_facilitator or controls["cowrite"])
             and state.phase in ("draft", "presented", "questions", "reactions", "integrating"),
             "next_phases": NEXT_PHASE.get(state.phase, []) if state.outcome is None else [],
             "discussion": await node.gov.discussion(root, view),
@@ -128,6 +130,7 @@ async def proposal(request: web.Request) -> web.Response:
             "decision": decision,
             "pending": view.pending,
             "disputes": await node.gov.disputes(root),
+            **controls,
         },
     )
 
@@ -173,10 +176,10 @@ async def stance(request: web.Request) -> web.Response:
     gov = node_of(request).gov
     form = Form("stance", posted(request))
     version = form.raw("version")
-    value = form.choice("stance", "stance", STANCE_LABELS)
+    value = form.choice("stance", "stance", rounds.STANCE_LABELS)
     reason = form.text("reason", "reason", limit("stance.reason"))
-    if value in ("concern", "object") and not reason:
-        form.fail("reason", f"Say why: {STANCE_LABELS[value].lower()} needs a reason.")
+    if value in ("concern", "object", "stand_aside") and not reason:
+        form.fail("reason", f"Say why: {rounds.STANCE_LABELS[value].lower()} needs a reason.")
     return await _act(request, form, lambda h: gov.stance(version, h, value, reason))
 
 
@@ -198,7 +201,10 @@ async def amend(request: web.Request) -> web.Response:
     form = Form("amend", posted(request))
     title, text = proposal_fields(form)
     changes = form.text("changes", "description of the changes", limit("proposal.changes"))
-    return await _act(request, form, lambda h: gov.amend(root, h, title, text, changes))
+    coauthors = [a for a in form.posted.getall("coauthors", []) if a][:50]
+    return await _act(
+        request, form, lambda h: gov.amend(root, h, title, text, changes, coauthors=coauthors)
+    )
 
 
 async def decide(request: web.Request) -> web.Response:
@@ -234,5 +240,8 @@ def routes(app: web.Application) -> None:
         ("amend", amend),
         ("decide", decide),
         ("discuss", discuss),
+        ("extend", rounds.extend),
+        ("test", rounds.test_objection),
+        ("record", rounds.record),
     ):
         post(f"/proposals/{{root}}/{action}", page("member", again=proposal)(view))

@@ -33,14 +33,33 @@ DECIDE_FROM: Final[Mapping[str, str]] = {
 class _Tally:
     counted: list[Stance]  # stances of active members on the current version
     silent: list[str]  # active members without one
-    objections: list[Stance]
+    objections: list[Stance]  # those that block: not found to be no objection
+    tests: list[str]  # the tests that found counted objections to be none
+    consenting: list[Stance]  # consent or concern (not standing aside)
+
+    def below_quorum(self, rules: ConsentRules) -> bool:
+        """Whether fewer members answered than the charter's quorum asks for."""
+        voters = len(self.counted) + len(self.silent)
+        return len(self.counted) * 100 < rules.quorum * voters
 
 
 def _tally(state: ProposalState, circle: CircleState) -> _Tally:
     voters = sorted(m for m in circle.members if is_voter(circle, m))
     counted = [state.stances[m] for m in voters if m in state.stances]
     silent = [m for m in voters if m not in state.stances]
-    return _Tally(counted, silent, [s for s in counted if s.value == "object"])
+    dismissed = {
+        o.stance: o.test or ""
+        for o in state.objections
+        if o.valid is False and o.resolved_by is None
+    }
+    objecting = [s for s in counted if s.value == "object"]
+    return _Tally(
+        counted,
+        silent,
+        [s for s in objecting if s.id not in dismissed],
+        sorted(dismissed[s.id] for s in objecting if s.id in dismissed),
+        [s for s in counted if s.value in ("consent", "concern")],
+    )
 
 
 def _resolutions(state: ProposalState) -> list[dict[str, str]]:
@@ -61,8 +80,10 @@ def decide(
     """The body of the ``decision`` that ends the process now, or DomainError if none may.
 
     A withdrawn or referred proposal is recorded as such. Adoption needs a consent round
-    with no standing objection, and a stance from every active member, or, past the
-    deadline, the circle's silence policy letting the silent members through.
+    with no standing objection (one the circle found to be none does not stand), and a
+    stance from every active member, or, past the deadline and with the charter's quorum
+    answered, the circle's silence policy letting the silent members through. Standing
+    aside neither blocks nor consents.
     """
     if state.outcome is not None:
         raise DomainError("consent.bad_transition", f"the proposal is {state.outcome} already")
@@ -76,12 +97,16 @@ def decide(
     if tally.silent:
         if state.deadline is None or now <= state.deadline:
             raise DomainError("consent.round_open", f"{len(tally.silent)} member(s) to answer")
+        if tally.below_quorum(rules):
+            raise DomainError(
+                "consent.below_quorum", f"fewer than {rules.quorum}% of the members answered"
+            )
         if rules.silence == "object":
             raise DomainError("consent.silence_objects", "in this circle, silence blocks")
-    if not tally.counted and not (tally.silent and rules.silence == "consent"):
+    if not tally.consenting and not (tally.silent and rules.silence == "consent"):
         raise DomainError("consent.no_consent", "nobody consented")
     version = state.current
-    return {
+    body: dict[str, Any] = {
         "proposal": state.version_id,
         "outcome": "adopted",
         "stances": sorted(s.id for s in tally.counted),
@@ -90,6 +115,9 @@ def decide(
         "review_date": None if version.review_date is None else version.review_date.isoformat(),
         "measures": list(version.measures),
     }
+    if tally.tests:
+        body["tests"] = tally.tests
+    return body
 
 
 def _bad(message: str) -> DomainError:
@@ -124,6 +152,8 @@ def verify_decision(
             raise _bad("only an adoption counts stances")
         return
     _verify_adoption(state, circle, body.stances, body.silent, at, rules)
+    if sorted(body.tests) != _tally(state, circle).tests:
+        raise _bad("the tests of objections are not the round's")
     resolutions = sorted((r.objection, r.how, r.version) for r in body.resolutions)
     expected = sorted((r["objection"], r["how"], r["version"]) for r in _resolutions(state))
     named = {r[0] for r in resolutions}
@@ -154,12 +184,12 @@ def _verify_adoption(
             raise _bad(f"stance {sid} is unknown")
         if not is_voter(circle, stance.member):
             raise DomainError("consent.not_member", f"{stance.member} is not a member")
-        if stance.value == "object":
-            raise DomainError("consent.objection_unresolved", f"{stance.member} objects")
     for member in silent:
         if not is_voter(circle, member):
             raise DomainError("consent.not_member", f"{member} is not a member")
     tally = _tally(state, circle)
+    if any(o.id in stances for o in tally.objections):
+        raise DomainError("consent.objection_unresolved", "an objection stands")
     if any(o.id not in stances for o in tally.objections):
         raise DomainError("consent.objection_omitted", "an objection is left out")
     if state.open_objections():
@@ -169,7 +199,9 @@ def _verify_adoption(
     if silent:
         if state.deadline is None or at <= state.deadline:
             raise _bad("silent members before the round's deadline")
+        if tally.below_quorum(rules):
+            raise DomainError("consent.below_quorum", "too few members answered")
         if rules.silence == "object":
             raise _bad("silence blocks adoption in this circle")
-    if not stances and not (silent and rules.silence == "consent"):
+    if not tally.consenting and not (silent and rules.silence == "consent"):
         raise _bad("nobody consented")

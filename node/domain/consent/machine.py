@@ -3,8 +3,10 @@ state (or a DomainError with a stable ``consent.*`` code) out.
 
 The process (design §4): draft → presented → questions → reactions → consent round →
 (an objection) integrating → amended version → consent round … → adopted | withdrawn |
-referred. The facilitator moves the phases; the proposer or the facilitator amends; every
-active member gives one stance per version, only in the consent round. Adoption is a
+referred. The facilitator moves the phases, extends or reopens a round and tests its
+objections; the proposer, the facilitator or the author of a standing objection amends;
+every active member gives one stance per version, only in the consent round (or the
+secretary records it, given aloud in an open meeting). Adoption is a
 ``decision`` built by ``decide`` and re-checked anywhere by ``verify_decision`` (both in
 ``decision``).
 
@@ -64,7 +66,9 @@ PHASE_TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
     "presented": frozenset({"questions", "withdrawn", "referred"}),
     "questions": frozenset({"reactions", "withdrawn", "referred"}),
     "reactions": frozenset({"consent", "withdrawn", "referred"}),
-    "consent": frozenset({"integrating", "withdrawn", "referred"}),
+    # consent → consent extends or reopens the round (a later deadline), or tests one of
+    # its objections.
+    "consent": frozenset({"consent", "integrating", "withdrawn", "referred"}),
     "integrating": frozenset({"consent", "withdrawn", "referred"}),
     "withdrawn": frozenset(),
     "referred": frozenset(),
@@ -75,8 +79,9 @@ AMEND_IN: Final = frozenset({"draft", "presented", "questions", "reactions", "in
 # Who may make each kind of change, and the code when someone else tries.
 AUTHORITY: Final[Mapping[str, tuple[tuple[str, ...], str]]] = {
     "phase": (("facilitator",), "consent.not_facilitator"),
-    "amend": (("proposer", "facilitator"), "consent.not_proposer"),
+    "amend": (("proposer", "facilitator", "objector"), "consent.not_proposer"),
     "stance": (("member",), "consent.not_member"),
+    "record": (("secretary",), "consent.not_secretary"),
     "decision": (("home", "facilitator"), "consent.not_facilitator"),
 }
 
@@ -88,6 +93,9 @@ _HOLDS: Final[Mapping[str, Callable[[ProposalState, CircleState, str], bool]]] =
     "facilitator": lambda s, c, a: a in c.holders("facilitator"),
     "proposer": lambda s, c, a: a == s.proposer and is_voter(c, a),
     "member": lambda s, c, a: is_voter(c, a),
+    # The author of a standing objection co-writes the version that integrates it.
+    "objector": lambda s, c, a: is_voter(c, a) and any(o.member == a for o in s.open_objections()),
+    "secretary": lambda s, c, a: a in c.holders("secretary"),
     "home": lambda s, c, a: a == c.home,
 }
 
@@ -107,7 +115,17 @@ def start(event: Proposed, *, circle: CircleState) -> ProposalState:
         raise DomainError("consent.not_member", f"{event.author} is not a member of the circle")
     if event.review_of is not None and not review:
         raise DomainError("consent.not_home", "the home node brings reviews back")
-    first = Version(event.id, 1, event.author, event.title, "", event.review_date, event.measures)
+    _check_coauthors(circle, event.coauthors)
+    first = Version(
+        event.id,
+        1,
+        event.author,
+        event.title,
+        "",
+        event.review_date,
+        event.measures,
+        coauthors=event.coauthors,
+    )
     return ProposalState(
         root=event.id,
         circle=circle.id,
@@ -150,6 +168,10 @@ def _phase(
     rules: ConsentRules,
 ) -> ProposalState:
     _authorize("phase", state, circle, ev.author)
+    if ev.tested is not None:
+        return _test(state, ev)
+    if ev.phase == "consent" and state.phase == "consent":
+        return _extend(state, ev, now)
     if ev.phase not in PHASE_TRANSITIONS.get(state.phase, frozenset()):
         raise DomainError("consent.bad_transition", f"{state.phase} may not go to {ev.phase}")
     if ev.deadline is not None and ev.deadline <= now:
@@ -166,6 +188,40 @@ def _phase(
     return replace(state, phase=ev.phase, deadline=ev.deadline)
 
 
+def _extend(state: ProposalState, ev: PhaseChanged, now: dt.datetime) -> ProposalState:
+    """The round goes on to a later deadline: extended while open, reopened once its
+    deadline passed without a decision; the stances given stay."""
+    if ev.deadline is None:
+        raise DomainError("consent.bad_deadline", "extending a round needs a new deadline")
+    if ev.deadline <= now or (state.deadline is not None and ev.deadline <= state.deadline):
+        raise DomainError(
+            "consent.bad_deadline", "the new deadline must be later than now and the current one"
+        )
+    return replace(state, deadline=ev.deadline)
+
+
+def _test(state: ProposalState, ev: PhaseChanged) -> ProposalState:
+    """The circle's finding on one objection of the round: to integrate, or none."""
+    if state.phase != "consent":
+        raise DomainError("consent.not_in_round", f"no consent round during {state.phase}")
+    found = [
+        o
+        for o in state.objections
+        if o.stance == ev.tested and o.resolved_by is None and o.version == state.version_id
+    ]
+    if not found:
+        raise DomainError("consent.unknown_objection", f"no objection {ev.tested} in this round")
+    tested = replace(found[0], valid=ev.valid, test=ev.id, test_reason=ev.reason)
+    objections = tuple(tested if o is found[0] else o for o in state.objections)
+    return replace(state, objections=objections)
+
+
+def _check_coauthors(circle: CircleState, coauthors: tuple[str, ...]) -> None:
+    for member in coauthors:
+        if not is_voter(circle, member):
+            raise DomainError("consent.not_member", f"co-author {member} is not a member")
+
+
 def _amend(state: ProposalState, ev: Amended, circle: CircleState) -> ProposalState:
     _authorize("amend", state, circle, ev.author)
     if state.phase not in AMEND_IN:
@@ -175,12 +231,22 @@ def _amend(state: ProposalState, ev: Amended, circle: CircleState) -> ProposalSt
             "consent.wrong_version",
             f"an amendment must be version {state.version + 1} of {state.root}",
         )
+    _check_coauthors(circle, ev.coauthors)
     closed = replace(state.current, stances=tuple(sorted(s.id for s in state.stances.values())))
+    # Objections found to be none stay as they are: the new version does not integrate them.
     objections = tuple(
-        replace(o, resolved_by=ev.id, how=ev.changes) if o.resolved_by is None else o
-        for o in state.objections
+        replace(o, resolved_by=ev.id, how=ev.changes) if o.blocks else o for o in state.objections
     )
-    new = Version(ev.id, ev.version, ev.author, ev.title, ev.changes, ev.review_date, ev.measures)
+    new = Version(
+        ev.id,
+        ev.version,
+        ev.author,
+        ev.title,
+        ev.changes,
+        ev.review_date,
+        ev.measures,
+        coauthors=ev.coauthors,
+    )
     return replace(
         state,
         version_id=ev.id,
@@ -195,6 +261,12 @@ def _amend(state: ProposalState, ev: Amended, circle: CircleState) -> ProposalSt
 def _stance(
     state: ProposalState, ev: StanceGiven, circle: CircleState, now: dt.datetime
 ) -> ProposalState:
+    if ev.recorded_by is not None:
+        _authorize("record", state, circle, ev.recorded_by)
+        if not ev.meeting_open:
+            raise DomainError(
+                "consent.no_meeting", f"{ev.meeting} is no meeting of the circle open now"
+            )
     _authorize("stance", state, circle, ev.member)
     if ev.version != state.version_id:
         raise DomainError(
@@ -210,5 +282,5 @@ def _stance(
     objections = tuple(o for o in state.objections if prior is None or o.stance != prior.id)
     if ev.stance == "object":
         objections += (Objection(ev.id, ev.member, ev.version, ev.reason),)
-    stance = Stance(ev.id, ev.member, ev.version, ev.stance, ev.reason)
+    stance = Stance(ev.id, ev.member, ev.version, ev.stance, ev.reason, ev.recorded_by, ev.meeting)
     return replace(state, stances={**state.stances, ev.member: stance}, objections=objections)

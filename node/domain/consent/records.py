@@ -12,21 +12,23 @@ from typing import Any, Final, Literal
 from node.domain.circles import CircleState
 from protocol.schemas import CircleBody, PhaseBody, ProposalBody, StanceBody
 
-StanceValue = Literal["consent", "concern", "object"]
+StanceValue = Literal["consent", "concern", "object", "stand_aside"]
 # A person member is handle@node; a node member takes part through its delegates.
 _ACTOR_MARK = "@"
 
 
 @dataclass(frozen=True, slots=True)
 class ConsentRules:
-    """The circle charter's rules for rounds (``silence`` and ``round_hours``)."""
+    """The circle charter's rules for rounds (``silence``, ``round_hours`` and
+    ``quorum``, the percentage of members who must answer before silence may count)."""
 
     silence: Literal["absent", "consent", "object"] = "absent"
     round_hours: int = 72
+    quorum: int = 0
 
     @classmethod
     def from_body(cls, body: CircleBody) -> ConsentRules:
-        return cls(silence=body.silence, round_hours=body.round_hours)
+        return cls(silence=body.silence, round_hours=body.round_hours, quorum=body.quorum)
 
 
 DEFAULT_RULES: Final = ConsentRules()
@@ -39,11 +41,15 @@ class Stance:
     version: str
     value: StanceValue
     reason: str = ""
+    recorded_by: str | None = None  # the secretary who recorded it in a meeting
+    meeting: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Objection:
-    """An ``object`` stance; ``resolved_by`` is the version that integrated it."""
+    """An ``object`` stance; ``resolved_by`` is the version that integrated it. ``valid``
+    is the circle's test of it (None: untested; False: not an objection, so it no longer
+    blocks), recorded by the ``phase`` envelope ``test``."""
 
     stance: str
     member: str
@@ -51,6 +57,13 @@ class Objection:
     reason: str
     resolved_by: str | None = None
     how: str = ""
+    valid: bool | None = None
+    test: str | None = None
+    test_reason: str = ""
+
+    @property
+    def blocks(self) -> bool:
+        return self.resolved_by is None and self.valid is not False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +76,7 @@ class Version:
     review_date: dt.date | None = None
     measures: tuple[str, ...] = ()
     stances: tuple[str, ...] = ()  # the stance ids it held when it was superseded
+    coauthors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +100,8 @@ class ProposalState:
         return self.history[-1]
 
     def open_objections(self) -> list[Objection]:
-        return [o for o in self.objections if o.resolved_by is None]
+        """The objections that block: not integrated, not found to be no objection."""
+        return [o for o in self.objections if o.blocks]
 
 
 # --- events, mirroring the envelope kinds ----------------------------------------------
@@ -102,25 +117,44 @@ class Proposed:
     review_date: dt.date | None = None
     measures: tuple[str, ...] = ()
     review_of: str | None = None  # the adopted decision this proposal reviews
+    coauthors: tuple[str, ...] = ()
 
     @classmethod
     def from_body(cls, id: str, author: str, body: ProposalBody) -> Proposed:
-        return cls(id, author, body.title, body.review_date, tuple(body.measures), body.review_of)
+        return cls(
+            id,
+            author,
+            body.title,
+            body.review_date,
+            tuple(body.measures),
+            body.review_of,
+            tuple(body.coauthors),
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class PhaseChanged:
-    """A ``phase`` envelope: the facilitator moves the proposal."""
+    """A ``phase`` envelope: the facilitator moves the proposal, extends or reopens its
+    round (``consent`` again, a later deadline), or tests an objection (``tested``)."""
 
     author: str
     phase: str
     deadline: dt.datetime | None = None
     note: str = ""
+    id: str = ""
+    tested: str | None = None  # the objecting stance tested
+    valid: bool = True
+    reason: str = ""
 
     @classmethod
-    def from_body(cls, author: str, body: PhaseBody) -> PhaseChanged:
+    def from_body(cls, author: str, body: PhaseBody, id: str = "") -> PhaseChanged:
         deadline = None if body.deadline is None else dt.datetime.fromisoformat(body.deadline)
-        return cls(author, body.phase, deadline, body.note)
+        if body.test is None:
+            return cls(author, body.phase, deadline, body.note, id)
+        test = body.test
+        return cls(
+            author, body.phase, deadline, body.note, id, test.objection, test.valid, test.reason
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +169,7 @@ class Amended:
     changes: str = ""
     review_date: dt.date | None = None
     measures: tuple[str, ...] = ()
+    coauthors: tuple[str, ...] = ()
 
     @classmethod
     def from_body(cls, id: str, author: str, body: ProposalBody) -> Amended:
@@ -147,22 +182,41 @@ class Amended:
             body.changes,
             body.review_date,
             tuple(body.measures),
+            tuple(body.coauthors),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class StanceGiven:
-    """A ``stance`` envelope: ``member``'s stance on the version ``version``."""
+    """A ``stance`` envelope: ``member``'s stance on the version ``version``; when
+    ``recorded_by`` (the envelope's actor) differs, the secretary recorded it aloud in
+    ``meeting``, which the caller found open (``meeting_open``)."""
 
     id: str
     member: str
     version: str
     stance: StanceValue
     reason: str = ""
+    recorded_by: str | None = None
+    meeting: str | None = None
+    meeting_open: bool = False
 
     @classmethod
-    def from_body(cls, id: str, author: str, body: StanceBody) -> StanceGiven:
-        return cls(id, author, body.proposal, body.stance, body.reason)
+    def from_body(
+        cls, id: str, author: str, body: StanceBody, *, meeting_open: bool = False
+    ) -> StanceGiven:
+        if body.member is None:
+            return cls(id, author, body.proposal, body.stance, body.reason)
+        return cls(
+            id,
+            body.member,
+            body.proposal,
+            body.stance,
+            body.reason,
+            author,
+            body.meeting,
+            meeting_open,
+        )
 
 
 @dataclass(frozen=True, slots=True)

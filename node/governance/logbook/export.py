@@ -112,6 +112,32 @@ _PAGE = jinja2.Environment(
 )
 
 
+async def counted(store: Store, decision: Any) -> list[dict[str, Any]]:
+    """The stances a decision counted: whose, which, and whether the secretary
+    recorded it in a meeting (so the logbook says who stood aside, and how)."""
+    ids = list((decision or {}).get("stances", []))
+    if not ids:
+        return []
+    marks = ", ".join("?" * len(ids))
+    rows = await store.fetchall(
+        f"SELECT actor, author, body FROM envelopes WHERE id IN ({marks})"  # noqa: S608
+        " AND kind = 'stance' ORDER BY id",
+        tuple(ids),
+    )
+    found = []
+    for actor, author, raw in rows:
+        body = orjson.loads(raw) if raw is not None else {}
+        member = body.get("member")
+        found.append(
+            {
+                "member": member or actor or author,
+                "value": body.get("stance"),
+                "recorded_by": (actor or author) if member else None,
+            }
+        )
+    return found
+
+
 async def export_html(store: Store, circle_id: str) -> str:
     """A readable, printable page of the circle's logbook (every field escaped)."""
     circle = await store.fetchone("SELECT name, aim, home FROM circles WHERE id = ?", (circle_id,))
@@ -123,7 +149,9 @@ async def export_html(store: Store, circle_id: str) -> str:
             "SELECT header, body FROM envelopes WHERE id = ?", (e["envelope"],)
         )
         env = envelope_from_row(row[0], row[1])
-        items.append({**e, "actor": env.actor or env.author, "body": env.body or {}})
+        body = env.body or {}
+        stances = await counted(store, body) if e["kind"] == "decision" else []
+        items.append({**e, "actor": env.actor or env.author, "body": body, "counted": stances})
     titles = dict(
         await store.fetchall(
             "SELECT version_id, title FROM proposals WHERE circle_id = ?", (circle_id,)
@@ -170,6 +198,9 @@ class Logbook(Process):
                     "author": env.author,
                     "actor": env.actor,
                     "body": env.body,
+                    "counted": await counted(self.node.store, env.body)
+                    if kind == "decision"
+                    else [],
                 }
             )
         return out

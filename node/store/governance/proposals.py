@@ -9,6 +9,7 @@ import sqlite3
 from typing import Any
 
 import msgspec
+import orjson
 
 from node.domain import consent
 from node.domain.circles import CircleState
@@ -55,14 +56,20 @@ def run_consent(
         assert isinstance(body, PhaseBody)
         state = _load(conn, body.proposal)
         new = consent.apply(
-            state, consent.PhaseChanged.from_body(actor, body), circle=circle, now=at, rules=rules
+            state,
+            consent.PhaseChanged.from_body(actor, body, env_id),
+            circle=circle,
+            now=at,
+            rules=rules,
         )
     elif env.kind == "stance":
         assert isinstance(body, StanceBody)
         state = _load(conn, _root_of_version(conn, body.proposal))
         new = consent.apply(
             state,
-            consent.StanceGiven.from_body(env_id, actor, body),
+            consent.StanceGiven.from_body(
+                env_id, actor, body, meeting_open=_meeting_open(conn, circle.id, body.meeting)
+            ),
             circle=circle,
             now=at,
             rules=rules,
@@ -100,13 +107,29 @@ def _take_review(
     conn.execute("UPDATE proposals SET review_done = 1 WHERE root = ?", (row[0],))
 
 
-def rules_of(conn: sqlite3.Connection, circle_id: str) -> consent.ConsentRules:
+def _meeting_open(conn: sqlite3.Connection, circle_id: str, meeting: str | None) -> bool:
+    """Whether ``meeting`` is a meeting of the circle, scheduled and not yet minuted."""
+    if meeting is None:
+        return False
     row = conn.execute(
-        "SELECT silence, round_hours FROM circles WHERE id = ?", (circle_id,)
+        "SELECT 1 FROM meetings WHERE id = ? AND circle_id = ? AND minutes_id IS NULL",
+        (meeting, circle_id),
     ).fetchone()
-    return (
-        consent.ConsentRules(silence=row[0], round_hours=row[1]) if row else consent.DEFAULT_RULES
-    )
+    return row is not None
+
+
+def rules_of(conn: sqlite3.Connection, circle_id: str) -> consent.ConsentRules:
+    # The quorum is read from the charter itself (its envelope), not a column of its own.
+    row = conn.execute(
+        "SELECT c.silence, c.round_hours, e.body FROM circles c"
+        " LEFT JOIN envelopes e ON e.id = c.envelope_id WHERE c.id = ?",
+        (circle_id,),
+    ).fetchone()
+    if row is None:
+        return consent.DEFAULT_RULES
+    charter = orjson.loads(row[2]) if row[2] is not None else {}
+    quorum = charter.get("quorum", 0) if isinstance(charter, dict) else 0
+    return consent.ConsentRules(silence=row[0], round_hours=row[1], quorum=int(quorum))
 
 
 def _root_of_version(conn: sqlite3.Connection, version_id: str) -> str:

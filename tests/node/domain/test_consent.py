@@ -213,7 +213,7 @@ def test_bad_transitions() -> None:
     assert code_of(run, s, phase("presented", T0 - HOUR)) == "consent.bad_transition"
     s = in_round()
     assert code_of(run, s, phase("integrating")) == "consent.bad_transition"  # no objection
-    assert code_of(run, s, phase("consent")) == "consent.bad_transition"
+    assert code_of(run, s, phase("consent")) == "consent.bad_deadline"  # extend: a deadline
     assert code_of(run, s, amend(s)) == "consent.bad_transition"  # not during the round
     assert code_of(run, s, phase("adopted")) == "consent.bad_transition"
     assert code_of(

@@ -168,3 +168,31 @@ async def test_export_and_import_keep_the_governance_state(
         for table in ("gov_effects", "proposals", "logbook"):
             sql = f"SELECT * FROM {table} ORDER BY 1"
             assert await target.fetchall(sql) == await node.store.fetchall(sql)
+
+
+async def test_the_charters_quorum_keeps_a_round_open_until_enough_members_answered(
+    node: Node, clock: FixedClock
+) -> None:
+    for handle in ("ana", "ben", "cleo"):
+        await node.add_member(handle, handle.title())
+    circle = (await node.create_circle("Housing", "Fair rents", quorum=60)).id
+    for handle, roles in (("ana", ["facilitator"]), ("ben", []), ("cleo", [])):
+        await node.set_membership(circle, handle, roles)
+    root = await node.gov.propose(circle, "ben", "Quiet hours", "After 22:00.")
+    for phase in ("presented", "questions", "reactions", "consent"):
+        await node.gov.move(root, "ana", phase)
+    await node.gov.stance(root, "ben", "consent")
+    clock.advance(73 * HOUR)
+    with pytest.raises(DomainError) as exc:
+        await node.gov.decide(root, "ana")  # 1 of 3 answered: below 60 %
+    assert exc.value.code == "consent.below_quorum"
+    await node.gov.extend(root, "ana", clock.now() + HOUR)
+    await node.gov.stance(root, "cleo", "stand_aside", "I am moving out")
+    clock.advance(2 * HOUR)
+    await node.gov.decide(root, "ana")  # 2 of 3 answered; Ana is silent
+    view = await node.gov.proposal(root)
+    assert view is not None
+    assert view.state.outcome == "adopted"
+    with pytest.raises(DomainError) as exc:
+        await node.create_circle("Too strict", "x", quorum=101)
+    assert exc.value.code == "schema.invalid"
