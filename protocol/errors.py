@@ -118,6 +118,9 @@ class ErrorCode(StrEnum):
     CAMPAIGN_BAD_REF = "campaign.bad_ref"
     # A decision adopting what is not a campaign object of its circle (§13.11).
     CONSENT_UNKNOWN_OBJECT = "consent.unknown_object"
+    # Roles of a circle's register (§8.2, §13.7, §13.9): a refused effect.
+    CIRCLE_UNKNOWN_ROLE = "circle.unknown_role"
+    SELECTION_ROLE_FULL = "selection.role_full"
 
     # Importing campaign targets from files (a node's command, not the wire): a file or
     # row with problems, so nothing was imported.

@@ -11,6 +11,7 @@ from typing import Any
 
 from node.domain.circles import CircleState
 from node.domain.errors import DomainError
+from node.domain.roles import check_known, is_full
 from node.store.campaigns import apply_campaign, process_of
 from node.store.governance.elections import run_selection
 from node.store.governance.meetings import run_meeting
@@ -24,6 +25,8 @@ def run_event(
 ) -> str | None:
     """Run one envelope through its state machine; the process it belongs to."""
     actor = env.actor or env.author
+    if env.kind == "membership":
+        check_membership(circle, env)
     if env.kind in ("circle", "membership"):
         return None  # projected when stored; the position fixes when it holds
     try:
@@ -37,6 +40,24 @@ def run_event(
     if env.kind == "selection":
         return run_selection(conn, circle, env_id, actor, body, at)
     return run_consent(conn, circle, env, env_id, actor, body, at)
+
+
+def check_membership(circle: CircleState, env: Envelope) -> None:
+    """A membership's roles at its position, on every node (§13.9): each is a role of the
+    circle's register (``circle.unknown_role``), and a member node's delegation request
+    fits within its organization's delegate seats (``circle.role_taken``)."""
+    body = env.body or {}
+    roles = [str(r) for r in body.get("roles", [])]
+    check_known(roles, circle.seats, circle.name)
+    member = str(body.get("member", ""))
+    request = env.author != circle.home and member != env.author
+    if request and "delegate" in roles and body.get("status") == "active":
+        seat = circle.seats["delegate"]
+        if is_full(seat, circle.holders("delegate"), member, None):
+            raise DomainError(
+                "circle.role_taken",
+                f"{circle.name} has its {seat.holders} delegate(s) for this organization already",
+            )
 
 
 def preview(
