@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import functools
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from argon2 import PasswordHasher
@@ -180,9 +180,10 @@ class NodeCore:
         federated: bool = False,
         silence: str = "absent",
         round_hours: int = 72,
+        roles: Sequence[Mapping[str, Any]] = (),
     ) -> CircleState:
         """A new circle homed here; ``silence`` and ``round_hours`` are its consent
-        rounds' rules (PROTOCOL.md §13.2-13.3)."""
+        rounds' rules (PROTOCOL.md §13.2-13.3), ``roles`` its role register (§8.2)."""
         scope = new_circle_id(self.node_id)
         now = self.clock.now()
 
@@ -201,6 +202,8 @@ class NodeCore:
                 body["silence"] = silence
             if round_hours != 72:
                 body["round_hours"] = round_hours
+            if roles:
+                body["roles"] = [dict(r) for r in roles]
             _append(conn, LocalDraft("circle", scope, body), self.key, now)
             state = load_circle(conn, scope)
             assert state is not None

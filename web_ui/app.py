@@ -48,6 +48,7 @@ from web_ui.views import (
     public_admin,
     public_editor,
     public_feeds,
+    roles,
     target_imports,
     targets,
 )
@@ -65,6 +66,7 @@ FAMILIES = (
     proposals,
     live,
     elections,
+    roles,
     meetings,
     logbook,
     messages,
