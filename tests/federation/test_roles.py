@@ -148,7 +148,7 @@ async def test_a_role_the_charter_does_not_declare_is_refused_on_every_node(
     cluster: Any,
 ) -> None:
     async with cluster(3) as c:
-        circle, a, b, d = await _setup(c)
+        circle, a, _b, d = await _setup(c)
         cleo = d.node.actor_of("cleo")
         with pytest.raises(DomainError) as exc:
             await a.node.gov.open_selection(circle, "ana", "astronaut", "Flies", 12)

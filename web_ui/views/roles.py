@@ -49,7 +49,7 @@ async def name_delegate(request: web.Request) -> web.Response:
     else:
         verb = "naming" if named else "withdrawing"
         flash(request, f"Sent: {verb} {who} as a delegate waits for the circle's home.")
-    raise web.HTTPSeeOther(f"/circles/{circle_id}#delegates")
+    raise web.HTTPSeeOther(f"/circles/{circle_id}#our-delegates")
 
 
 def routes(app: web.Application) -> None:
