@@ -7,8 +7,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from node.domain.errors import DomainError
-from web_ui.context import flash, node_of, posted
-from web_ui.errors import known
+from web_ui.context import flash, node_of, posted, session_of
+from web_ui.errors import known, page_error
 from web_ui.forms import Form
 from web_ui.guard import page
 from web_ui.render import render
@@ -30,6 +30,10 @@ async def name_delegate(request: web.Request) -> web.Response:
     """A node admin names one of the node's people as the organization's delegate in a
     federated circle, or withdraws one; a member node's request waits for the home."""
     node = node_of(request)
+    if session_of(request).member.role != "admin":
+        # Checked here, after the guard's reading check, so a circle's outsiders learn
+        # nothing of it from this route either.
+        raise page_error(403, "auth.forbidden", "Only the node's admins name its delegates.")
     circle_id = request.match_info["circle"]
     data = posted(request)
     action = str(data.get("action", "name"))
@@ -55,4 +59,4 @@ async def name_delegate(request: web.Request) -> web.Response:
 def routes(app: web.Application) -> None:
     get, post = app.router.add_get, app.router.add_post
     get("/circles/{circle}/roles", page("member")(register))
-    post("/circles/{circle}/delegates", page("admin", again=circles.circle)(name_delegate))
+    post("/circles/{circle}/delegates", page("member", again=circles.circle)(name_delegate))
