@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import functools
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from argon2 import PasswordHasher
@@ -181,9 +181,10 @@ class NodeCore:
         silence: str = "absent",
         round_hours: int = 72,
         quorum: int = 0,
+        roles: Sequence[Mapping[str, Any]] = (),
     ) -> CircleState:
         """A new circle homed here; ``silence``, ``round_hours`` and ``quorum`` are its
-        consent rounds' rules (PROTOCOL.md §13.2-13.3)."""
+        consent rounds' rules (PROTOCOL.md §13.2-13.3), ``roles`` its role register (§8.2)."""
         scope = new_circle_id(self.node_id)
         now = self.clock.now()
 
@@ -204,6 +205,8 @@ class NodeCore:
                 body["round_hours"] = round_hours
             if quorum:
                 body["quorum"] = quorum  # the body's schema holds it to 0-100
+            if roles:
+                body["roles"] = [dict(r) for r in roles]
             _append(conn, LocalDraft("circle", scope, body), self.key, now)
             state = load_circle(conn, scope)
             assert state is not None

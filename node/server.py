@@ -133,7 +133,8 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _governance_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The clock's part of governance: reviews falling due come back to their circles."""
+    """The clock's part of governance: reviews falling due, and role holders' terms
+    ending, come back to their circles."""
     node = app[NODE]
 
     async def tick() -> None:
@@ -142,6 +143,9 @@ async def _governance_ctx(app: web.Application) -> AsyncIterator[None]:
                 started = await node.gov.start_due_reviews()
                 if started:
                     log.info("reviews.started", proposals=started)
+                opened = await node.gov.open_due_elections()
+                if opened:
+                    log.info("elections.opened", elections=opened)
             except Exception as exc:  # a bad tick must not end the loop
                 log.warning("reviews.failed", error=str(exc))
             await asyncio.sleep(GOVERNANCE_TICK)

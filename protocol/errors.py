@@ -127,6 +127,9 @@ class ErrorCode(StrEnum):
     CONSENT_BELOW_QUORUM = "consent.below_quorum"
     CONSENT_NOT_SECRETARY = "consent.not_secretary"
     CONSENT_NO_MEETING = "consent.no_meeting"
+    # Roles of a circle's register (§8.2, §13.7, §13.9): a refused effect.
+    CIRCLE_UNKNOWN_ROLE = "circle.unknown_role"
+    SELECTION_ROLE_FULL = "selection.role_full"
 
     # Importing campaign targets from files (a node's command, not the wire): a file or
     # row with problems, so nothing was imported.

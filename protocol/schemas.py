@@ -51,6 +51,16 @@ def _unique(items: list[Any], what: str) -> None:
 # --- circles and membership -------------------------------------------------------------
 
 
+class RoleSpec(Struct, forbid_unknown_fields=True, kw_only=True):
+    """A role of a circle's register (PROTOCOL.md §8.2): one of the four with its own
+    limit and term, or a role of the circle's own."""
+
+    name: Name
+    description: Text = ""
+    term_months: Annotated[int, Meta(ge=1, le=120)] = 12
+    holders: Annotated[int, Meta(ge=1, le=50)] = 1
+
+
 class CircleBody(Body):
     """A circle's charter; a later ``circle`` envelope by the home node replaces it."""
 
@@ -64,6 +74,11 @@ class CircleBody(Body):
     # The share of active members (a percentage) who must answer before a round may
     # close with anyone silent (§13.3).
     quorum: Annotated[int, Meta(ge=0, le=100)] = 0
+    # The role register: built-in roles' limits and terms, and the circle's own roles.
+    roles: Annotated[list[RoleSpec], Meta(max_length=50)] = []
+
+    def __post_init__(self) -> None:
+        _unique([r.name for r in self.roles], "role names")
 
 
 class MembershipBody(Body):
@@ -71,7 +86,7 @@ class MembershipBody(Body):
 
     member: Member
     status: Literal["active", "removed"]
-    roles: list[Role] = []
+    roles: list[Role | Name] = []
     term_end: Date | None = None
     # On removing a node: the last seq of its feed in this circle that the home accepted.
     # Every node holds that node's envelopes up to it, and refuses those after.
@@ -196,6 +211,8 @@ class SelectionOpen(Body, tag_field="op", tag="open", kw_only=True):
     role: Role | Name
     description: Text
     term_months: Annotated[int, Meta(ge=1, le=120)]
+    # The holder the selected member replaces when the role is full (§13.7).
+    replaces: Actor | None = None
 
 
 class SelectionNominate(Body, tag_field="op", tag="nominate", kw_only=True):

@@ -55,6 +55,7 @@ from web_ui.views import (
     public_admin,
     public_editor,
     public_feeds,
+    roles,
     target_imports,
     targets,
 )
@@ -77,6 +78,7 @@ FAMILIES = (
     proposals,
     live,
     elections,
+    roles,
     meetings,
     logbook,
     messages,

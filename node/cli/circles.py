@@ -241,9 +241,8 @@ def add_parsers(asub: Sub, common: argparse.ArgumentParser) -> None:
         action="extend",
         nargs="+",
         default=[],
-        choices=ROLES,
         metavar="ROLE",
-        help=f"roles held: {', '.join(ROLES)}",
+        help=f"roles held: {', '.join(ROLES)}, or a role the circle's charter declares",
     )
     p.add_argument("--remove", action="store_true", help="remove from the circle")
     p.set_defaults(run=_circle_member)

@@ -1,6 +1,8 @@
 """Circles: aim, domain, parent, members and roles, with the double-link invariants.
 
-- at most one leader, one facilitator and one secretary per circle;
+- roles are those of the circle's register (``node.domain.roles``), each held by at most
+  as many as the register allows (by default one leader, one facilitator, one secretary,
+  two delegates per organization);
 - nobody is both leader and delegate of the same circle;
 - a circle's leader and delegates are active members of its parent circle, and stay
   so: removing them from the parent first needs their role in the child changed.
@@ -8,13 +10,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from node.domain.errors import DomainError
+from node.domain.roles import BUILT_IN, RoleSeat, check_known, rivals
 
 ROLES = ("leader", "delegate", "facilitator", "secretary")
+# The built-in roles one member holds at a time, unless the charter says otherwise.
 SINGLE_HOLDER = ("leader", "facilitator", "secretary")
 LINK_ROLES = ("leader", "delegate")
 
@@ -48,6 +52,8 @@ class CircleState:
     parent: str | None = None
     federated: bool = False
     members: dict[str, CircleMember] = field(default_factory=dict)
+    # The role register the charter makes (node.domain.roles.register).
+    seats: Mapping[str, RoleSeat] = field(default_factory=lambda: dict(BUILT_IN))
 
     def holders(self, role: str) -> list[str]:
         return [m.member for m in self.members.values() if m.active and role in m.roles]
@@ -85,9 +91,7 @@ def membership_body(
     """Decide a membership change; return the body of the ``membership`` envelope."""
     if status not in ("active", "removed"):
         raise DomainError("circle.bad_status", f"status must be active or removed, not {status}")
-    unknown = [r for r in roles if r not in ROLES]
-    if unknown:
-        raise DomainError("circle.bad_role", f"unknown role(s) {unknown}; roles are {ROLES}")
+    check_known(roles, circle.seats, circle.name)
     roles = list(dict.fromkeys(roles))
     if status == "removed":
         roles = []
@@ -95,12 +99,11 @@ def membership_body(
         raise DomainError(
             "circle.leader_is_delegate", "the leader and the delegate must be different people"
         )
-    for role in SINGLE_HOLDER:
-        others = [h for h in circle.holders(role) if h != member]
-        if role in roles and others:
-            raise DomainError(
-                "circle.role_taken", f"{others[0]} is the {role} of {circle.name} already"
-            )
+    for role in roles:
+        seat = circle.seats[role]
+        others = rivals(seat, circle.holders(role), member)
+        if member not in circle.holders(role) and len(others) >= seat.holders:
+            raise DomainError("circle.role_taken", _taken(seat, others, circle.name))
     # The new roles replace the member's old ones, so leader and delegate in ``roles``
     # (checked above) is the only way to hold both.
     for role in LINK_ROLES:
@@ -129,3 +132,10 @@ def membership_body(
                     f"{member} is {held[0]} of {child.name}, a sub-circle; change that first",
                 )
     return {"member": member, "status": status, "roles": roles}
+
+
+def _taken(seat: RoleSeat, others: Sequence[str], circle: str) -> str:
+    if seat.holders == 1:
+        return f"{others[0]} is the {seat.name} of {circle} already"
+    whose = " for this organization" if seat.per_organization else ""
+    return f"{circle} has its {seat.holders} {seat.name}s{whose} already: {', '.join(others)}"

@@ -3,8 +3,9 @@ and reads over the node's core service (``node.core``).
 
 ``node.gov`` (a ``Governance``) is the one entry the web UI, federation and the demo use:
 it names every command and read of the processes, each kept in its process's module
-(``consent``, ``elections``, ``meetings``, ``delegates``, ``reviews``, ``agenda``,
-``logbook``). What every command shares (one transaction, signed, ordered) is ``process``.
+(``consent``, ``elections``, ``meetings``, ``delegates``, ``reviews``, ``roles``,
+``agenda``, ``logbook``). What every command shares (one transaction, signed,
+ordered) is ``process``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from node.governance.elections import Elections
 from node.governance.logbook import Logbook
 from node.governance.meetings import Meetings
 from node.governance.reviews import Reviews
+from node.governance.roles import Roles
 
 if TYPE_CHECKING:
     from node.core import NodeCore
@@ -56,6 +58,8 @@ class Governance:
         self.selection = elections.selection
         self.selections = elections.selections
         self.expiring_terms = elections.expiring_terms
+        self.open_due_elections = elections.open_due_elections
+        self.role_register = Roles(node).register
 
         meetings = Meetings(node)
         self.schedule_meeting = meetings.schedule_meeting
@@ -65,6 +69,7 @@ class Governance:
 
         delegates = Delegates(node)
         self.name_delegate = delegates.name_delegate
+        self.delegations = delegates.delegations
         self.confirm_delegations = delegates.confirm_delegations
         self.keep_double_links = delegates.keep_double_links
 

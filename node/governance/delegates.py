@@ -7,10 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sqlite3
+from dataclasses import dataclass
 
+import orjson
 import structlog
 
 from node.domain.errors import DomainError
+from node.domain.roles import organization_of
 from node.governance.process import Process
 from protocol import format_ts
 
@@ -29,28 +32,85 @@ def _record_delegation(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Delegation:
+    """One of the organization's people in a circle: a ``delegate``, or a request to
+    the home ``waiting`` for its answer or ``refused`` (``reason`` in words)."""
+
+    member: str
+    state: str
+    named: bool = True  # the request names them (False: it withdraws them)
+    code: str | None = None  # the rule that refused it
+    reason: str | None = None
+
+
 class Delegates(Process):
     """Delegations into federated circles and the double links of the node's circles."""
 
     async def name_delegate(
         self, circle_id: str, handle: str, *, delegate: bool = True, status: str = "active"
-    ) -> str:
+    ) -> str | None:
         """A member node names one of its people into a federated circle (as its delegate,
-        or as a plain member), or withdraws them; the home confirms with its membership."""
+        or as a plain member), or withdraws them; the home confirms with its membership.
+        On the home, the node's own people take or leave the role at once (None)."""
         circle = await self.node.circle(circle_id)
         if circle is None:
             raise DomainError("circle.unknown", f"no circle {circle_id}")
-        if circle.home == self.node.node_id:
-            raise DomainError("circle.is_home", "the home sets memberships directly")
         member = await self.node.member(handle)
         if member is None or member.disabled:
             raise DomainError("member.unknown", f"no active member {handle}")
+        if circle.home == self.node.node_id:
+            actor = self.node.actor_of(handle)
+            held = circle.members.get(actor)
+            kept = [r for r in (held.roles if held and held.active else ()) if r != "delegate"]
+            roles = [*kept, "delegate"] if delegate and status == "active" else kept
+            await self.node.set_membership(circle_id, actor, roles, status)
+            return None
         body = {
             "member": self.node.actor_of(handle),
             "status": status,
             "roles": ["delegate"] if delegate and status == "active" else [],
         }
         return await self.act_id("membership", circle_id, body, None)
+
+    async def delegations(self, circle_id: str) -> list[Delegation]:
+        """This node's people in a circle of another node as delegates, and its
+        delegation requests the home has not answered as asked: waiting, or refused."""
+        circle = await self.node.circle(circle_id)
+        if circle is None:
+            return []
+        me = self.node.node_id
+        ours = [
+            Delegation(m, "delegate")
+            for m in circle.holders("delegate")
+            if organization_of(m) == me
+        ]
+        if circle.home == me:
+            return sorted(ours, key=lambda d: d.member)
+        rows = await self.node.store.fetchall(
+            "SELECT e.body, g.status, g.code, g.message FROM envelopes e"
+            " LEFT JOIN gov_effects g ON g.envelope_id = e.id"
+            " WHERE e.scope = ? AND e.author = ? AND e.kind = 'membership'"
+            " AND e.body IS NOT NULL ORDER BY e.seq",
+            (circle_id, me),
+        )
+        latest: dict[str, tuple[bool, str | None, str | None, str | None]] = {}
+        for body, status, code, message in rows:
+            request = orjson.loads(body)
+            if request["member"] == me:
+                continue  # the node's answer to its invitation
+            wants = request["status"] == "active" and "delegate" in request.get("roles", [])
+            latest[request["member"]] = (wants, status, code, message)
+        held = {d.member for d in ours}
+        for member, (wants, status, code, message) in latest.items():
+            if wants == (member in held):
+                continue  # answered as asked
+            if status == "refused":
+                ours.append(Delegation(member, "refused", wants, code, message))
+            else:
+                ours = [d for d in ours if d.member != member]
+                ours.append(Delegation(member, "waiting", wants))
+        return sorted(ours, key=lambda d: d.member)
 
     async def confirm_delegations(self) -> list[tuple[str, str]]:
         """On the home node: answer every delegation request ordered so far, with our own

@@ -11,7 +11,7 @@ from typing import Any
 
 import structlog
 
-from node.domain.circles import ROLES, CircleState
+from node.domain.circles import CircleState
 from node.domain.errors import DomainError
 from node.domain.selection import SelectionState, commitment_of, term_expiring
 from node.domain.selection import result_body as selection_result_body
@@ -26,15 +26,25 @@ class Elections(Process):
     """The elections (selections) of the node's circles."""
 
     async def open_selection(
-        self, circle_id: str, handle: str, role: str, description: str, term_months: int
+        self,
+        circle_id: str,
+        handle: str,
+        role: str,
+        description: str,
+        term_months: int,
+        *,
+        replaces: str | None = None,
     ) -> str:
-        """The facilitator opens an election for ``role``; returns its id."""
-        body = {
+        """The facilitator opens an election for ``role`` (one of the circle's register;
+        ``replaces``: the holder the new one replaces when the role is full); its id."""
+        body: dict[str, Any] = {
             "op": "open",
             "role": role,
             "description": description,
             "term_months": term_months,
         }
+        if replaces is not None:
+            body["replaces"] = replaces
         return await self.act_id("selection", circle_id, body, handle)
 
     async def nominate(self, selection_id: str, handle: str, nominee: str) -> str:
@@ -134,19 +144,20 @@ class Elections(Process):
 
     async def _give_role(self, circle_id: str, selection_id: str) -> None:
         """On the home node: the selected member takes the role in the circle's
-        membership (its previous holder gives it up). A role the double-link rules
-        refuse (e.g. a delegate not in the parent circle) is left for the admin."""
+        membership; the holder the election ``replaces`` gives it up, every other holder
+        keeps it. A role the double-link rules refuse (e.g. a delegate not in the parent
+        circle) is left for the admin."""
         state = await self.selection(selection_id)
         circle = await self.node.circle(circle_id)
         if state is None or circle is None or state.selected is None:
             return
-        if circle.home != self.node.node_id or state.role not in ROLES:
+        if circle.home != self.node.node_id or state.role not in circle.seats:
             return
         try:
-            for holder in circle.holders(state.role):
-                if holder != state.selected:
-                    kept = [r for r in circle.members[holder].roles if r != state.role]
-                    await self.node.set_membership(circle_id, holder, kept)
+            gone = state.replaces
+            if gone is not None and gone != state.selected and gone in circle.holders(state.role):
+                kept = [r for r in circle.members[gone].roles if r != state.role]
+                circle = await self.node.set_membership(circle_id, gone, kept)
             member = circle.members.get(state.selected)
             roles = [*(member.roles if member else ()), state.role]
             await self.node.set_membership(circle_id, state.selected, list(dict.fromkeys(roles)))
@@ -176,6 +187,46 @@ class Elections(Process):
         )
         states = [gov.decode_selection(r[0]) for r in rows]
         return [s for s in states if term_expiring(s, today, within_days)]
+
+    async def open_due_elections(self, within_days: int = 30) -> list[str]:
+        """On the home node: each holder's term that has ended, or ends within
+        ``within_days``, comes back as an election of the same role, opened by the node
+        itself (actor null) and replacing that holder; once per term. The new ids."""
+        today = self.now().date()
+        rows = await self.node.store.fetchall(
+            "SELECT s.state, g.pos FROM selections s JOIN circles c ON c.id = s.circle_id"
+            " JOIN gov_effects g ON g.envelope_id = s.id"
+            " WHERE c.home = ? ORDER BY s.circle_id, g.pos",
+            (self.node.node_id,),
+        )
+        held = [(gov.decode_selection(r[0]), int(r[1])) for r in rows]
+        opened = []
+        for state, pos in held:
+            if not term_expiring(state, today, within_days) or state.selected is None:
+                continue
+            if any(
+                later.circle == state.circle
+                and later.role == state.role
+                and later.replaces == state.selected
+                and p > pos
+                for later, p in held
+            ):
+                continue  # brought back already
+            circle = await self.node.circle(state.circle)
+            if circle is None or state.selected not in circle.holders(state.role):
+                continue
+            body = {
+                "op": "open",
+                "role": state.role,
+                "description": state.description,
+                "term_months": state.term_months,
+                "replaces": state.selected,
+            }
+            try:
+                opened.append(await self.act_id("selection", state.circle, body, None, (state.id,)))
+            except DomainError as exc:
+                log.warning("term not brought back", selection=state.id, code=exc.code)
+        return opened
 
     async def _selection_circle(self, selection_id: str) -> str:
         row = await self.node.store.fetchone(

@@ -7,6 +7,8 @@ import sqlite3
 
 import orjson
 
+from node.domain.roles import register
+from node.store.state import declared_roles
 from protocol import Envelope, scope_owner
 from protocol.ids import NODE_PREFIX
 
@@ -69,7 +71,7 @@ def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
                 env.scope,
                 member,
                 status,
-                orjson.dumps(body.get("roles", [])).decode(),
+                orjson.dumps(_registered(conn, env.scope, body.get("roles", []))).decode(),
                 body.get("term_end"),
                 env_id,
                 body.get("final_seq"),
@@ -93,6 +95,18 @@ def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
             " AND kind NOT IN ('circle', 'membership', 'key.rotate')",
             (body["target"], env.author),
         )
+
+
+def _registered(conn: sqlite3.Connection, scope: str, roles: list[str]) -> list[str]:
+    """The roles of a membership that the circle's register holds (its charter as held
+    here, the home's latest before the membership in its feed); the order refuses a
+    membership naming others (``circle.unknown_role``, §13.9), and they are not held."""
+    row = conn.execute(
+        "SELECT e.body FROM circles c JOIN envelopes e ON e.id = c.envelope_id WHERE c.id = ?",
+        (scope,),
+    ).fetchone()
+    seats = register(declared_roles(row[0] if row else None))
+    return [r for r in roles if r in seats]
 
 
 def _member_row(conn: sqlite3.Connection, scope: str, member: str) -> tuple[str, str | None] | None:

@@ -21,6 +21,7 @@ from node.store.log import append_local, append_remote_batch
 from node.store.migrate import migrate, refuse_newer
 from node.store.projection import rebuild
 from node.store.records import AppendResult, LocalDraft, OrderMark
+from node.store.state import declared_roles
 from node.store.writer import GroupWriter
 from protocol import Envelope
 
@@ -28,7 +29,8 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
 QUICK_BUSY_MS = 20  # the longest a read on the event loop's thread may wait for a lock
 _CIRCLE_SELECT = (
-    "SELECT id, home, name, aim, domain, parent, federated, silence, round_hours FROM circles"
+    "SELECT id, home, name, aim, domain, parent, federated, silence, round_hours,"
+    " (SELECT body FROM envelopes WHERE id = circles.envelope_id) FROM circles"
 )
 
 
@@ -273,6 +275,7 @@ class SQLiteStore:
             d = dict(zip(keys, r[:8], strict=True))
             d["federated"] = bool(d["federated"])
             d["round_hours"] = r[8]
+            d["roles"] = declared_roles(r[9])
             out.append(d)
         return out
 

@@ -10,6 +10,7 @@ import orjson
 
 from node.domain.circles import CircleMember, CircleState
 from node.domain.members import Member
+from node.domain.roles import register
 
 if TYPE_CHECKING:
     from node.store.base import Store
@@ -22,9 +23,19 @@ def load_member(conn: sqlite3.Connection, handle: str) -> Member | None:
     return Member(row[0], row[1], row[2], bool(row[3])) if row else None
 
 
+def declared_roles(charter: bytes | str | None) -> list[dict[str, object]]:
+    """The ``roles`` of a charter's canonical body (none if its body is gone)."""
+    if charter is None:
+        return []
+    roles = orjson.loads(charter).get("roles", [])
+    return roles if isinstance(roles, list) else []
+
+
 def load_circle(conn: sqlite3.Connection, circle_id: str) -> CircleState | None:
     row = conn.execute(
-        "SELECT id, home, name, aim, domain, parent, federated FROM circles WHERE id = ?",
+        "SELECT id, home, name, aim, domain, parent, federated,"
+        " (SELECT body FROM envelopes WHERE id = circles.envelope_id) FROM circles"
+        " WHERE id = ?",
         (circle_id,),
     ).fetchone()
     if row is None:
@@ -37,7 +48,8 @@ def load_circle(conn: sqlite3.Connection, circle_id: str) -> CircleState | None:
             (circle_id,),
         )
     }
-    return CircleState(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), members)
+    seats = register(declared_roles(row[7]))
+    return CircleState(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), members, seats)
 
 
 def load_children(conn: sqlite3.Connection, circle_id: str) -> list[CircleState]:
@@ -67,4 +79,5 @@ async def read_circle(store: Store, circle_id: str) -> CircleState | None:
         row["parent"],
         row["federated"],
         members,
+        register(row["roles"]),
     )

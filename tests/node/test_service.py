@@ -244,7 +244,7 @@ FAILING: list[tuple[str, Callable[[Node, dict[str, str]], Awaitable[object]]]] =
     ("circle.unknown", lambda n, w: n.set_membership(w["nowhere"], "ana")),
     ("circle.not_home", lambda n, w: n.set_membership(w["theirs"], "ana")),
     ("circle.local_only", lambda n, w: n.set_membership(w["general"], PEER)),
-    ("circle.bad_role", lambda n, w: n.set_membership(w["general"], "ana", ["chair"])),
+    ("circle.unknown_role", lambda n, w: n.set_membership(w["general"], "ana", ["chair"])),
     ("circle.bad_status", lambda n, w: n.set_membership(w["general"], "ana", [], "asleep")),
     (
         "circle.leader_is_delegate",

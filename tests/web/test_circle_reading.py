@@ -61,7 +61,9 @@ async def board(web: Any) -> Board:
     (and a question on it), an election, a meeting with minutes and a message."""
     node = web.a.node
     await node.add_member("bea", "Bea", "member", web.password)
-    circle = await node.create_circle("Board", "Oversee the association's money")
+    circle = await node.create_circle(
+        "Board", "Oversee the association's money", roles=[{"name": "treasurer"}]
+    )
     await node.set_membership(circle.id, "bea", ["facilitator"])
     root = await node.gov.propose(circle.id, "bea", TITLE, "The treasurer is paid 400 a month.")
     for phase in ("presented", "questions"):

@@ -15,6 +15,7 @@ from web_ui.errors import known
 from web_ui.forms import Form
 from web_ui.guard import page
 from web_ui.render import render
+from web_ui.views.delegates import delegates_section
 
 
 async def circles(request: web.Request) -> web.Response:
@@ -50,6 +51,12 @@ async def circle(request: web.Request) -> web.Response:
     me = session_of(request).member
     rows = await node.circles()
     parent = next((r for r in rows if r["id"] == state.parent), None)
+    # A node's admins name its delegates (§13.9): who speaks for an organization is its
+    # own matter, as is answering an invitation.
+    delegates = None
+    ours = state.home == node.node_id or state.is_active(node.node_id)
+    if state.federated and me.role == "admin" and ours:
+        delegates = await delegates_section(node, circle_id)
     subs = [r for r in rows if r["parent"] == circle_id]
     return render(
         request,
@@ -67,6 +74,7 @@ async def circle(request: web.Request) -> web.Response:
             "logbook": await node.gov.logbook(circle_id),
             "parent": parent,
             "subs": subs,
+            "delegates": delegates,
             "visibility": await visibility.visibility(node, state),
             "may_set_visibility": visibility.may_open(state, node.node_id)
             and (actor in state.holders("facilitator") or me.role == "admin"),

@@ -48,13 +48,21 @@ async def open_election(request: web.Request) -> web.Response:
     )
     term = limit("selection.term_months")
     months = form.number("term_months", "term in months", term, default=12)
+    state = known(await node.circle(circle_id), "circle")
+    holders = {h for r in state.seats for h in state.holders(r)}
+    replaces = form.choice("replaces", "holder replaced", holders, required=False) or None
     form.check()
     try:
         sel = await node.gov.open_selection(
-            circle_id, session_of(request).member.handle, role, description, months
+            circle_id,
+            session_of(request).member.handle,
+            role,
+            description,
+            months,
+            replaces=replaces,
         )
     except DomainError as exc:
-        raise form.refuse(exc) from None
+        raise form.refuse(exc, {"circle.unknown_role": "role"}) from None
     raise web.HTTPSeeOther(f"/elections/{sel}")
 
 

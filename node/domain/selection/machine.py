@@ -14,7 +14,9 @@ the term expiring (``term_expiring``, in ``terms``), time for a new election.
 
 Rules chosen here:
 
-- The facilitator opens the election and moves every phase (``PhaseMoved``); the home
+- The facilitator (or the home node, when a holder's term ends) opens the election for a
+  role of the circle's register, naming whom the new holder ``replaces`` when the role
+  is full; the facilitator moves every phase (``PhaseMoved``); the home
   node or the facilitator records the result. ``nominations → nomination_round`` needs a
   nomination and closes nominations; ``change_round → consent`` needs a ``candidate``, an
   active person member who is someone's (current) revealed nominee; ``consent → consent``
@@ -70,6 +72,7 @@ from typing import Final
 from node.domain.circles import CircleState
 from node.domain.consent.records import DEFAULT_RULES, ConsentRules
 from node.domain.errors import DomainError
+from node.domain.roles import check_known
 from node.domain.selection.records import (
     Event,
     Nominated,
@@ -100,7 +103,7 @@ PHASE_TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
 REVEAL_IN: Final[Mapping[str, bool]] = {"nomination_round": True, "change_round": False}
 # Who may make each kind of change, and the code when someone else tries.
 AUTHORITY: Final[Mapping[str, tuple[tuple[str, ...], str]]] = {
-    "open": (("facilitator",), "selection.not_facilitator"),
+    "open": (("facilitator", "home"), "selection.not_facilitator"),
     "phase": (("facilitator",), "selection.not_facilitator"),
     "nominate": (("member",), "selection.not_member"),
     "reveal": (("member",), "selection.not_member"),
@@ -131,8 +134,10 @@ def _authorize(kind: str, circle: CircleState, author: str) -> None:
 
 
 def start(event: Opened, *, circle: CircleState) -> SelectionState:
-    """The nominations phase of a new election; its opener must be the facilitator."""
+    """The nominations phase of a new election; its opener must be the facilitator (or
+    the home node, bringing back a term that ends), its role one of the register's."""
     _authorize("open", circle, event.author)
+    check_known([event.role], circle.seats, circle.name)
     return SelectionState(
         id=event.id,
         circle=circle.id,
@@ -140,6 +145,7 @@ def start(event: Opened, *, circle: CircleState) -> SelectionState:
         role=event.role,
         description=event.description,
         term_months=event.term_months,
+        replaces=event.replaces,
     )
 
 

@@ -65,6 +65,7 @@ class SelectionState:
     selected: str | None = None
     term_start: dt.date | None = None
     term_end: dt.date | None = None
+    replaces: str | None = None  # the holder the selected member replaces (§13.7)
 
     def nominees(self) -> set[str]:
         """The current nominees of revealed nominations."""
@@ -83,10 +84,11 @@ class Opened:
     role: str
     description: str
     term_months: int
+    replaces: str | None = None
 
     @classmethod
     def from_body(cls, id: str, author: str, body: SelectionOpen) -> Opened:
-        return cls(id, author, body.role, body.description, body.term_months)
+        return cls(id, author, body.role, body.description, body.term_months, body.replaces)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from typing import Any
 from node.domain.circles import CircleState
 from node.domain.consent.records import DEFAULT_RULES, ConsentRules
 from node.domain.errors import DomainError
+from node.domain.roles import is_full
 from node.domain.selection.records import SelectionStanceRec, SelectionState, is_voter
 from node.domain.selection.terms import term_end_of
 from protocol.errors import RemoteProtocolError
@@ -52,6 +53,7 @@ def result_body(
         raise DomainError("selection.not_in_round", f"no consent round during {state.phase}")
     if not is_voter(circle, state.candidate):
         raise DomainError("selection.not_member", f"{state.candidate} is no longer a member")
+    check_room(state, circle, state.candidate)
     tally = _tally(state, circle)
     if tally.objections:
         raise DomainError("selection.objection_unresolved", "an objection stands")
@@ -70,6 +72,21 @@ def result_body(
         "term_end": term_end_of(term_start, state.term_months).isoformat(),
         "stances": sorted(s.id for s in tally.counted),
     }
+
+
+def check_room(state: SelectionState, circle: CircleState, candidate: str) -> None:
+    """The candidate may take the role: they hold it already, a seat is free, or the
+    election ``replaces`` a holder; else ``selection.role_full``."""
+    seat = circle.seats.get(state.role)
+    if seat is None:
+        raise DomainError("circle.unknown_role", f"{state.role} is no role of {circle.name}")
+    if is_full(seat, circle.holders(state.role), candidate, state.replaces):
+        whose = " for this organization" if seat.per_organization else ""
+        raise DomainError(
+            "selection.role_full",
+            f"{circle.name} has its {seat.holders} {state.role}(s){whose} already; the"
+            " election must say whom the new holder replaces",
+        )
 
 
 def _bad(message: str) -> DomainError:
@@ -117,6 +134,7 @@ def checked_result(
         raise DomainError("selection.wrong_candidate", f"the candidate is {state.candidate}")
     if not is_voter(circle, state.candidate):
         raise DomainError("selection.not_member", f"{state.candidate} is no longer a member")
+    check_room(state, circle, state.candidate)
     if len(set(result.stances)) != len(result.stances):
         raise _bad("a stance is named twice")
     by_id = {s.id: s for s in state.stances.values()}

@@ -9,8 +9,11 @@ import datetime as dt
 import sqlite3
 from typing import Any
 
+import orjson
+
 from node.domain.circles import CircleState
 from node.domain.errors import DomainError
+from node.domain.roles import check_known, is_full
 from node.store.campaigns import apply_campaign, process_of
 from node.store.governance.elections import run_selection
 from node.store.governance.meetings import run_meeting
@@ -24,6 +27,8 @@ def run_event(
 ) -> str | None:
     """Run one envelope through its state machine; the process it belongs to."""
     actor = env.actor or env.author
+    if env.kind == "membership":
+        check_membership(conn, circle, env, env_id)
     if env.kind in ("circle", "membership"):
         return None  # projected when stored; the position fixes when it holds
     try:
@@ -37,6 +42,59 @@ def run_event(
     if env.kind == "selection":
         return run_selection(conn, circle, env_id, actor, body, at)
     return run_consent(conn, circle, env, env_id, actor, body, at)
+
+
+def check_membership(
+    conn: sqlite3.Connection, circle: CircleState, env: Envelope, env_id: str
+) -> None:
+    """A membership's roles at its position, on every node (§13.9): each is a role of the
+    circle's register (``circle.unknown_role``), and a member node's delegation request
+    fits within its organization's delegate seats, counting its earlier requests the
+    home has not answered yet (``circle.role_taken``)."""
+    body = env.body or {}
+    roles = [str(r) for r in body.get("roles", [])]
+    check_known(roles, circle.seats, circle.name)
+    member = str(body.get("member", ""))
+    request = env.author != circle.home and member != env.author
+    if request and "delegate" in roles and body.get("status") == "active":
+        seat = circle.seats["delegate"]
+        taken = {*circle.holders("delegate"), *_unanswered(conn, circle, env.author, env_id)}
+        if is_full(seat, sorted(taken), member, None):
+            raise DomainError(
+                "circle.role_taken",
+                f"{circle.name} has its {seat.holders} delegate(s) for this organization already",
+            )
+
+
+def _unanswered(
+    conn: sqlite3.Connection, circle: CircleState, author: str, env_id: str
+) -> list[str]:
+    """The people ``author``'s applied delegation requests before ``env_id``'s position
+    name as delegates, whose membership the home has not written since."""
+    row = conn.execute("SELECT pos FROM circle_order WHERE envelope_id = ?", (env_id,)).fetchone()
+    before = row[0] if row else 2**62  # a preview: every position held
+    latest: dict[str, tuple[int, bool]] = {}
+    for pos, raw in conn.execute(
+        "SELECT o.pos, e.body FROM circle_order o JOIN envelopes e ON e.id = o.envelope_id"
+        " JOIN gov_effects g ON g.envelope_id = o.envelope_id AND g.status = 'applied'"
+        " WHERE o.scope = ? AND e.author = ? AND e.kind = 'membership' AND o.pos < ?"
+        " AND e.body IS NOT NULL ORDER BY o.pos",
+        (circle.id, author, before),
+    ):
+        body = orjson.loads(raw)
+        if body["member"] != author:
+            wants = body["status"] == "active" and "delegate" in body.get("roles", [])
+            latest[body["member"]] = (pos, wants)
+    pending = []
+    for member, (pos, wants) in latest.items():
+        answer = conn.execute(
+            "SELECT o.pos FROM circle_members m JOIN circle_order o"
+            " ON o.envelope_id = m.envelope_id WHERE m.circle_id = ? AND m.member = ?",
+            (circle.id, member),
+        ).fetchone()
+        if wants and (answer is None or answer[0] < pos):
+            pending.append(member)
+    return pending
 
 
 def preview(

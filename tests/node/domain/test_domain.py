@@ -141,7 +141,7 @@ def test_status_must_be_active_or_removed() -> None:
 
 def test_unknown_roles_are_refused() -> None:
     c = circle("general")
-    assert code_of(membership_body, c, None, [], actor("ana"), ["chair"]) == "circle.bad_role"
+    assert code_of(membership_body, c, None, [], actor("ana"), ["chair"]) == "circle.unknown_role"
 
 
 def test_nobody_is_leader_and_delegate_at_once() -> None:
@@ -249,6 +249,9 @@ def violations(model: Model) -> set[str]:
         for role in SINGLE_HOLDER:
             if sum(role in m.roles for m in active) > 1:
                 found.add("circle.role_taken")
+        # Two delegates per organization by default (all PEOPLE are of one node).
+        if sum("delegate" in m.roles for m in active) > 2:
+            found.add("circle.role_taken")
         if any({"leader", "delegate"} <= set(m.roles) for m in active):
             found.add("circle.leader_is_delegate")
         if any(m.roles and not m.active for m in members.values()):

@@ -4,6 +4,7 @@ silence policies, forged results, the concurrency rules, and a stateful model ch
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from node.domain import DomainError
 from node.domain.circles import CircleMember, CircleState
+from node.domain.roles import register
 from node.domain.selection import (
     ConsentRules,
     Event,
@@ -249,7 +251,12 @@ def test_events_are_built_from_validated_bodies() -> None:
     typed = validate_body("selection", body)
     assert ResultRecorded.from_body(HOME, typed) == ResultRecorded(HOME, body)
     assert ResultRecorded.from_body(HOME, body) == ResultRecorded(HOME, body)
-    custom = start(Opened(SEL, FAY, "treasurer", "d", 1), circle=C)
+    # A role of the circle's own opens once its charter declares it (§8.2).
+    assert code_of(start, Opened(SEL, FAY, "treasurer", "d", 1), circle=C) == (
+        "circle.unknown_role"
+    )
+    declared = dataclasses.replace(C, seats=register([{"name": "treasurer"}]))
+    custom = start(Opened(SEL, FAY, "treasurer", "d", 1), circle=declared)
     assert custom.role == "treasurer"
 
 
