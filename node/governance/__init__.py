@@ -3,7 +3,7 @@ and reads over the node's core service (``node.core``).
 
 ``node.gov`` (a ``Governance``) is the one entry the web UI, federation and the demo use:
 it names every command and read of the processes, each kept in its process's module
-(``consent``, ``elections``, ``meetings``, ``delegates``, ``reviews``, ``agenda``,
+(``consent``, ``elections``, ``meetings``, ``backlog``, ``delegates``, ``reviews``, ``agenda``,
 ``logbook``). What every command shares (one transaction, signed, ordered) is ``process``.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from node.governance.agenda import Agenda
+from node.governance.backlog import Backlog
 from node.governance.consent import Consent
 from node.governance.delegates import Delegates
 from node.governance.elections import Elections
@@ -34,7 +35,7 @@ class Governance:
         self.amend = consent.amend
         self.move = consent.move
         self.stance = consent.stance
-        self.decide = consent.decide
+        self._decide = consent.decide
         self.ask = consent.ask
         self.react = consent.react
         self.answer = consent.answer
@@ -60,6 +61,17 @@ class Governance:
         self.write_minutes = meetings.write_minutes
         self.meetings = meetings.meetings
         self.meeting = meetings.meeting
+        self.correct_minutes = meetings.correct_minutes
+        self.mark_done = meetings.mark_done
+        self.minutes_versions = meetings.minutes_versions
+        self.actions = meetings.actions
+        self.owned_actions = meetings.owned_actions
+
+        backlog = Backlog(node)
+        self.add_backlog = backlog.add_backlog
+        self.close_backlog = backlog.close_backlog
+        self.backlog = backlog.backlog
+        self.raise_referrals = backlog.raise_referrals
 
         delegates = Delegates(node)
         self.name_delegate = delegates.name_delegate
@@ -74,6 +86,13 @@ class Governance:
         logbook = Logbook(node)
         self.logbook = logbook.logbook
         self.logbook_export = logbook.logbook_export
+
+    async def decide(self, root: str, handle: str | None) -> str:
+        """``Consent.decide``; a referral then lands on the parent's backlog when this
+        node is the parent's home."""
+        decision = await self._decide(root, handle)
+        await self.raise_referrals()
+        return decision
 
     @property
     def agenda_ttl(self) -> float:
