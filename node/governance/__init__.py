@@ -3,8 +3,9 @@ and reads over the node's core service (``node.core``).
 
 ``node.gov`` (a ``Governance``) is the one entry the web UI, federation and the demo use:
 it names every command and read of the processes, each kept in its process's module
-(``consent``, ``elections``, ``meetings``, ``backlog``, ``delegates``, ``reviews``, ``agenda``,
-``logbook``). What every command shares (one transaction, signed, ordered) is ``process``.
+(``consent``, ``elections``, ``meetings``, ``backlog``, ``delegates``, ``reviews``,
+``agenda``, ``tasks``, ``logbook``). What every command shares (one transaction, signed,
+ordered) is ``process``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from node.governance.elections import Elections
 from node.governance.logbook import Logbook
 from node.governance.meetings import Meetings
 from node.governance.reviews import Reviews
+from node.governance.tasks import Tasks
 
 if TYPE_CHECKING:
     from node.core import NodeCore
@@ -66,6 +68,8 @@ class Governance:
         self.minutes_versions = meetings.minutes_versions
         self.actions = meetings.actions
         self.owned_actions = meetings.owned_actions
+
+        self.tasks = Tasks(node, meetings).tasks
 
         backlog = Backlog(node)
         self.add_backlog = backlog.add_backlog
