@@ -5,6 +5,7 @@ circle's logbook."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -97,8 +98,9 @@ def _guests(form: Form) -> list[str]:
 def _actions(form: Form) -> list[dict[str, Any]]:
     """The action rows filled in: what, whose (a member of the circle), due when."""
     found = []
+    optional = replace(limit("agenda.title"), min_length=None)  # a row may stay empty
     for n in range(1, ACTION_ROWS + 1):
-        what = form.text(f"action_what_{n}", f"action {n}", limit("agenda.title"))
+        what = form.text(f"action_what_{n}", f"action {n}", optional)
         owner = form.raw(f"action_owner_{n}").strip()
         due = form.date(f"action_due_{n}", f"due date of action {n}")
         if not what:
