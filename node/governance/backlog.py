@@ -38,12 +38,15 @@ class Backlog(Process):
         body = {"op": "backlog", "title": title.strip(), "note": note}
         return await self.act_id("meeting", circle_id, body, handle)
 
-    async def close_backlog(self, item_id: str, handle: str, note: str = "") -> str:
-        """The facilitator or secretary closes a backlog item (dealt with, or dropped)."""
+    async def close_backlog(
+        self, item_id: str, handle: str, note: str = "", *, circle_id: str | None = None
+    ) -> str:
+        """The facilitator or secretary closes a backlog item (dealt with, or dropped);
+        with ``circle_id``, only an item of that circle."""
         row = await self.node.store.fetchone(
             "SELECT circle_id FROM backlog WHERE id = ?", (item_id,)
         )
-        if row is None:
+        if row is None or circle_id not in (None, row[0]):
             raise DomainError("meeting.unknown_backlog", f"no backlog item {item_id}")
         body = {"op": "backlog_close", "item": item_id, "note": note}
         return await self.act_id("meeting", row[0], body, handle, (item_id,))

@@ -16,7 +16,7 @@ async def add_item(request: web.Request) -> web.Response:
     node = node_of(request)
     circle_id = request.match_info["circle"]
     form = Form("backlog", posted(request))
-    title = form.text("title", "title", limit("agenda.title"), required=True)
+    title = form.text("title", "tension or agenda item", limit("agenda.title"), required=True)
     note = form.text("note", "note", limit("minutes.opening"))
     form.check()
     try:
@@ -32,7 +32,10 @@ async def close_item(request: web.Request) -> web.Response:
     form = Form("backlog_close", posted(request))
     try:
         await node.gov.close_backlog(
-            request.match_info["item"], session_of(request).member.handle, form.raw("note")
+            request.match_info["item"],
+            session_of(request).member.handle,
+            form.raw("note"),
+            circle_id=circle_id,
         )
     except DomainError as exc:
         raise form.refuse(exc) from None
