@@ -187,9 +187,7 @@ async def mark_done(request: web.Request) -> web.Response:
         )
     except DomainError as exc:
         raise form.refuse(exc) from None
-    raise web.HTTPSeeOther(
-        form.raw("back") if form.raw("back") == "/" else f"/meetings/{meeting_id}"
-    )
+    raise web.HTTPSeeOther(f"/meetings/{meeting_id}#action-{request.match_info['n']}")
 
 
 def routes(app: web.Application) -> None:
