@@ -125,8 +125,18 @@ class Inbox(FederationState):
                 self.wake.set()
             if any(env.kind == "membership" for _, env, _ in valid):
                 await self._confirm_delegations()
+            if any(env.kind == "decision" for _, env, _ in valid):
+                await self._raise_referrals()
             self.node.notify_governance()
         return [r for r in results if r is not None]
+
+    async def _raise_referrals(self) -> None:
+        """A child circle's referral lands on the backlog of a parent homed here (§13.8)."""
+        try:
+            if await self.node.gov.raise_referrals():
+                self.wake.set()
+        except Exception as exc:  # a failure here must not fail the ingest
+            log.warning("referrals", error=str(exc))
 
     async def _confirm_delegations(self) -> None:
         """The home answers delegation requests as soon as they are ordered, and a child

@@ -146,6 +146,7 @@ async def _governance_ctx(app: web.Application) -> AsyncIterator[None]:
                 opened = await node.gov.open_due_elections()
                 if opened:
                     log.info("elections.opened", elections=opened)
+                await node.gov.raise_referrals()
             except Exception as exc:  # a bad tick must not end the loop
                 log.warning("reviews.failed", error=str(exc))
             await asyncio.sleep(GOVERNANCE_TICK)

@@ -273,12 +273,24 @@ SelectionBody = (
 # --- meetings ------------------------------------------------------------------------------
 
 
+class ActionItem(Struct, forbid_unknown_fields=True, kw_only=True):
+    """An action agreed in a meeting: what, the member who owns it, when it is due."""
+
+    what: Name
+    owner: Actor
+    due: Date | None = None
+
+
 class AgendaItem(Struct, forbid_unknown_fields=True, kw_only=True):
     title: Name
     type: Literal["report", "explore", "decide"]
     proposal: Id | None = None
     notes: Text = ""
     decision: Id | None = None
+    # Minutes only: the actions agreed on this item.
+    actions: Annotated[list[ActionItem], Meta(max_length=50)] = []
+    # The backlog item (a ``backlog`` envelope) this agenda item was drawn from.
+    backlog: Id | None = None
 
 
 class MeetingSchedule(Body, tag_field="op", tag="schedule", kw_only=True):
@@ -286,20 +298,72 @@ class MeetingSchedule(Body, tag_field="op", tag="schedule", kw_only=True):
     starts: Time
     agenda: list[AgendaItem] = []
 
+    def __post_init__(self) -> None:
+        if any(item.actions for item in self.agenda):
+            raise ValueError("actions are agreed in the minutes, not in the agenda")
 
-class MeetingMinutes(Body, tag_field="op", tag="minutes", kw_only=True):
+
+class MinutesContent(Body, kw_only=True):
+    """What minutes say; written once (``minutes``), replaced whole by a ``correct``."""
+
     meeting: Id
     attendance: list[Actor]
     opening: Text = ""
     agenda_consented: bool
     items: list[AgendaItem] = []
     closing: Text = ""
+    # Guests by name: people who attended without being members (not actors).
+    guests: Annotated[list[Name], Meta(max_length=100)] = []
+    # The minutes version (a ``minutes`` or ``correct`` envelope) of an earlier meeting
+    # of the circle that this meeting approved.
+    approves: Id | None = None
 
     def __post_init__(self) -> None:
         _unique(self.attendance, "attendance")
+        _unique(self.guests, "guests")
 
 
-MeetingBody = MeetingSchedule | MeetingMinutes
+class MeetingMinutes(MinutesContent, tag_field="op", tag="minutes", kw_only=True):
+    pass
+
+
+class MeetingCorrect(MinutesContent, tag_field="op", tag="correct", kw_only=True):
+    """The full corrected minutes of ``meeting``, replacing its current version."""
+
+    replaces: Id
+    note: Text = ""
+
+
+class MeetingDone(Body, tag_field="op", tag="done", kw_only=True):
+    """An action item marked done: the ``action``-th (from 1) of the minutes version."""
+
+    meeting: Id
+    minutes: Id
+    action: Annotated[int, Meta(ge=1, le=10000)]
+
+
+class MeetingBacklog(Body, tag_field="op", tag="backlog", kw_only=True):
+    """A tension or agenda item on the circle's backlog."""
+
+    title: Name
+    note: Text = ""
+    # The referred decision of a child circle this item brings up (§13.8).
+    source: Id | None = None
+
+
+class MeetingBacklogClose(Body, tag_field="op", tag="backlog_close", kw_only=True):
+    item: Id
+    note: Text = ""
+
+
+MeetingBody = (
+    MeetingSchedule
+    | MeetingMinutes
+    | MeetingCorrect
+    | MeetingDone
+    | MeetingBacklog
+    | MeetingBacklogClose
+)
 
 
 # --- messages ----------------------------------------------------------------------------------

@@ -3,8 +3,8 @@ and reads over the node's core service (``node.core``).
 
 ``node.gov`` (a ``Governance``) is the one entry the web UI, federation and the demo use:
 it names every command and read of the processes, each kept in its process's module
-(``consent``, ``elections``, ``meetings``, ``delegates``, ``reviews``, ``roles``,
-``agenda``, ``logbook``). What every command shares (one transaction, signed,
+(``consent``, ``elections``, ``meetings``, ``backlog``, ``delegates``, ``reviews``,
+``roles``, ``agenda``, ``tasks``, ``logbook``). What every command shares (one transaction, signed,
 ordered) is ``process``.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from node.governance.agenda import Agenda
+from node.governance.backlog import Backlog
 from node.governance.consent import Consent
 from node.governance.delegates import Delegates
 from node.governance.elections import Elections
@@ -20,6 +21,7 @@ from node.governance.logbook import Logbook
 from node.governance.meetings import Meetings
 from node.governance.reviews import Reviews
 from node.governance.roles import Roles
+from node.governance.tasks import Tasks
 
 if TYPE_CHECKING:
     from node.core import NodeCore
@@ -38,7 +40,7 @@ class Governance:
         self.extend = consent.extend
         self.test_objection = consent.test_objection
         self.stance = consent.stance
-        self.decide = consent.decide
+        self._decide = consent.decide
         self.ask = consent.ask
         self.react = consent.react
         self.answer = consent.answer
@@ -66,6 +68,19 @@ class Governance:
         self.write_minutes = meetings.write_minutes
         self.meetings = meetings.meetings
         self.meeting = meetings.meeting
+        self.correct_minutes = meetings.correct_minutes
+        self.mark_done = meetings.mark_done
+        self.minutes_versions = meetings.minutes_versions
+        self.actions = meetings.actions
+        self.owned_actions = meetings.owned_actions
+
+        self.tasks = Tasks(node, meetings).tasks
+
+        backlog = Backlog(node)
+        self.add_backlog = backlog.add_backlog
+        self.close_backlog = backlog.close_backlog
+        self.backlog = backlog.backlog
+        self.raise_referrals = backlog.raise_referrals
 
         delegates = Delegates(node)
         self.name_delegate = delegates.name_delegate
@@ -81,6 +96,13 @@ class Governance:
         logbook = Logbook(node)
         self.logbook = logbook.logbook
         self.logbook_export = logbook.logbook_export
+
+    async def decide(self, root: str, handle: str | None) -> str:
+        """``Consent.decide``; a referral then lands on the parent's backlog when this
+        node is the parent's home."""
+        decision = await self._decide(root, handle)
+        await self.raise_referrals()
+        return decision
 
     @property
     def agenda_ttl(self) -> float:

@@ -38,6 +38,9 @@ OTHER_PARAMS = {
     "public_id": ("nothing",),
     "name": ("nothing",),
     "article": ("1",),
+    # A meeting's action item by number; a backlog item (its route names its circle).
+    "n": ("1",),
+    "item": ("nothing",),
 }
 _NAV = '<nav aria-label="Main">'
 

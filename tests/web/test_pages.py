@@ -231,12 +231,12 @@ async def test_home_lists_rounds_awaiting_my_stance(web: Any, browser: Any) -> N
     ben = browser(web.b.url)
     await ben.login("ben")
     _, page = await ben.get("/")
-    awaiting = page.split('id="awaiting-h"')[1].split("</section>")[0]
+    awaiting = page.split('id="tasks-h"')[1].split("</section>")[0]
     assert "Shared office" in awaiting
     await web.b.node.gov.stance(root, "ben", "consent")
     await web.cluster.settle()
     _, page = await ben.get("/")
-    awaiting = page.split('id="awaiting-h"')[1].split("</section>")[0]
+    awaiting = page.split('id="tasks-h"')[1].split("</section>")[0]
     assert "Shared office" not in awaiting
 
 

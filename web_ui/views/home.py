@@ -1,4 +1,5 @@
-"""The home page: for a member, what needs them now (``node.gov.agenda``), this week's
+"""The home page: for a member, what needs them now (their tasks, ``node.gov.tasks``, and
+``node.gov.agenda``), this week's
 campaign actions they pledged to or can pledge to (``node.campaigns.week``), and their new
 messages; for anyone else, the organization's public home (``web_ui.views.public``)."""
 
@@ -19,6 +20,7 @@ async def home(request: web.Request) -> web.Response:
     node = node_of(request)
     handle = session_of(request).member.handle
     agenda = await node.gov.agenda(node.actor_of(handle))
+    tasks = await node.gov.tasks(node.actor_of(handle))
     messages = await node.notifications.unread_messages(handle)
     week = await node.campaigns.week(handle, node.clock.now().date())
     return render(
@@ -26,6 +28,7 @@ async def home(request: web.Request) -> web.Response:
         "home/home.html",
         {
             **agenda,
+            "tasks": tasks,
             "new_messages": messages,
             "week": week,
             "may_write": await node.articles.may_write(handle),

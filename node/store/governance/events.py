@@ -116,7 +116,7 @@ def process_of_body(conn: sqlite3.Connection, env: Envelope) -> str | None:
     if env.kind == "campaign":
         return process_of(env)
     if env.kind in ("selection", "meeting"):
-        found = body.get(env.kind)
+        found = body.get(env.kind) or body.get("item")  # a backlog item's close
         return found if isinstance(found, str) else None
     target = body.get("root") if env.kind == "proposal" else body.get("proposal")
     if not isinstance(target, str):

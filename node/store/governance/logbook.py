@@ -1,5 +1,6 @@
 """A circle's logbook (PROTOCOL.md §13.6): one entry for each applied decision, election
-result, meeting's minutes and charter, each hash-chained to the one before it."""
+result, meeting's minutes, correction of minutes and charter, each hash-chained to the one
+before it."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ def entry_kind(env: Envelope) -> str | None:
         return "selection"
     if env.kind == "meeting" and body.get("op") == "minutes":
         return "minutes"
+    if env.kind == "meeting" and body.get("op") == "correct":
+        return "correction"  # the full corrected minutes, replacing a version
     if env.kind == "circle":
         return "policy"  # the charter: aim, domain, rules of the rounds
     return None

@@ -151,6 +151,9 @@ async def test_a_member_node_from_before_acceptances_stays_one_after_a_rebuild(
         later += "DROP TABLE osdi_tokens;"  # schema 17
         later += "".join(f"DROP TABLE {t};" for t in PUBLIC_SITE_TABLES)  # schema 19
         later += "DROP TABLE mail_outbox; DROP TABLE mail_bounces; DROP TABLE member_mail;"  # 18
+        later += "DROP TABLE meeting_minutes; DROP TABLE meeting_actions; DROP TABLE backlog;"
+        later += "ALTER TABLE meetings DROP COLUMN approved_by;"  # schema 26, with the next
+        later += "ALTER TABLE meetings DROP COLUMN approved_version;"
         conn.executescript(
             later + "DROP TABLE circle_invitations; DROP TABLE memberships_before_acceptance;"
             " ALTER TABLE circle_members DROP COLUMN invitation;"
