@@ -19,7 +19,7 @@ from node.domain.circles import CircleState
 from node.domain.errors import DomainError
 from node.governance.process import Process
 from node.store import governance as gov
-from protocol import RemoteProtocolError, format_ts, scope_owner
+from protocol import format_ts, scope_owner
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +165,6 @@ class Consent(Process):
 
     # --- questions, answers, reactions ---------------------------------------------------
 
-    # --- questions, answers, reactions ---------------------------------------------------
-
     async def ask(self, version_id: str, handle: str, text: str) -> str:
         """A clarifying question on one exact version."""
         return await self._discuss(version_id, handle, text, "question")
@@ -195,26 +193,11 @@ class Consent(Process):
         if not text.strip():
             raise DomainError("message.empty", "say something")
         root = await self._root_of(version_id)
-        state, circle_id = await self._state(root)
-        if state.outcome is not None:
-            raise DomainError("consent.bad_transition", f"the proposal is {state.outcome} already")
-        if purpose != "answer" and version_id != state.version_id:
-            raise DomainError(
-                "consent.wrong_version", "questions and reactions answer the current version"
-            )
-        actor = self.node.actor_of(handle)
-        circle = await self.node.circle(circle_id)
-        if circle is None or not circle.is_active(actor):
-            raise DomainError("consent.not_member", f"{handle} is not a member of the circle")
+        _, circle_id = await self._state(root)
         body = {"text": text, "thread": thread or version_id, "purpose": purpose}
-        try:
-            result = await self.node.author(
-                "message", circle_id, body, actor=actor, refs=(thread or version_id,)
-            )
-        except RemoteProtocolError as exc:
-            raise DomainError(str(exc.code), exc.message) from None
-        assert result.id is not None
-        return result.id
+        # Judged like every event of the process: at once on the home, previewed here
+        # on a member node and judged again at its position (§13.2).
+        return await self.act_id("message", circle_id, body, handle, (thread or version_id,))
 
     async def discussion(self, root: str, view: ProposalView | None = None) -> list[dict[str, Any]]:
         """The questions, answers and reactions on a proposal's versions, oldest first."""
@@ -225,11 +208,14 @@ class Consent(Process):
         versions = {v.id for v in view.state.history}
         out: list[dict[str, Any]] = []
         questions: set[str] = set()
-        for env_id, actor, author, ts, raw in await self.node.store.fetchall(
-            "SELECT id, actor, author, ts, body FROM envelopes WHERE scope = ?"
-            " AND kind = 'message' ORDER BY rowid",
+        for env_id, actor, author, ts, raw, status in await self.node.store.fetchall(
+            "SELECT e.id, e.actor, e.author, e.ts, e.body, g.status FROM envelopes e"
+            " LEFT JOIN gov_effects g ON g.envelope_id = e.id WHERE e.scope = ?"
+            " AND e.kind = 'message' ORDER BY e.rowid",
             (view.circle_id,),
         ):
+            if status == "refused":
+                continue  # shown among the refused acts, with the rule's reason
             b = orjson.loads(raw) if raw is not None else {}
             thread = b.get("thread")
             if thread in versions or thread in questions:
@@ -243,6 +229,10 @@ class Consent(Process):
                         "actor": actor or author,
                         "text": b.get("text"),
                         "ts": ts,
+                        # Ours, not yet ordered by the home (older messages had no place).
+                        "waiting": status is None
+                        and author == self.node.node_id
+                        and scope_owner(view.circle_id) != author,
                     }
                 )
         return out

@@ -59,7 +59,7 @@ def run_consent(
         )
     elif env.kind == "stance":
         assert isinstance(body, StanceBody)
-        state = _load(conn, _root_of_version(conn, body.proposal))
+        state = _load(conn, root_of_version(conn, body.proposal))
         new = consent.apply(
             state,
             consent.StanceGiven.from_body(env_id, actor, body),
@@ -68,7 +68,7 @@ def run_consent(
             rules=rules,
         )
     else:  # decision
-        state = _load(conn, _root_of_version(conn, env.body["proposal"]))  # type: ignore[index]
+        state = _load(conn, root_of_version(conn, env.body["proposal"]))  # type: ignore[index]
         new = consent.apply(
             state, consent.Decided(actor, env.body or {}), circle=circle, now=at, rules=rules
         )
@@ -109,7 +109,7 @@ def rules_of(conn: sqlite3.Connection, circle_id: str) -> consent.ConsentRules:
     )
 
 
-def _root_of_version(conn: sqlite3.Connection, version_id: str) -> str:
+def root_of_version(conn: sqlite3.Connection, version_id: str) -> str:
     row = conn.execute(
         "SELECT process FROM gov_effects WHERE envelope_id = ? AND status = 'applied'",
         (version_id,),
