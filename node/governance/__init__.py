@@ -4,7 +4,8 @@ and reads over the node's core service (``node.core``).
 ``node.gov`` (a ``Governance``) is the one entry the web UI, federation and the demo use:
 it names every command and read of the processes, each kept in its process's module
 (``consent``, ``elections``, ``meetings``, ``delegates``, ``reviews``, ``agenda``,
-``logbook``). What every command shares (one transaction, signed, ordered) is ``process``.
+``refusals``, ``logbook``). What every command shares (one transaction, signed,
+ordered) is ``process``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from node.governance.delegates import Delegates
 from node.governance.elections import Elections
 from node.governance.logbook import Logbook
 from node.governance.meetings import Meetings
+from node.governance.refusals import Refusals
 from node.governance.reviews import Reviews
 
 if TYPE_CHECKING:
@@ -67,6 +69,7 @@ class Governance:
         self.keep_double_links = delegates.keep_double_links
 
         self.start_due_reviews = Reviews(node, consent).start_due_reviews
+        self.refused_acts = Refusals(node).refused_acts
 
         self._agenda = Agenda(node, elections)
         self.agenda = self._agenda.agenda

@@ -1,6 +1,7 @@
-"""The home page: for a member, what needs them now (``node.gov.agenda``), this week's
-campaign actions they pledged to or can pledge to (``node.campaigns.week``), and their new
-messages; for anyone else, the organization's public home (``web_ui.views.public``)."""
+"""The home page: for a member, what needs them now (``node.gov.agenda``), their acts the
+circle refused (``node.gov.refused_acts``), this week's campaign actions they pledged to
+or can pledge to (``node.campaigns.week``), and their new messages; for anyone else, the
+organization's public home (``web_ui.views.public``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from web_ui.guard import page
 from web_ui.render import render
 from web_ui.views.campaign_words import WORDS
 from web_ui.views.public import public_home
+from web_ui.views.refusal_words import refused_acts
 
 
 async def home(request: web.Request) -> web.Response:
@@ -21,6 +23,7 @@ async def home(request: web.Request) -> web.Response:
     agenda = await node.gov.agenda(node.actor_of(handle))
     messages = await node.notifications.unread_messages(handle)
     week = await node.campaigns.week(handle, node.clock.now().date())
+    refused = await refused_acts(node, handle, limit=5)
     return render(
         request,
         "home/home.html",
@@ -28,6 +31,7 @@ async def home(request: web.Request) -> web.Response:
             **agenda,
             "new_messages": messages,
             "week": week,
+            "refused": refused,
             "may_write": await node.articles.may_write(handle),
             **WORDS,
         },
