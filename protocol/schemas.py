@@ -99,6 +99,8 @@ class ProposalBody(Body):
     review_of: Id | None = None
     # Versions of campaign objects (campaign, target, demand) the circle adopts with it.
     adopts: Annotated[list[Id], Meta(max_length=200)] = []
+    # An adopted decision of the circle that this proposal, once adopted, replaces.
+    replaces: Id | None = None
 
     def __post_init__(self) -> None:
         _unique(self.adopts, "adopts")
@@ -150,6 +152,9 @@ class DecisionBody(Body):
     silent: list[Actor] = []
     review_date: Date | None = None
     measures: list[Short] = []
+    # The outcome in a sentence and why, as whoever records the decision words them.
+    statement: Text = ""
+    rationale: Text = ""
 
     def __post_init__(self) -> None:
         _unique(self.stances, "stances")

@@ -77,6 +77,7 @@ class Governance:
         logbook = Logbook(node)
         self.logbook = logbook.logbook
         self.logbook_export = logbook.logbook_export
+        self.policy_register = logbook.policy_register
 
     @property
     def agenda_ttl(self) -> float:

@@ -74,10 +74,14 @@ class Consent(Process):
         review_date: dt.date | None = None,
         measures: Sequence[str] = (),
         adopts: Sequence[str] = (),
+        replaces: str | None = None,
     ) -> str:
         """Start a proposal in ``circle_id`` (its draft); returns its root id. ``adopts``:
-        versions of campaign objects the circle adopts with it (PROTOCOL.md §13.11)."""
+        versions of campaign objects the circle adopts with it (PROTOCOL.md §13.11);
+        ``replaces``: an adopted decision it replaces once adopted (§8.4)."""
         body: dict[str, Any] = {"title": title.strip(), "text": text}
+        if replaces:
+            body["replaces"] = replaces
         if adopts:
             body["adopts"] = list(adopts)
         if review_date is not None:
@@ -114,11 +118,14 @@ class Consent(Process):
             body["review_date"] = review_date.isoformat()
         if measures:
             body["measures"] = [m for m in measures if m.strip()]
+        held = await self.node.store.get_envelope(state.version_id)
+        before = (held.body or {}) if held is not None else {}
         if adopts is None:
-            held = await self.node.store.get_envelope(state.version_id)
-            adopts = list((held.body or {}).get("adopts", [])) if held is not None else []
+            adopts = list(before.get("adopts", []))
         if adopts:
             body["adopts"] = list(adopts)
+        if before.get("replaces"):
+            body["replaces"] = before["replaces"]  # what it replaces stays with each version
         return await self.act_id("proposal", circle_id, body, handle, (root, state.version_id))
 
     async def move(
@@ -148,16 +155,24 @@ class Consent(Process):
             body["reason"] = reason
         return await self.act_id("stance", circle_id, body, handle, (version_id,))
 
-    async def decide(self, root: str, handle: str | None) -> str:
+    async def decide(
+        self, root: str, handle: str | None, *, statement: str = "", rationale: str = ""
+    ) -> str:
         """Record the outcome the process has reached (adoption, withdrawal, referral);
-        ``handle`` is the facilitator (None: the home node itself)."""
+        ``handle`` is the facilitator (None: the home node itself), who may word the
+        outcome (``statement``) and why (``rationale``) for the record (§8.7)."""
         state, circle_id = await self._state(root)
         now = self.now()
 
         def body_of(conn: sqlite3.Connection, circle: CircleState) -> dict[str, Any]:
             current = gov.load_proposal(conn, root)
             assert current is not None
-            return consent.decide(current, circle, now, rules=gov.rules_of(conn, circle.id))
+            body = consent.decide(current, circle, now, rules=gov.rules_of(conn, circle.id))
+            if statement.strip():
+                body["statement"] = statement.strip()
+            if rationale.strip():
+                body["rationale"] = rationale.strip()
+            return body
 
         return await self.act_id(
             "decision", circle_id, body_of, handle, (state.version_id,), now=now

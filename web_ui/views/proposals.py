@@ -213,7 +213,14 @@ async def amend(request: web.Request) -> web.Response:
 async def decide(request: web.Request) -> web.Response:
     gov = node_of(request).gov
     root = request.match_info["root"]
-    return await _act(request, Form("decision", posted(request)), lambda h: gov.decide(root, h))
+    form = Form("decision", posted(request))
+    statement = form.text("statement", "outcome statement", limit("decision.statement"))
+    rationale = form.text("rationale", "rationale", limit("decision.rationale"))
+    return await _act(
+        request,
+        form,
+        lambda h: gov.decide(root, h, statement=statement, rationale=rationale),
+    )
 
 
 async def discuss(request: web.Request) -> web.Response:

@@ -36,6 +36,8 @@ def run_consent(
     rules = rules_of(conn, circle.id)
     if env.kind == "proposal":
         assert isinstance(body, ProposalBody)
+        if body.replaces is not None:
+            _check_replaces(conn, circle, body.replaces)
         if body.root is None:
             event = consent.Proposed.from_body(env_id, actor, body)
             state = consent.start(event, circle=circle)
@@ -98,6 +100,17 @@ def _take_review(
     if row[2] or dt.date.fromisoformat(row[1]) > at.date():
         raise DomainError("consent.no_review_due", f"the review of {decision} is not due")
     conn.execute("UPDATE proposals SET review_done = 1 WHERE root = ?", (row[0],))
+
+
+def _check_replaces(conn: sqlite3.Connection, circle: CircleState, decision: str) -> None:
+    """A proposal replaces an adopted decision of its own circle, or none (§8.4)."""
+    if not conn.execute(
+        "SELECT 1 FROM proposals WHERE decision_id = ? AND outcome = 'adopted' AND circle_id = ?",
+        (decision, circle.id),
+    ).fetchone():
+        raise DomainError(
+            "consent.unknown_decision", f"{decision} is no adopted decision of the circle"
+        )
 
 
 def rules_of(conn: sqlite3.Connection, circle_id: str) -> consent.ConsentRules:
