@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import importlib.resources
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from playwright.async_api import expect
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -140,9 +142,7 @@ async def test_the_policy_register_shows_what_is_in_force(web: Any, browser: Any
     assert "In force (2)" in page
     assert "Dues are 5 a month, 2 for students." in page
     # A new proposal replaces the dues decision once adopted (``replaces``).
-    dues2 = await _adopt(
-        web, "Dues, simpler", "Everyone pays 3 a month.", replaces=s.rent_decision
-    )
+    dues2 = await _adopt(web, "Dues, simpler", "Everyone pays 3 a month.", replaces=s.rent_decision)
     status, page = await ana.get(f"/circles/{s.circle}/policies")
     assert "In force (2)" in page
     force, replaced = page.split('id="replaced-h"')
@@ -159,3 +159,36 @@ async def test_a_proposal_replaces_only_an_adopted_decision_of_its_circle(web: A
     with pytest.raises(DomainError) as exc:
         await web.a.node.gov.propose(web.circle, "ana", "T", "X", replaces="sha256:" + "A" * 43)
     assert exc.value.code == "consent.unknown_decision"
+
+
+PHONE = {"width": 360, "height": 780}
+AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
+
+
+async def _checked(page: Any, name: str) -> None:
+    """No serious or critical accessibility violation, nothing wider than the screen."""
+    await page.evaluate(AXE)
+    result = await page.evaluate("axe.run(document).then(r => r.violations)")
+    bad = [(v["id"], v["impact"]) for v in result if v["impact"] in ("serious", "critical")]
+    assert bad == [], f"{name}: {bad}"
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{name}: {width} px wide"
+
+
+async def test_the_records_on_a_phone(web: Any, browser: Any, chromium: Any) -> None:
+    ana = browser(web.a.url)
+    await ana.login("ana")
+    s = await story(web, ana)
+    ctx = await chromium.new_context(viewport=PHONE)
+    page = await ctx.new_page()
+    await page.goto(web.a.url + "/login")
+    await page.get_by_label("Handle").fill("ana")
+    await page.get_by_label("Password").fill(web.password)
+    await page.get_by_role("button", name="Log in").click()
+    await page.goto(web.a.url + f"/circles/{s.circle}/logbook.html")
+    await expect(page.locator("main")).to_contain_text("Silent: Dan Ortiz")
+    await _checked(page, "printable logbook")
+    await page.goto(web.a.url + f"/circles/{s.circle}/policies")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Policy register")
+    await _checked(page, "policy register")
+    await ctx.close()
