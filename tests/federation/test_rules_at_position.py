@@ -208,3 +208,47 @@ async def test_a_home_membership_breaking_the_roles_is_refused_by_member_nodes(
     circle = await w.b.node.circle(w.circle)
     assert circle is not None
     assert circle.holders("facilitator") == [w.a.node.actor_of("ana")]
+
+
+async def test_a_charter_takes_effect_at_its_position_not_on_arrival(world: World) -> None:
+    w = world
+    # Eve, of the hostile peer's organization, facilitates: her moves reach B through
+    # the home, after the home's own envelopes if the home sends them so.
+    await w.a.node.set_membership(w.circle, "ana", [])
+    await w.a.node.set_membership(w.circle, w.eve, ["facilitator"])
+    root = await w.a.node.gov.propose(w.circle, "ana", "Shared van", "We buy a van.")
+    await w.c.settle()
+    for phase in ("presented", "questions", "reactions"):
+        move = _hostile_env(w, "phase", {"proposal": root, "phase": phase}, w.eve)
+        assert (await _send(w, move))["status"] == "accepted"
+    await w.c.settle()
+    consent = _hostile_env(w, "phase", {"proposal": root, "phase": "consent"}, w.eve)
+    assert (await _send(w, consent))["status"] == "accepted"  # a round of 72 hours
+    charter = await w.a.store.fetchone(
+        "SELECT e.body FROM circles c JOIN envelopes e ON e.id = c.envelope_id WHERE c.id = ?",
+        (w.circle,),
+    )
+    assert charter is not None
+    shorter = {**orjson.loads(charter[0]), "round_hours": 1}
+    await w.a.node.author("circle", w.circle, shorter)  # the next position
+    later = await _positioned(w.a, await _last_position(w))
+    earlier = await _positioned(w.a, envelope_id(consent))
+    assert later[1] == earlier[1] + 1
+    assert (await _as_home(w, w.b, [later])).status == 200
+    assert (await _as_home(w, w.b, [earlier])).status == 200
+    deadlines = [
+        await n.store.fetchone("SELECT deadline FROM proposals WHERE root = ?", (root,))
+        for n in (w.a, w.b)
+    ]
+    assert deadlines[1] == deadlines[0]
+    rules = await w.b.store.fetchone("SELECT round_hours FROM circles WHERE id = ?", (w.circle,))
+    assert rules == (1,)
+
+
+async def _last_position(w: World) -> str:
+    row = await w.a.store.fetchone(
+        "SELECT envelope_id FROM circle_order WHERE scope = ? ORDER BY pos DESC LIMIT 1",
+        (w.circle,),
+    )
+    assert row is not None
+    return str(row[0])
