@@ -118,6 +118,14 @@ class ErrorCode(StrEnum):
     CAMPAIGN_BAD_REF = "campaign.bad_ref"
     # A decision adopting what is not a campaign object of its circle (§13.11).
     CONSENT_UNKNOWN_OBJECT = "consent.unknown_object"
+    # Rules every node checks at an envelope's position (§13.12): a refused effect.
+    CONSENT_WRONG_PHASE = "consent.wrong_phase"
+    CONSENT_UNKNOWN_QUESTION = "consent.unknown_question"
+    CONSENT_UNKNOWN_DECISION = "consent.unknown_decision"
+    CIRCLE_ROLE_TAKEN = "circle.role_taken"
+    CIRCLE_LEADER_IS_DELEGATE = "circle.leader_is_delegate"
+    CIRCLE_BAD_ROLE = "circle.bad_role"
+    CIRCLE_NOT_MEMBER = "circle.not_member"
 
     # Importing campaign targets from files (a node's command, not the wire): a file or
     # row with problems, so nothing was imported.
