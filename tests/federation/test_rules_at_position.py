@@ -252,3 +252,15 @@ async def _last_position(w: World) -> str:
     )
     assert row is not None
     return str(row[0])
+
+
+async def test_a_proposal_replacing_no_adopted_decision_is_refused(world: World) -> None:
+    w = world
+    root = await _proposal(w, ())  # a draft, never decided
+    body = {"title": "Replace it", "text": "Something else.", "replaces": root}
+    env = _hostile_env(w, "proposal", body, w.eve)
+    assert (await _send(w, env))["status"] == "accepted"
+    await w.c.settle()
+    for n in (w.a, w.b):
+        assert await _effect(n, envelope_id(env)) == ("refused", "consent.unknown_decision"), n
+        assert await n.node.gov.proposal(envelope_id(env)) is None, n

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
+from node.governance import logbook
+
 pytestmark = pytest.mark.timeout(90)
 
 HOUR = dt.timedelta(hours=1)
@@ -131,6 +133,19 @@ async def test_the_printable_logbook_reads_as_a_record(web: Any, browser: Any) -
         assert words in page, words
     assert re.search(r"Consented: (Ana, ben \(Node B\)|ben \(Node B\), Ana) Silent", page)
     assert web.a.node.actor_of("dan") not in page  # names, not ids
+    # The record's words are in the signed decisions: the export still verifies offline,
+    # and B, replaying the same order, holds the same logbook.
+    async with ana.http.get(f"{web.a.url}/circles/{s.circle}/logbook.jsonl") as r:
+        data = await r.read()
+    report = await logbook.verify_export(data, signer=web.a.node_id)
+    assert report.entries == 5  # the charter, two decisions, a selection, the minutes
+    heads = [
+        await n.store.fetchone(
+            "SELECT hash FROM logbook WHERE scope = ? ORDER BY n DESC LIMIT 1", (s.circle,)
+        )
+        for n in (web.a, web.b)
+    ]
+    assert heads[0] == heads[1] == (report.head,)
 
 
 async def test_the_policy_register_shows_what_is_in_force(web: Any, browser: Any) -> None:
