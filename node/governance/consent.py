@@ -244,7 +244,7 @@ class Consent(Process):
                         "actor": actor or author,
                         "text": b.get("text"),
                         "ts": ts,
-                        # Ours, not yet ordered by the home (older messages had no place).
+                        # Ours, sent to the home and not yet given its position.
                         "waiting": status is None
                         and author == self.node.node_id
                         and scope_owner(view.circle_id) != author,
