@@ -31,7 +31,7 @@ _WHAT = {
 _OTHERS_ACTS = (
     " FROM circle_order o JOIN gov_effects g ON g.envelope_id = o.envelope_id"
     " JOIN envelopes e ON e.id = o.envelope_id JOIN circles c ON c.id = o.scope"
-    " WHERE g.status = 'applied' AND e.kind NOT IN ('circle', 'membership')"
+    " WHERE g.status = 'applied' AND e.kind NOT IN ('circle', 'membership', 'message')"
     " AND coalesce(e.actor, e.author) != :actor AND +o.scope IN (SELECT circle_id"
     " FROM circle_members WHERE member = :actor AND status = 'active') AND o.at > :seen"
 )

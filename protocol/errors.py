@@ -130,6 +130,13 @@ class ErrorCode(StrEnum):
     # Roles of a circle's register (§8.2, §13.7, §13.9): a refused effect.
     CIRCLE_UNKNOWN_ROLE = "circle.unknown_role"
     SELECTION_ROLE_FULL = "selection.role_full"
+    # Rules every node checks at an envelope's position (§13.12): a refused effect.
+    CONSENT_WRONG_PHASE = "consent.wrong_phase"
+    CONSENT_UNKNOWN_QUESTION = "consent.unknown_question"
+    CONSENT_UNKNOWN_DECISION = "consent.unknown_decision"
+    CIRCLE_ROLE_TAKEN = "circle.role_taken"
+    CIRCLE_LEADER_IS_DELEGATE = "circle.leader_is_delegate"
+    CIRCLE_NOT_MEMBER = "circle.not_member"
 
     # Importing campaign targets from files (a node's command, not the wire): a file or
     # row with problems, so nothing was imported.

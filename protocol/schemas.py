@@ -120,6 +120,8 @@ class ProposalBody(Body):
     adopts: Annotated[list[Id], Meta(max_length=200)] = []
     # Members who wrote this version with its author (an objector co-writing it, §13.2).
     coauthors: Annotated[list[Actor], Meta(max_length=50)] = []
+    # An adopted decision of the circle that this proposal, once adopted, replaces.
+    replaces: Id | None = None
 
     def __post_init__(self) -> None:
         _unique(self.adopts, "adopts")
@@ -197,6 +199,9 @@ class DecisionBody(Body):
     measures: list[Short] = []
     # The `phase` envelopes that found counted objections not to be objections.
     tests: list[Id] = []
+    # The outcome in a sentence and why, as whoever records the decision words them.
+    statement: Text = ""
+    rationale: Text = ""
 
     def __post_init__(self) -> None:
         _unique(self.stances, "stances")

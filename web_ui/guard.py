@@ -107,7 +107,9 @@ def page(
                     request[UNREAD] = await node.notifications.unread(session.member.handle)
                 response = await again(request)
                 response.set_status(400)
-            response.headers.update(HEADERS)
+            for name, value in HEADERS.items():
+                # A view may narrow a header for its page (the printable logbook's style).
+                response.headers.setdefault(name, value)
             response.headers.setdefault("Cache-Control", "no-store")
             return response
 

@@ -31,6 +31,7 @@ from protocol.ids import HANDLE_PATTERN
 from protocol.schemas import (
     AgendaItem,
     CircleBody,
+    DecisionBody,
     MeetingMinutes,
     MeetingSchedule,
     MessageBody,
@@ -106,6 +107,8 @@ LIMITS: Final[dict[str, Limit]] = {
     "proposal.changes": schema_limit(ProposalBody, "changes"),
     "proposal.measure": schema_limit(ProposalBody, "measures"),
     "stance.reason": schema_limit(StanceBody, "reason"),
+    "decision.statement": schema_limit(DecisionBody, "statement"),
+    "decision.rationale": schema_limit(DecisionBody, "rationale"),
     "message.text": schema_limit(MessageBody, "text"),
     "selection.role": schema_limit(SelectionOpen, "role"),
     "selection.description": schema_limit(SelectionOpen, "description"),

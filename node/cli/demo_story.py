@@ -200,6 +200,7 @@ async def _story(nodes: list[Any], feds: list[Any], logins: dict[str, Any]) -> N
     await gov.move(campaign, ana, "reactions")
     await _settle(feds)
     await east.gov.react(campaign, "sam", "Great idea, young people can run the market stall.")
+    await _settle(feds)  # a reaction belongs to the reactions round: the home orders it first
     await gov.move(campaign, ana, "consent")
     await _settle(feds)
     await gov.stance(campaign, "ravi", "consent")

@@ -4,8 +4,8 @@ and reads over the node's core service (``node.core``).
 ``node.gov`` (a ``Governance``) is the one entry the web UI, federation and the demo use:
 it names every command and read of the processes, each kept in its process's module
 (``consent``, ``elections``, ``meetings``, ``backlog``, ``delegates``, ``reviews``,
-``roles``, ``agenda``, ``tasks``, ``logbook``). What every command shares (one transaction, signed,
-ordered) is ``process``.
+``roles``, ``agenda``, ``tasks``, ``refusals``, ``logbook``). What every command shares
+(one transaction, signed, ordered) is ``process``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from node.governance.delegates import Delegates
 from node.governance.elections import Elections
 from node.governance.logbook import Logbook
 from node.governance.meetings import Meetings
+from node.governance.refusals import Refusals
 from node.governance.reviews import Reviews
 from node.governance.roles import Roles
 from node.governance.tasks import Tasks
@@ -89,6 +90,7 @@ class Governance:
         self.keep_double_links = delegates.keep_double_links
 
         self.start_due_reviews = Reviews(node, consent).start_due_reviews
+        self.refused_acts = Refusals(node).refused_acts
 
         self._agenda = Agenda(node, elections)
         self.agenda = self._agenda.agenda
@@ -96,11 +98,14 @@ class Governance:
         logbook = Logbook(node)
         self.logbook = logbook.logbook
         self.logbook_export = logbook.logbook_export
+        self.policy_register = logbook.policy_register
 
-    async def decide(self, root: str, handle: str | None) -> str:
+    async def decide(
+        self, root: str, handle: str | None, *, statement: str = "", rationale: str = ""
+    ) -> str:
         """``Consent.decide``; a referral then lands on the parent's backlog when this
         node is the parent's home."""
-        decision = await self._decide(root, handle)
+        decision = await self._decide(root, handle, statement=statement, rationale=rationale)
         await self.raise_referrals()
         return decision
 

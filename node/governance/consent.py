@@ -19,7 +19,7 @@ from node.domain.circles import CircleState
 from node.domain.errors import DomainError
 from node.governance.process import Process
 from node.store import governance as gov
-from protocol import RemoteProtocolError, format_ts, scope_owner
+from protocol import format_ts, scope_owner
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +74,14 @@ class Consent(Process):
         review_date: dt.date | None = None,
         measures: Sequence[str] = (),
         adopts: Sequence[str] = (),
+        replaces: str | None = None,
     ) -> str:
         """Start a proposal in ``circle_id`` (its draft); returns its root id. ``adopts``:
-        versions of campaign objects the circle adopts with it (PROTOCOL.md §13.11)."""
+        versions of campaign objects the circle adopts with it (PROTOCOL.md §13.11);
+        ``replaces``: an adopted decision it replaces once adopted (§8.4)."""
         body: dict[str, Any] = {"title": title.strip(), "text": text}
+        if replaces:
+            body["replaces"] = replaces
         if adopts:
             body["adopts"] = list(adopts)
         if review_date is not None:
@@ -116,13 +120,16 @@ class Consent(Process):
             body["review_date"] = review_date.isoformat()
         if measures:
             body["measures"] = [m for m in measures if m.strip()]
+        held = await self.node.store.get_envelope(state.version_id)
+        before = (held.body or {}) if held is not None else {}
         if adopts is None:
-            held = await self.node.store.get_envelope(state.version_id)
-            adopts = list((held.body or {}).get("adopts", [])) if held is not None else []
+            adopts = list(before.get("adopts", []))
         if adopts:
             body["adopts"] = list(adopts)
         if coauthors:
             body["coauthors"] = list(coauthors)
+        if before.get("replaces"):
+            body["replaces"] = before["replaces"]  # what it replaces stays with each version
         return await self.act_id("proposal", circle_id, body, handle, (root, state.version_id))
 
     async def move(
@@ -181,22 +188,28 @@ class Consent(Process):
             body["meeting"] = meeting
         return await self.act_id("stance", circle_id, body, handle, (version_id,))
 
-    async def decide(self, root: str, handle: str | None) -> str:
+    async def decide(
+        self, root: str, handle: str | None, *, statement: str = "", rationale: str = ""
+    ) -> str:
         """Record the outcome the process has reached (adoption, withdrawal, referral);
-        ``handle`` is the facilitator (None: the home node itself)."""
+        ``handle`` is the facilitator (None: the home node itself), who may word the
+        outcome (``statement``) and why (``rationale``) for the record (§8.7)."""
         state, circle_id = await self._state(root)
         now = self.now()
 
         def body_of(conn: sqlite3.Connection, circle: CircleState) -> dict[str, Any]:
             current = gov.load_proposal(conn, root)
             assert current is not None
-            return consent.decide(current, circle, now, rules=gov.rules_of(conn, circle.id))
+            body = consent.decide(current, circle, now, rules=gov.rules_of(conn, circle.id))
+            if statement.strip():
+                body["statement"] = statement.strip()
+            if rationale.strip():
+                body["rationale"] = rationale.strip()
+            return body
 
         return await self.act_id(
             "decision", circle_id, body_of, handle, (state.version_id,), now=now
         )
-
-    # --- questions, answers, reactions ---------------------------------------------------
 
     # --- questions, answers, reactions ---------------------------------------------------
 
@@ -228,26 +241,11 @@ class Consent(Process):
         if not text.strip():
             raise DomainError("message.empty", "say something")
         root = await self._root_of(version_id)
-        state, circle_id = await self._state(root)
-        if state.outcome is not None:
-            raise DomainError("consent.bad_transition", f"the proposal is {state.outcome} already")
-        if purpose != "answer" and version_id != state.version_id:
-            raise DomainError(
-                "consent.wrong_version", "questions and reactions answer the current version"
-            )
-        actor = self.node.actor_of(handle)
-        circle = await self.node.circle(circle_id)
-        if circle is None or not circle.is_active(actor):
-            raise DomainError("consent.not_member", f"{handle} is not a member of the circle")
+        _, circle_id = await self._state(root)
         body = {"text": text, "thread": thread or version_id, "purpose": purpose}
-        try:
-            result = await self.node.author(
-                "message", circle_id, body, actor=actor, refs=(thread or version_id,)
-            )
-        except RemoteProtocolError as exc:
-            raise DomainError(str(exc.code), exc.message) from None
-        assert result.id is not None
-        return result.id
+        # Judged like every event of the process: at once on the home, previewed here
+        # on a member node and judged again at its position (§13.2).
+        return await self.act_id("message", circle_id, body, handle, (thread or version_id,))
 
     async def discussion(self, root: str, view: ProposalView | None = None) -> list[dict[str, Any]]:
         """The questions, answers and reactions on a proposal's versions, oldest first."""
@@ -258,11 +256,14 @@ class Consent(Process):
         versions = {v.id for v in view.state.history}
         out: list[dict[str, Any]] = []
         questions: set[str] = set()
-        for env_id, actor, author, ts, raw in await self.node.store.fetchall(
-            "SELECT id, actor, author, ts, body FROM envelopes WHERE scope = ?"
-            " AND kind = 'message' ORDER BY rowid",
+        for env_id, actor, author, ts, raw, status in await self.node.store.fetchall(
+            "SELECT e.id, e.actor, e.author, e.ts, e.body, g.status FROM envelopes e"
+            " LEFT JOIN gov_effects g ON g.envelope_id = e.id WHERE e.scope = ?"
+            " AND e.kind = 'message' ORDER BY e.rowid",
             (view.circle_id,),
         ):
+            if status == "refused":
+                continue  # shown among the refused acts, with the rule's reason
             b = orjson.loads(raw) if raw is not None else {}
             thread = b.get("thread")
             if thread in versions or thread in questions:
@@ -276,6 +277,10 @@ class Consent(Process):
                         "actor": actor or author,
                         "text": b.get("text"),
                         "ts": ts,
+                        # Ours, sent to the home and not yet given its position.
+                        "waiting": status is None
+                        and author == self.node.node_id
+                        and scope_owner(view.circle_id) != author,
                     }
                 )
         return out

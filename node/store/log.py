@@ -244,7 +244,9 @@ def append_remote_batch(
     for i, (env, env_id) in enumerate(items):
         mark = order[i] if order is not None else None
         if mark is not None and (
-            sender is None or sender != scope_owner(env.scope) or not governance.is_ordered(env)
+            sender is None
+            or sender != scope_owner(env.scope)
+            or not governance.may_hold_position(env)
         ):
             results.append(
                 AppendResult(
@@ -264,7 +266,7 @@ def append_remote_batch(
         r = append_remote(conn, env, env_id, now, self_id=self_id, sender=sender)
         if mark is not None and r.status in ("accepted", "duplicate", "gap"):
             governance.record(conn, env.scope, mark.pos, env_id, mark.at)
-        if governance.is_ordered(env):
+        if governance.may_hold_position(env):
             touched.add(env.scope)
         results.append(r)
     for scope in sorted(touched):

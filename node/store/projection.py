@@ -7,8 +7,6 @@ import sqlite3
 
 import orjson
 
-from node.domain.roles import register
-from node.store.state import declared_roles
 from protocol import Envelope, scope_owner
 from protocol.ids import NODE_PREFIX
 
@@ -25,31 +23,16 @@ def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
     if body is None:
         return
     if env.kind == "circle" and env.author == scope_owner(env.scope):
-        conn.execute(
-            "INSERT INTO circles (id, home, name, aim, domain, parent, federated, silence,"
-            " round_hours, envelope_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET name = excluded.name, aim = excluded.aim,"
-            " domain = excluded.domain, parent = excluded.parent,"
-            " federated = excluded.federated, silence = excluded.silence,"
-            " round_hours = excluded.round_hours, envelope_id = excluded.envelope_id",
-            (
-                env.scope,
-                env.author,
-                body["name"],
-                body["aim"],
-                body.get("domain", ""),
-                body.get("parent"),
-                int(body.get("federated", False)),
-                body.get("silence", "absent"),
-                body.get("round_hours", 72),
-                env_id,
-            ),
-        )
+        # The charter founds the circle here on receipt (authority needs it, §6.1); its
+        # content takes effect at its position in the circle order (``put_charter``).
+        put_charter(conn, env, env_id, founding=True)
     elif env.kind == "membership" and env.author == scope_owner(env.scope):
         member = body["member"]
+        if not member.startswith(NODE_PREFIX):
+            return  # a person's membership takes effect at its position (§13.1)
         status = body["status"]
         invitation = None
-        if status == "active" and member.startswith(NODE_PREFIX):
+        if status == "active":
             # A node the home names joins by its own acceptance (§13.10): until then it
             # is invited, by this envelope.
             held = _member_row(conn, env.scope, member)
@@ -59,25 +42,7 @@ def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
                 status, invitation = "invited", env_id
                 if _accepted(conn, env.scope, member, env_id):
                     status = "active"
-        conn.execute(
-            "INSERT INTO circle_members (circle_id, member, status, roles, term_end,"
-            " envelope_id, final_seq, invitation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (circle_id, member) DO UPDATE SET status = excluded.status,"
-            " roles = excluded.roles, term_end = excluded.term_end,"
-            " envelope_id = excluded.envelope_id,"
-            " final_seq = coalesce(excluded.final_seq, circle_members.final_seq),"
-            " invitation = excluded.invitation",
-            (
-                env.scope,
-                member,
-                status,
-                orjson.dumps(_registered(conn, env.scope, body.get("roles", []))).decode(),
-                body.get("term_end"),
-                env_id,
-                body.get("final_seq"),
-                invitation,
-            ),
-        )
+        put_member(conn, env, env_id, status, invitation)
     elif env.kind == "membership" and body["member"] == env.author:
         _answer(conn, env, env_id)
     elif env.kind == "key.rotate":
@@ -97,16 +62,66 @@ def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
         )
 
 
-def _registered(conn: sqlite3.Connection, scope: str, roles: list[str]) -> list[str]:
-    """The roles of a membership that the circle's register holds (its charter as held
-    here, the home's latest before the membership in its feed); the order refuses a
-    membership naming others (``circle.unknown_role``, §13.9), and they are not held."""
-    row = conn.execute(
-        "SELECT e.body FROM circles c JOIN envelopes e ON e.id = c.envelope_id WHERE c.id = ?",
-        (scope,),
-    ).fetchone()
-    seats = register(declared_roles(row[0] if row else None))
-    return [r for r in roles if r in seats]
+def put_charter(conn: sqlite3.Connection, env: Envelope, env_id: str, *, founding: bool) -> None:
+    """The home's charter as the circle's row: only where none is held yet when
+    ``founding`` (on receipt), else replacing it (at its position)."""
+    body = env.body or {}
+    keep = (
+        " ON CONFLICT (id) DO NOTHING"
+        if founding
+        else (
+            " ON CONFLICT (id) DO UPDATE SET name = excluded.name, aim = excluded.aim,"
+            " domain = excluded.domain, parent = excluded.parent,"
+            " federated = excluded.federated, silence = excluded.silence,"
+            " round_hours = excluded.round_hours, envelope_id = excluded.envelope_id"
+        )
+    )
+    conn.execute(
+        "INSERT INTO circles (id, home, name, aim, domain, parent, federated, silence,"  # noqa: S608 - fixed clauses
+        " round_hours, envelope_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" + keep,
+        (
+            env.scope,
+            env.author,
+            body["name"],
+            body["aim"],
+            body.get("domain", ""),
+            body.get("parent"),
+            int(body.get("federated", False)),
+            body.get("silence", "absent"),
+            body.get("round_hours", 72),
+            env_id,
+        ),
+    )
+
+
+def put_member(
+    conn: sqlite3.Connection,
+    env: Envelope,
+    env_id: str,
+    status: str,
+    invitation: str | None = None,
+) -> None:
+    """The home's membership as the member's row, with the status it gives."""
+    body = env.body or {}
+    conn.execute(
+        "INSERT INTO circle_members (circle_id, member, status, roles, term_end,"
+        " envelope_id, final_seq, invitation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (circle_id, member) DO UPDATE SET status = excluded.status,"
+        " roles = excluded.roles, term_end = excluded.term_end,"
+        " envelope_id = excluded.envelope_id,"
+        " final_seq = coalesce(excluded.final_seq, circle_members.final_seq),"
+        " invitation = excluded.invitation",
+        (
+            env.scope,
+            body["member"],
+            status,
+            orjson.dumps(body.get("roles", [])).decode(),
+            body.get("term_end"),
+            env_id,
+            body.get("final_seq"),
+            invitation,
+        ),
+    )
 
 
 def _member_row(conn: sqlite3.Connection, scope: str, member: str) -> tuple[str, str | None] | None:

@@ -9,6 +9,7 @@ from web_ui.context import node_of, posted, session_of
 from web_ui.forms import Form
 from web_ui.guard import page
 from web_ui.render import render
+from web_ui.views.refusal_words import refused_acts
 
 
 async def notifications(request: web.Request) -> web.Response:
@@ -21,6 +22,7 @@ async def notifications(request: web.Request) -> web.Response:
         "notifications/notifications.html",
         {
             "items": items,
+            "refused": await refused_acts(node, handle),
             "settings": settings,
             "digest": await node.notifications.digest(handle),
         },

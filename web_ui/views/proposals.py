@@ -18,6 +18,7 @@ from web_ui.forms import Form, limit, sentence
 from web_ui.guard import page
 from web_ui.render import render, short
 from web_ui.views import circles, rounds
+from web_ui.views.refusal_words import refusal
 
 STANCE_LABELS = {"consent": "Consent", "concern": "Consent with concern", "object": "Objection"}
 # The phases a facilitator may move a proposal to, in the order the process goes.
@@ -100,7 +101,15 @@ async def proposal(request: web.Request) -> web.Response:
         previous = text
     stances = sorted(state.stances.values(), key=lambda s: s.member)
     voters = sorted(m.member for m in circle_state.members.values() if m.active and "@" in m.member)
-    refused = [e for e in view.effects if e.status != "applied"]
+    refused = [
+        {
+            **refusal(e.kind, (e.body or {}).get("purpose"), e.code, e.message),
+            "actor": e.actor,
+            "at": e.at,
+        }
+        for e in view.effects
+        if e.status == "refused"
+    ]
     decision = next(
         (e for e in view.effects if e.kind == "decision" and e.status == "applied"), None
     )
@@ -210,7 +219,14 @@ async def amend(request: web.Request) -> web.Response:
 async def decide(request: web.Request) -> web.Response:
     gov = node_of(request).gov
     root = request.match_info["root"]
-    return await _act(request, Form("decision", posted(request)), lambda h: gov.decide(root, h))
+    form = Form("decision", posted(request))
+    statement = form.text("statement", "outcome statement", limit("decision.statement"))
+    rationale = form.text("rationale", "rationale", limit("decision.rationale"))
+    return await _act(
+        request,
+        form,
+        lambda h: gov.decide(root, h, statement=statement, rationale=rationale),
+    )
 
 
 async def discuss(request: web.Request) -> web.Response:

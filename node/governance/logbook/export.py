@@ -10,12 +10,15 @@ logbook entry (``{"entry": {...}}``), and last the exporting node's signed trail
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import jinja2
 import orjson
 from nacl.signing import SigningKey
 
+from node.governance.logbook.records import names_of, records
+from node.governance.logbook.register import Register, register
 from node.governance.process import Process
 from node.store import Store
 from node.store.codec import envelope_from_row
@@ -138,29 +141,22 @@ async def counted(store: Store, decision: Any) -> list[dict[str, Any]]:
     return found
 
 
-async def export_html(store: Store, circle_id: str) -> str:
-    """A readable, printable page of the circle's logbook (every field escaped)."""
+async def export_html(
+    store: Store,
+    circle_id: str,
+    *,
+    self_id: str | None = None,
+    orgs: Mapping[str, str] | None = None,
+) -> str:
+    """A readable, printable page of the circle's logbook (every field escaped): each
+    record in words (``records``), people by name as this node knows them."""
     circle = await store.fetchone("SELECT name, aim, home FROM circles WHERE id = ?", (circle_id,))
     if circle is None:
         raise LogbookError(ErrorCode.LOGBOOK_UNKNOWN_CIRCLE, f"no circle {circle_id}")
-    items = []
-    for e in await entries(store, circle_id):
-        row = await store.fetchone(
-            "SELECT header, body FROM envelopes WHERE id = ?", (e["envelope"],)
-        )
-        env = envelope_from_row(row[0], row[1])
-        body = env.body or {}
-        stances = await counted(store, body) if e["kind"] == "decision" else []
-        items.append({**e, "actor": env.actor or env.author, "body": body, "counted": stances})
-    titles = dict(
-        await store.fetchall(
-            "SELECT version_id, title FROM proposals WHERE circle_id = ?", (circle_id,)
-        )
-    )
+    names = await names_of(store, self_id, orgs or {})
     return _PAGE.get_template("logbook.html").render(
-        circle={"id": circle_id, "name": circle[0], "aim": circle[1], "home": circle[2]},
-        entries=items,
-        titles=titles,
+        circle={"id": circle_id, "name": circle[0], "aim": circle[1], "home": names.org(circle[2])},
+        entries=await records(store, circle_id, names),
     )
 
 
@@ -171,10 +167,18 @@ class Logbook(Process):
         """The circle's logbook as JSON lines (``jsonl``, signed by this node) or a
         printable page (``html``)."""
         if fmt == "html":
-            return (await export_html(self.node.store, circle_id)).encode()
+            node = self.node
+            page = await export_html(
+                node.store, circle_id, self_id=node.node_id, orgs=node.org_names()
+            )
+            return page.encode()
         node = self.node
         lines = await export_jsonl(node.store, circle_id, node.key, node.clock.now())
         return b"".join(line + b"\n" for line in lines)
+
+    async def policy_register(self, circle_id: str) -> Register:
+        """The circle's decisions in force, and which replaced which."""
+        return await register(self.node.store, circle_id)
 
     async def logbook(self, circle_id: str) -> list[dict[str, Any]]:
         """The circle's logbook entries, oldest first, each with its envelope's body."""

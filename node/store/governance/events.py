@@ -1,7 +1,7 @@
-"""One governance envelope run through the state machine of its process (consent,
-elections, meetings) or the rules of campaigns: the event applied in its position, a
-member node's preview of an event before it sends it, and the process an envelope
-belongs to."""
+"""One governance envelope run through the state machine of its process (consent with
+its discussion, elections, meetings, the charter and memberships) or the rules of
+campaigns: the event applied in its position, a member node's preview of an event
+before it sends it, and the process an envelope belongs to."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from node.domain.circles import CircleState
 from node.domain.errors import DomainError
 from node.domain.roles import check_known, is_full
 from node.store.campaigns import apply_campaign, process_of
+from node.store.governance.discussion import discussion_process, run_discussion
 from node.store.governance.elections import run_selection
 from node.store.governance.meetings import run_meeting
+from node.store.governance.memberships import run_membership
 from node.store.governance.proposals import load_proposal, run_consent
 from protocol import Envelope, RemoteProtocolError
 from protocol.schemas import validate_body
@@ -30,7 +32,8 @@ def run_event(
     if env.kind == "membership":
         check_membership(conn, circle, env, env_id)
     if env.kind in ("circle", "membership"):
-        return None  # projected when stored; the position fixes when it holds
+        run_membership(conn, circle, env, env_id)
+        return None
     try:
         body: Any = validate_body(env.kind, env.body)
     except RemoteProtocolError as exc:  # held envelopes were checked; kept for safety
@@ -41,6 +44,8 @@ def run_event(
         return run_meeting(conn, circle, env_id, actor, body, at)
     if env.kind == "selection":
         return run_selection(conn, circle, env_id, actor, body, at)
+    if env.kind == "message":
+        return run_discussion(conn, circle, actor, body)
     return run_consent(conn, circle, env, env_id, actor, body, at)
 
 
@@ -118,6 +123,8 @@ def process_of_body(conn: sqlite3.Connection, env: Envelope) -> str | None:
     if env.kind in ("selection", "meeting"):
         found = body.get(env.kind) or body.get("item")  # a backlog item's close
         return found if isinstance(found, str) else None
+    if env.kind == "message":
+        return discussion_process(conn, body.get("purpose"), body.get("thread"))
     target = body.get("root") if env.kind == "proposal" else body.get("proposal")
     if not isinstance(target, str):
         return None

@@ -18,6 +18,7 @@ import sqlite3
 from node.domain.errors import DomainError
 from node.store.campaigns import CAMPAIGN_TABLES
 from node.store.codec import envelope_from_row
+from node.store.governance.discussion import PURPOSES
 from node.store.governance.events import process_of_body, run_event
 from node.store.governance.logbook import append_entry, entry_kind
 from node.store.governance.times import parse_at
@@ -57,7 +58,19 @@ GOVERNANCE_TABLES = (
 
 
 def is_ordered(env: Envelope) -> bool:
-    return env.kind in ORDERED_KINDS and not is_direct(env.scope)
+    """Whether the envelope takes a position in its circle's order: the ordered kinds,
+    and the questions, answers and reactions on proposals (§13.2)."""
+    if is_direct(env.scope):
+        return False
+    if env.kind == "message":
+        return env.body is not None and env.body.get("purpose") in PURPOSES
+    return env.kind in ORDERED_KINDS
+
+
+def may_hold_position(env: Envelope) -> bool:
+    """Whether the home may send a position with this envelope: an ordered one, or a
+    message (whose purpose its withdrawn body no longer shows)."""
+    return not is_direct(env.scope) and (env.kind in ORDERED_KINDS or env.kind == "message")
 
 
 # --- the order --------------------------------------------------------------------------

@@ -37,6 +37,8 @@ def run_consent(
     rules = rules_of(conn, circle.id)
     if env.kind == "proposal":
         assert isinstance(body, ProposalBody)
+        if body.replaces is not None:
+            _check_replaces(conn, circle, body.replaces)
         if body.root is None:
             event = consent.Proposed.from_body(env_id, actor, body)
             state = consent.start(event, circle=circle)
@@ -64,7 +66,7 @@ def run_consent(
         )
     elif env.kind == "stance":
         assert isinstance(body, StanceBody)
-        state = _load(conn, _root_of_version(conn, body.proposal))
+        state = _load(conn, root_of_version(conn, body.proposal))
         new = consent.apply(
             state,
             consent.StanceGiven.from_body(
@@ -75,7 +77,7 @@ def run_consent(
             rules=rules,
         )
     else:  # decision
-        state = _load(conn, _root_of_version(conn, env.body["proposal"]))  # type: ignore[index]
+        state = _load(conn, root_of_version(conn, env.body["proposal"]))  # type: ignore[index]
         new = consent.apply(
             state, consent.Decided(actor, env.body or {}), circle=circle, now=at, rules=rules
         )
@@ -107,6 +109,17 @@ def _take_review(
     conn.execute("UPDATE proposals SET review_done = 1 WHERE root = ?", (row[0],))
 
 
+def _check_replaces(conn: sqlite3.Connection, circle: CircleState, decision: str) -> None:
+    """A proposal replaces an adopted decision of its own circle, or none (§8.4)."""
+    if not conn.execute(
+        "SELECT 1 FROM proposals WHERE decision_id = ? AND outcome = 'adopted' AND circle_id = ?",
+        (decision, circle.id),
+    ).fetchone():
+        raise DomainError(
+            "consent.unknown_decision", f"{decision} is no adopted decision of the circle"
+        )
+
+
 def _meeting_open(conn: sqlite3.Connection, circle_id: str, meeting: str | None) -> bool:
     """Whether ``meeting`` is a meeting of the circle, scheduled and not yet minuted."""
     if meeting is None:
@@ -132,7 +145,7 @@ def rules_of(conn: sqlite3.Connection, circle_id: str) -> consent.ConsentRules:
     return consent.ConsentRules(silence=row[0], round_hours=row[1], quorum=int(quorum))
 
 
-def _root_of_version(conn: sqlite3.Connection, version_id: str) -> str:
+def root_of_version(conn: sqlite3.Connection, version_id: str) -> str:
     row = conn.execute(
         "SELECT process FROM gov_effects WHERE envelope_id = ? AND status = 'applied'",
         (version_id,),
