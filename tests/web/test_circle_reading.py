@@ -41,6 +41,10 @@ OTHER_PARAMS = {
     # A meeting's action item by number; a backlog item (its route names its circle).
     "n": ("1",),
     "item": ("nothing",),
+    # An issue of the Coalition Brief (editors' pages).
+    "issue": ("1",),
+    # An ally on the admins' pages.
+    "ally": ("1",),
 }
 _NAV = '<nav aria-label="Main">'
 
