@@ -142,6 +142,7 @@ async def _governance_ctx(app: web.Application) -> AsyncIterator[None]:
                 started = await node.gov.start_due_reviews()
                 if started:
                     log.info("reviews.started", proposals=started)
+                await node.gov.carry_out_structure()
             except Exception as exc:  # a bad tick must not end the loop
                 log.warning("reviews.failed", error=str(exc))
             await asyncio.sleep(GOVERNANCE_TICK)

@@ -118,6 +118,9 @@ class ErrorCode(StrEnum):
     CAMPAIGN_BAD_REF = "campaign.bad_ref"
     # A decision adopting what is not a campaign object of its circle (§13.11).
     CONSENT_UNKNOWN_OBJECT = "consent.unknown_object"
+    # A home's membership or charter in a federated circle that no adopted decision of
+    # the circle backs (§13.12): refused, and kept as a dispute.
+    CIRCLE_NOT_DECIDED = "circle.not_decided"
 
     # Importing campaign targets from files (a node's command, not the wire): a file or
     # row with problems, so nothing was imported.

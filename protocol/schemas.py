@@ -82,6 +82,31 @@ class MembershipBody(Body):
             raise ValueError("final_seq belongs to the removal of a node")
 
 
+class StructureMember(Body, tag_field="op", tag="member", kw_only=True):
+    """A proposed membership change: invite or remove a node, add or remove a person,
+    set a person's roles (PROTOCOL.md §13.12)."""
+
+    member: Member
+    status: Literal["active", "removed"]
+    roles: list[Role] = []
+
+    def __post_init__(self) -> None:
+        _unique(self.roles, "roles")
+        if self.roles and self.member.startswith("ed25519:"):
+            raise ValueError("a node holds no roles; its delegates do")
+        if self.roles and self.status == "removed":
+            raise ValueError("a removed member holds no roles")
+
+
+class StructureCharter(Body, tag_field="op", tag="charter", kw_only=True):
+    """A proposed charter: the full new body of the circle's ``circle`` envelope."""
+
+    charter: CircleBody
+
+
+StructureChange = StructureMember | StructureCharter
+
+
 # --- the consent process ---------------------------------------------------------------
 
 
@@ -99,6 +124,9 @@ class ProposalBody(Body):
     review_of: Id | None = None
     # Versions of campaign objects (campaign, target, demand) the circle adopts with it.
     adopts: Annotated[list[Id], Meta(max_length=200)] = []
+    # Changes of the circle's membership, roles or charter the home carries out once
+    # this version is adopted (§13.12).
+    structure: Annotated[list[StructureChange], Meta(max_length=50)] = []
 
     def __post_init__(self) -> None:
         _unique(self.adopts, "adopts")

@@ -3,8 +3,9 @@ and reads over the node's core service (``node.core``).
 
 ``node.gov`` (a ``Governance``) is the one entry the web UI, federation and the demo use:
 it names every command and read of the processes, each kept in its process's module
-(``consent``, ``elections``, ``meetings``, ``delegates``, ``reviews``, ``agenda``,
-``logbook``). What every command shares (one transaction, signed, ordered) is ``process``.
+(``consent``, ``elections``, ``meetings``, ``delegates``, ``reviews``, ``structure``,
+``agenda``, ``logbook``). What every command shares (one transaction, signed, ordered)
+is ``process``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from node.governance.elections import Elections
 from node.governance.logbook import Logbook
 from node.governance.meetings import Meetings
 from node.governance.reviews import Reviews
+from node.governance.structure import Structure
 
 if TYPE_CHECKING:
     from node.core import NodeCore
@@ -34,7 +36,7 @@ class Governance:
         self.amend = consent.amend
         self.move = consent.move
         self.stance = consent.stance
-        self.decide = consent.decide
+        self._consent_decide = consent.decide
         self.ask = consent.ask
         self.react = consent.react
         self.answer = consent.answer
@@ -67,6 +69,9 @@ class Governance:
         self.keep_double_links = delegates.keep_double_links
 
         self.start_due_reviews = Reviews(node, consent).start_due_reviews
+        structure = Structure(node)
+        self.carry_out_structure = structure.carry_out
+        self.proposed_structure = structure.proposed
 
         self._agenda = Agenda(node, elections)
         self.agenda = self._agenda.agenda
@@ -74,6 +79,13 @@ class Governance:
         logbook = Logbook(node)
         self.logbook = logbook.logbook
         self.logbook_export = logbook.logbook_export
+
+    async def decide(self, root: str, handle: str | None) -> str:
+        """``Consent.decide``; on the home, an adopted structural change is carried out
+        at once (§13.12)."""
+        decision = await self._consent_decide(root, handle)
+        await self.carry_out_structure()
+        return decision
 
     @property
     def agenda_ttl(self) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,12 +74,16 @@ class Consent(Process):
         review_date: dt.date | None = None,
         measures: Sequence[str] = (),
         adopts: Sequence[str] = (),
+        structure: Sequence[Mapping[str, Any]] = (),
     ) -> str:
         """Start a proposal in ``circle_id`` (its draft); returns its root id. ``adopts``:
-        versions of campaign objects the circle adopts with it (PROTOCOL.md §13.11)."""
+        versions of campaign objects the circle adopts with it (PROTOCOL.md §13.11);
+        ``structure``: changes of its members, roles or charter (§13.12)."""
         body: dict[str, Any] = {"title": title.strip(), "text": text}
         if adopts:
             body["adopts"] = list(adopts)
+        if structure:
+            body["structure"] = [dict(c) for c in structure]
         if review_date is not None:
             body["review_date"] = review_date.isoformat()
         if measures:
@@ -97,9 +101,11 @@ class Consent(Process):
         review_date: dt.date | None = None,
         measures: Sequence[str] = (),
         adopts: Sequence[str] | None = None,
+        structure: Sequence[Mapping[str, Any]] | None = None,
     ) -> str:
         """A new version of the proposal; returns its id. Without ``review_date``,
-        ``measures`` or ``adopts``, the new version keeps the current one's."""
+        ``measures``, ``adopts`` or ``structure``, the new version keeps the current
+        one's."""
         state, circle_id = await self._state(root)
         body: dict[str, Any] = {
             "title": title.strip(),
@@ -114,11 +120,16 @@ class Consent(Process):
             body["review_date"] = review_date.isoformat()
         if measures:
             body["measures"] = [m for m in measures if m.strip()]
+        held = await self.node.store.get_envelope(state.version_id)
+        kept = (held.body or {}) if held is not None else {}
         if adopts is None:
-            held = await self.node.store.get_envelope(state.version_id)
-            adopts = list((held.body or {}).get("adopts", [])) if held is not None else []
+            adopts = list(kept.get("adopts", []))
         if adopts:
             body["adopts"] = list(adopts)
+        if structure is None:
+            structure = list(kept.get("structure", []))
+        if structure:
+            body["structure"] = [dict(c) for c in structure]
         return await self.act_id("proposal", circle_id, body, handle, (root, state.version_id))
 
     async def move(

@@ -22,7 +22,35 @@ def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
     body = env.body
     if body is None:
         return
-    if env.kind == "circle" and env.author == scope_owner(env.scope):
+    home = env.author == scope_owner(env.scope)
+    if env.kind in ("circle", "membership") and home:
+        if not _waits_for_position(conn, env):
+            project_home(conn, env, env_id)
+    elif env.kind == "membership" and body["member"] == env.author:
+        _answer(conn, env, env_id)
+    elif env.kind == "key.rotate":
+        # The first rotation of a key stands; a retired key signs no second one.
+        conn.execute(
+            "INSERT OR IGNORE INTO key_rotations (old_id, new_id, envelope_id, ts)"
+            " VALUES (?, ?, ?, ?)",
+            (env.author, body["new_key"], env_id, env.ts),
+        )
+    elif env.kind == "retract":
+        # Charters, memberships and key rotations are state every projection is rebuilt
+        # from; dropping them would break rebuild (and the foreign keys).
+        conn.execute(
+            "UPDATE envelopes SET body = NULL WHERE id = ? AND author = ?"
+            " AND kind NOT IN ('circle', 'membership', 'key.rotate')",
+            (body["target"], env.author),
+        )
+
+
+def project_home(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
+    """The home's charter or membership takes effect (when it arrives, or at its position
+    in the circle order when the circle's structure changes by decision, §13.12)."""
+    body = env.body
+    assert body is not None
+    if env.kind == "circle":
         conn.execute(
             "INSERT INTO circles (id, home, name, aim, domain, parent, federated, silence,"
             " round_hours, envelope_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -43,7 +71,7 @@ def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
                 env_id,
             ),
         )
-    elif env.kind == "membership" and env.author == scope_owner(env.scope):
+    else:
         member = body["member"]
         status = body["status"]
         invitation = None
@@ -76,23 +104,28 @@ def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
                 invitation,
             ),
         )
-    elif env.kind == "membership" and body["member"] == env.author:
-        _answer(conn, env, env_id)
-    elif env.kind == "key.rotate":
-        # The first rotation of a key stands; a retired key signs no second one.
-        conn.execute(
-            "INSERT OR IGNORE INTO key_rotations (old_id, new_id, envelope_id, ts)"
-            " VALUES (?, ?, ?, ?)",
-            (env.author, body["new_key"], env_id, env.ts),
-        )
-    elif env.kind == "retract":
-        # Charters, memberships and key rotations are state every projection is rebuilt
-        # from; dropping them would break rebuild (and the foreign keys).
-        conn.execute(
-            "UPDATE envelopes SET body = NULL WHERE id = ? AND author = ?"
-            " AND kind NOT IN ('circle', 'membership', 'key.rotate')",
-            (body["target"], env.author),
-        )
+
+
+def _waits_for_position(conn: sqlite3.Connection, env: Envelope) -> bool:
+    """Whether a home's charter or membership takes effect at its position only: in a
+    federated circle another node is a member node of, it stands only if the circle
+    decided it (§13.12). An invitation of a node is taken at once (the invited node needs
+    it to join), and withdrawn at its position if refused."""
+    body = env.body or {}
+    member = str(body.get("member", ""))
+    if (
+        env.kind == "membership"
+        and body.get("status") == "active"
+        and member.startswith(NODE_PREFIX)
+    ):
+        return False
+    row = conn.execute(
+        "SELECT 1 FROM circles c JOIN circle_members m ON m.circle_id = c.id"
+        " WHERE c.id = ? AND c.federated = 1 AND m.status = 'active'"
+        " AND m.member != c.home AND m.member GLOB 'ed25519:*' LIMIT 1",
+        (env.scope,),
+    ).fetchone()
+    return row is not None
 
 
 def _member_row(conn: sqlite3.Connection, scope: str, member: str) -> tuple[str, str | None] | None:

@@ -15,6 +15,7 @@ from node.store.campaigns import apply_campaign, process_of
 from node.store.governance.elections import run_selection
 from node.store.governance.meetings import run_meeting
 from node.store.governance.proposals import load_proposal, run_consent
+from node.store.governance.structure import apply_structure
 from protocol import Envelope, RemoteProtocolError
 from protocol.schemas import validate_body
 
@@ -25,7 +26,7 @@ def run_event(
     """Run one envelope through its state machine; the process it belongs to."""
     actor = env.actor or env.author
     if env.kind in ("circle", "membership"):
-        return None  # projected when stored; the position fixes when it holds
+        return apply_structure(conn, circle, env, env_id)
     try:
         body: Any = validate_body(env.kind, env.body)
     except RemoteProtocolError as exc:  # held envelopes were checked; kept for safety
