@@ -44,7 +44,8 @@ async def test_a_structural_proposal_from_the_form_changes_the_circle_once_adopt
     assert status == 200
     words = html.unescape(page)
     assert "If the circle consents, this proposal would:" in words
-    assert "give ben@" in words and "(Node B) the roles: secretary" in words
+    assert "give ben@" in words
+    assert "(Node B) the roles: secretary" in words
     assert "change the aim to “Coordinate the coalition”" in words
     assert "change the round length from 72 to 48 hours" in words
 
