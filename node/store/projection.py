@@ -106,6 +106,27 @@ def project_home(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
         )
 
 
+def holds_newer(conn: sqlite3.Connection, env: Envelope) -> bool:
+    """Whether what the home's charter or membership sets is held already from it or a
+    later envelope of the home (taken when it arrived): applying it again at its position
+    would set back a newer state."""
+    body = env.body or {}
+    if env.kind == "circle":
+        row = conn.execute("SELECT envelope_id FROM circles WHERE id = ?", (env.scope,)).fetchone()
+    else:
+        row = conn.execute(
+            "SELECT envelope_id FROM circle_members WHERE circle_id = ? AND member = ?",
+            (env.scope, body.get("member")),
+        ).fetchone()
+    if row is None or row[0] is None:
+        return False
+    held = conn.execute(
+        "SELECT seq FROM envelopes WHERE id = ? AND author = ? AND scope = ?",
+        (row[0], env.author, env.scope),
+    ).fetchone()
+    return held is not None and held[0] >= env.seq
+
+
 def _waits_for_position(conn: sqlite3.Connection, env: Envelope) -> bool:
     """Whether a home's charter or membership takes effect at its position only: in a
     federated circle another node is a member node of, it stands only if the circle

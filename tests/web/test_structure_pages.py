@@ -6,7 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import importlib.resources
 from typing import Any
+
+from playwright.async_api import Browser, Page, expect
+
+PHONE = {"width": 360, "height": 780}
+AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
+
+
+async def _axe(page: Page, name: str) -> None:
+    """No serious or critical accessibility violation on the page."""
+    await page.evaluate(AXE)
+    result = await page.evaluate("axe.run(document).then(r => r.violations)")
+    bad = [(v["id"], v["impact"]) for v in result if v["impact"] in ("serious", "critical")]
+    assert bad == [], f"{name}: {bad}"
 
 
 async def test_a_structural_proposal_from_the_form_changes_the_circle_once_adopted(
@@ -66,3 +80,27 @@ async def test_a_structural_proposal_from_the_form_changes_the_circle_once_adopt
         assert (charter["aim"], charter["round_hours"]) == ("Coordinate the coalition", 48)
     status, page = await ana.get(f"/proposals/{root}")
     assert "This proposal changed the circle" in page
+
+
+async def test_the_structural_proposal_form_in_a_phone_browser(web: Any, chromium: Browser) -> None:
+    ctx = await chromium.new_context(viewport=PHONE)
+    ana = await ctx.new_page()
+    await ana.goto(web.a.url + "/login")
+    await ana.get_by_label("Handle").fill("ana")
+    await ana.get_by_label("Password").fill(web.password)
+    await ana.get_by_role("button", name="Log in").click()
+    await ana.goto(f"{web.a.url}/circles/{web.circle}")
+    await ana.get_by_text("New proposal").click()
+    await ana.get_by_text("Change the circle (optional)").click()
+    await _axe(ana, "structural proposal form")
+    await ana.locator("#new-proposal-title").fill("Ben leaves the circle")
+    await ana.get_by_label("Proposal", exact=True).fill("He asked to step back.")
+    await ana.get_by_label("Who").select_option(web.b.node.actor_of("ben"))
+    await ana.get_by_role("radio", name="leaves the circle").check()
+    await ana.get_by_role("button", name="Propose").click()
+    await expect(ana.locator("h1")).to_have_text("Ben leaves the circle")
+    await expect(ana.locator("#structure li")).to_have_text(
+        "remove ben@" + web.b.node_id[8:14] + " (Node B) from the circle"
+    )
+    await _axe(ana, "structural proposal")
+    await ctx.close()

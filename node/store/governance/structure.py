@@ -18,7 +18,7 @@ from node.domain.circles import CircleState
 from node.domain.errors import DomainError
 from node.domain.structure import answers_delegation, gives_elected_role, matches, pending
 from node.store.codec import envelope_from_row
-from node.store.projection import project_home
+from node.store.projection import holds_newer, project_home
 from protocol import Envelope, ErrorCode
 from protocol.ids import NODE_PREFIX
 
@@ -37,7 +37,8 @@ def apply_structure(
     except DomainError:
         _withdraw_invitation(conn, env, env_id)
         raise
-    project_home(conn, env, env_id)
+    if not holds_newer(conn, env):
+        project_home(conn, env, env_id)
     return process
 
 
