@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 from harness import Cluster, ClusterNode
+from nacl.signing import SigningKey
 
 from node.domain.errors import DomainError
 from node.store import OrderMark
-from protocol import Draft, Envelope, envelope_id, format_ts, sign
+from protocol import Draft, Envelope, envelope_id, format_ts, node_id_of, sign
 
 
 async def _coalition(c: Cluster) -> tuple[str, ClusterNode, ClusterNode, ClusterNode]:
@@ -91,6 +92,7 @@ async def test_a_home_cannot_change_a_joined_circle_without_a_decision(cluster: 
         # A hostile home signs them anyway and sends them with the next positions: every
         # other member node keeps them, refuses their effect and records a dispute.
         new_charter = {"name": "General", "aim": "Whatever A wants", "federated": True}
+        stranger = node_id_of(SigningKey(bytes([7]) * 32))
         envs = await _hostile_home(
             a,
             circle,
@@ -98,6 +100,7 @@ async def test_a_home_cannot_change_a_joined_circle_without_a_decision(cluster: 
                 ("membership", {"member": d.node_id, "status": "removed", "final_seq": 1}),
                 ("membership", {"member": ben, "status": "active", "roles": ["facilitator"]}),
                 ("circle", new_charter),
+                ("membership", {"member": stranger, "status": "active"}),
             ],
         )
         ids = [envelope_id(e) for e in envs]
@@ -110,8 +113,8 @@ async def test_a_home_cannot_change_a_joined_circle_without_a_decision(cluster: 
             results = await a.fed.client.inbox(
                 member.node_id, member.url, [e.to_bytes() for e in envs], order=marks
             )
-            assert [r["status"] for r in results] == ["accepted"] * 3
-            assert await _effects(member, circle, ids) == [("refused", "circle.not_decided")] * 3
+            assert [r["status"] for r in results] == ["accepted"] * 4
+            assert await _effects(member, circle, ids) == [("refused", "circle.not_decided")] * 4
             disputes = await member.node.gov.disputes()
             assert sorted(x["envelope_id"] for x in disputes) == sorted(ids)
             assert {x["code"] for x in disputes} == {"circle.not_decided"}
@@ -121,6 +124,8 @@ async def test_a_home_cannot_change_a_joined_circle_without_a_decision(cluster: 
             assert held.members[ben].roles == ()
             assert held.holders("facilitator") == [a.node.actor_of("ana")]
             assert await _charter(member, circle) == ("Coordinate the General", 72)
+            # The invitation was taken when it arrived, and withdrawn at its position.
+            assert held.members[stranger].status == "removed"
 
 
 async def test_an_adopted_structural_proposal_changes_the_circle_on_every_node(
