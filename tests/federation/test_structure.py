@@ -192,3 +192,29 @@ async def test_an_adopted_structural_proposal_changes_the_circle_on_every_node(
         held = await a.node.circle(circle)
         assert held is not None
         assert not held.is_active(b.node_id)
+
+
+async def test_a_decided_change_is_carried_out_once_before_any_node_joined(
+    cluster: Any,
+) -> None:
+    async with cluster(1) as c:
+        [a] = c.nodes
+        await a.node.add_member("ana", "Ana")
+        await a.node.add_member("bo", "Bo")
+        bo = a.node.actor_of("bo")
+        circle = await c.federated_circle(a, [], people={"ana": ["facilitator"]})
+        add_bo = {"op": "member", "member": bo, "status": "active"}
+        decision = await c.decide_structure(a, circle.id, [add_bo])
+        assert await a.node.gov.carry_out_structure() == []  # done already, once
+        rows = await a.store.fetchall(
+            "SELECT e.id FROM envelopes e JOIN gov_effects g ON g.envelope_id = e.id"
+            " WHERE e.kind = 'membership' AND g.process IS NOT NULL AND e.scope = ?",
+            (circle.id,),
+        )
+        assert len(rows) == 1
+        env = await a.store.get_envelope(rows[0][0])
+        assert env is not None
+        assert decision in env.refs
+        held = await a.node.circle(circle.id)
+        assert held is not None
+        assert held.is_active(bo)

@@ -45,18 +45,20 @@ def apply_structure(
 def judge(conn: sqlite3.Connection, circle: CircleState, env: Envelope) -> str | None:
     """Raise ``circle.not_decided`` unless the home's envelope may stand here; the root of
     the proposal whose adopted change it carries out (None: exempt, or not guarded)."""
+    body = env.body or {}
+    # A change carried out counts as such even where no decision is needed, so the
+    # home does not carry it out again.
+    for ref in env.refs:
+        root = _carries_decision(conn, circle, ref, env.kind, body)
+        if root is not None:
+            return root
     if not guarded(conn, circle):
         return None
-    body = env.body or {}
     if env.kind == "membership" and any(
         _answers_delegation(conn, circle, ref, body) or _carries_election(conn, circle, ref, body)
         for ref in env.refs
     ):
         return None
-    for ref in env.refs:
-        root = _carries_decision(conn, circle, ref, env.kind, body)
-        if root is not None:
-            return root
     raise DomainError(
         NOT_DECIDED,
         f"no adopted decision of {circle.name} asks for this {env.kind} change",
