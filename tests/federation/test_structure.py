@@ -126,6 +126,11 @@ async def test_a_home_cannot_change_a_joined_circle_without_a_decision(cluster: 
             assert await _charter(member, circle) == ("Coordinate the General", 72)
             # The invitation was taken when it arrived, and withdrawn at its position.
             assert held.members[stranger].status == "removed"
+            # Rebuilt from the log and the order, the node reaches the same state.
+            rows = await member.store.circle_member_rows(circle)
+            await member.store.rebuild_projections()
+            assert await member.store.circle_member_rows(circle) == rows
+            assert await _charter(member, circle) == ("Coordinate the General", 72)
 
 
 async def test_an_adopted_structural_proposal_changes_the_circle_on_every_node(
@@ -167,6 +172,9 @@ async def test_an_adopted_structural_proposal_changes_the_circle_on_every_node(
             assert not held.is_active(cleo)
             assert await _charter(n, circle) == ("Coordinate the General, faster", 48)
             assert await n.node.gov.disputes() == []
+            rows = await n.store.circle_member_rows(circle)
+            await n.store.rebuild_projections()
+            assert await n.store.circle_member_rows(circle) == rows
             # Each envelope names the decision it carries out.
             for env_id, _ in carried:
                 env = await n.store.get_envelope(env_id)
