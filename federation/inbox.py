@@ -123,7 +123,7 @@ class Inbox(FederationState):
                     log.warning("equivocation", envelope=r.id, sender=sender)
             if any(r.status == "accepted" for r in stored):
                 self.wake.set()
-            if any(env.kind == "membership" for _, env, _ in valid):
+            if any(env.kind in ("membership", "decision") for _, env, _ in valid):
                 await self._confirm_delegations()
             if any(env.kind == "decision" for _, env, _ in valid):
                 await self._raise_referrals()
@@ -139,10 +139,13 @@ class Inbox(FederationState):
             log.warning("referrals", error=str(exc))
 
     async def _confirm_delegations(self) -> None:
-        """The home answers delegation requests as soon as they are ordered, and a child
-        circle here drops a link role its parent's home took away (§13.9)."""
+        """The home answers delegation requests as soon as they are ordered and carries
+        out adopted structural changes (§13.14), and a child circle here drops a link
+        role its parent's home took away (§13.9)."""
         try:
             if await self.node.gov.confirm_delegations():
+                self.wake.set()
+            if await self.node.gov.carry_out_structure():
                 self.wake.set()
             await self.node.gov.keep_double_links()
         except Exception as exc:  # a failure here must not fail the ingest

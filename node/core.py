@@ -26,9 +26,10 @@ from node.domain.circles import CircleState, circle_body, membership_body
 from node.domain.errors import DomainError
 from node.domain.members import Member, check_password, new_member, require
 from node.store import AppendResult, LocalDraft, Store
+from node.store.governance import require_applied
 from node.store.log import append_local
 from node.store.state import load_children, load_circle, load_member, read_circle
-from protocol import RemoteProtocolError, new_circle_id, node_id_of
+from protocol import ErrorCode, RemoteProtocolError, new_circle_id, node_id_of
 from protocol.ids import NODE_PREFIX
 
 _HASHER = PasswordHasher()
@@ -217,11 +218,18 @@ class NodeCore:
         return state
 
     async def set_membership(
-        self, circle_id: str, member: str, roles: Sequence[str] = (), status: str = "active"
+        self,
+        circle_id: str,
+        member: str,
+        roles: Sequence[str] = (),
+        status: str = "active",
+        refs: Sequence[str] = (),
     ) -> CircleState:
         """Add a member (a local handle, ``handle@<node id>`` or a node id) to a circle,
         change their roles, or remove them (double-link invariants checked against the
-        state inside the same transaction)."""
+        state inside the same transaction). In a federated circle other nodes joined, it
+        must carry out what ``refs`` names (an adopted decision, a delegation request, an
+        election's result), else nothing is written: ``circle.not_decided`` (§13.14)."""
         if "@" not in member and not member.startswith(NODE_PREFIX):
             member = self.actor_of(member)
         now = self.clock.now()
@@ -251,7 +259,20 @@ class NodeCore:
                     (member, circle.id),
                 ).fetchone()
                 body["final_seq"] = row[0] if row else 0
-            _append(conn, LocalDraft("membership", circle.id, body), self.key, now)
+            draft = LocalDraft("membership", circle.id, body, refs=tuple(refs))
+            result = _append(conn, draft, self.key, now)
+            assert result.id is not None
+            try:
+                require_applied(conn, result.id)
+            except DomainError as exc:
+                if exc.code != ErrorCode.CIRCLE_NOT_DECIDED:
+                    raise
+                raise DomainError(
+                    exc.code,
+                    f"other organizations' nodes take part in {circle.name}: its members,"
+                    " roles and charter change by its decision. Make a structural proposal"
+                    " in the circle; once it is adopted, this node carries it out.",
+                ) from None
             state = load_circle(conn, circle.id)
             assert state is not None
             return state

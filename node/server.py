@@ -147,6 +147,7 @@ async def _governance_ctx(app: web.Application) -> AsyncIterator[None]:
                 if opened:
                     log.info("elections.opened", elections=opened)
                 await node.gov.raise_referrals()
+                await node.gov.carry_out_structure()
             except Exception as exc:  # a bad tick must not end the loop
                 log.warning("reviews.failed", error=str(exc))
             await asyncio.sleep(GOVERNANCE_TICK)

@@ -137,6 +137,9 @@ class ErrorCode(StrEnum):
     CIRCLE_ROLE_TAKEN = "circle.role_taken"
     CIRCLE_LEADER_IS_DELEGATE = "circle.leader_is_delegate"
     CIRCLE_NOT_MEMBER = "circle.not_member"
+    # A home's membership or charter in a federated circle that no adopted decision of
+    # the circle backs (§13.14): refused, and kept as a dispute.
+    CIRCLE_NOT_DECIDED = "circle.not_decided"
 
     # Importing campaign targets from files (a node's command, not the wire): a file or
     # row with problems, so nothing was imported.

@@ -101,6 +101,31 @@ class MembershipBody(Body):
             raise ValueError("final_seq belongs to the removal of a node")
 
 
+class StructureMember(Body, tag_field="op", tag="member", kw_only=True):
+    """A proposed membership change: invite or remove a node, add or remove a person,
+    set a person's roles (PROTOCOL.md §13.14)."""
+
+    member: Member
+    status: Literal["active", "removed"]
+    roles: list[Role] = []
+
+    def __post_init__(self) -> None:
+        _unique(self.roles, "roles")
+        if self.roles and self.member.startswith("ed25519:"):
+            raise ValueError("a node holds no roles; its delegates do")
+        if self.roles and self.status == "removed":
+            raise ValueError("a removed member holds no roles")
+
+
+class StructureCharter(Body, tag_field="op", tag="charter", kw_only=True):
+    """A proposed charter: the full new body of the circle's ``circle`` envelope."""
+
+    charter: CircleBody
+
+
+StructureChange = StructureMember | StructureCharter
+
+
 # --- the consent process ---------------------------------------------------------------
 
 
@@ -122,6 +147,9 @@ class ProposalBody(Body):
     coauthors: Annotated[list[Actor], Meta(max_length=50)] = []
     # An adopted decision of the circle that this proposal, once adopted, replaces.
     replaces: Id | None = None
+    # Changes of the circle's membership, roles or charter the home carries out once
+    # this version is adopted (§13.14).
+    structure: Annotated[list[StructureChange], Meta(max_length=50)] = []
 
     def __post_init__(self) -> None:
         _unique(self.adopts, "adopts")

@@ -132,6 +132,8 @@ LIMITS: Final[dict[str, Limit]] = {
     "link.note": Limit(200),
     "link.invite": Limit(4000),
     "phase.hours": schema_limit(CircleBody, "round_hours"),
+    "circle.aim": schema_limit(CircleBody, "aim"),
+    "circle.domain": schema_limit(CircleBody, "domain"),
 }
 _URLS = ("url", "target.contact_form", "target.website", "target.platform_url", "target.photo_url")
 # The campaign objects' fields, as "campaign.<object>.<field>" (PROTOCOL.md §8.13).

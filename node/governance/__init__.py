@@ -4,8 +4,8 @@ and reads over the node's core service (``node.core``).
 ``node.gov`` (a ``Governance``) is the one entry the web UI, federation and the demo use:
 it names every command and read of the processes, each kept in its process's module
 (``consent``, ``elections``, ``meetings``, ``backlog``, ``delegates``, ``reviews``,
-``roles``, ``agenda``, ``tasks``, ``refusals``, ``logbook``). What every command shares
-(one transaction, signed, ordered) is ``process``.
+``roles``, ``structure``, ``agenda``, ``tasks``, ``refusals``, ``logbook``). What every
+command shares (one transaction, signed, ordered) is ``process``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from node.governance.meetings import Meetings
 from node.governance.refusals import Refusals
 from node.governance.reviews import Reviews
 from node.governance.roles import Roles
+from node.governance.structure import Structure
 from node.governance.tasks import Tasks
 
 if TYPE_CHECKING:
@@ -91,6 +92,9 @@ class Governance:
 
         self.start_due_reviews = Reviews(node, consent).start_due_reviews
         self.refused_acts = Refusals(node).refused_acts
+        structure = Structure(node)
+        self.carry_out_structure = structure.carry_out
+        self.proposed_structure = structure.proposed
 
         self._agenda = Agenda(node, elections)
         self.agenda = self._agenda.agenda
@@ -104,9 +108,11 @@ class Governance:
         self, root: str, handle: str | None, *, statement: str = "", rationale: str = ""
     ) -> str:
         """``Consent.decide``; a referral then lands on the parent's backlog when this
-        node is the parent's home."""
+        node is the parent's home, and on the home an adopted structural change is
+        carried out at once (§13.14)."""
         decision = await self._decide(root, handle, statement=statement, rationale=rationale)
         await self.raise_referrals()
+        await self.carry_out_structure()
         return decision
 
     @property

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,15 +75,19 @@ class Consent(Process):
         measures: Sequence[str] = (),
         adopts: Sequence[str] = (),
         replaces: str | None = None,
+        structure: Sequence[Mapping[str, Any]] = (),
     ) -> str:
         """Start a proposal in ``circle_id`` (its draft); returns its root id. ``adopts``:
         versions of campaign objects the circle adopts with it (PROTOCOL.md §13.11);
-        ``replaces``: an adopted decision it replaces once adopted (§8.4)."""
+        ``replaces``: an adopted decision it replaces once adopted (§8.4); ``structure``:
+        changes of its members, roles or charter (§13.14)."""
         body: dict[str, Any] = {"title": title.strip(), "text": text}
         if replaces:
             body["replaces"] = replaces
         if adopts:
             body["adopts"] = list(adopts)
+        if structure:
+            body["structure"] = [dict(c) for c in structure]
         if review_date is not None:
             body["review_date"] = review_date.isoformat()
         if measures:
@@ -102,10 +106,11 @@ class Consent(Process):
         measures: Sequence[str] = (),
         adopts: Sequence[str] | None = None,
         coauthors: Sequence[str] = (),
+        structure: Sequence[Mapping[str, Any]] | None = None,
     ) -> str:
         """A new version of the proposal; returns its id. Without ``review_date``,
-        ``measures`` or ``adopts``, the new version keeps the current one's. ``coauthors``:
-        members (actors) who wrote it with ``handle``."""
+        ``measures``, ``adopts`` or ``structure``, the new version keeps the current
+        one's. ``coauthors``: members (actors) who wrote it with ``handle``."""
         state, circle_id = await self._state(root)
         body: dict[str, Any] = {
             "title": title.strip(),
@@ -130,6 +135,10 @@ class Consent(Process):
             body["coauthors"] = list(coauthors)
         if before.get("replaces"):
             body["replaces"] = before["replaces"]  # what it replaces stays with each version
+        if structure is None:
+            structure = list(before.get("structure", []))
+        if structure:
+            body["structure"] = [dict(c) for c in structure]
         return await self.act_id("proposal", circle_id, body, handle, (root, state.version_id))
 
     async def move(

@@ -144,7 +144,9 @@ class Delegates(Process):
             kept = [r for r in (held.roles if held else ()) if r != "delegate"]
             roles = [*kept, *env.body.get("roles", [])]
             try:
-                await self.node.set_membership(scope, member, roles, str(env.body["status"]))
+                await self.node.set_membership(
+                    scope, member, roles, str(env.body["status"]), refs=(request_id,)
+                )
             except DomainError as exc:
                 outcome, code, message = "refused", exc.code, exc.message
                 log.warning("delegation refused", request=request_id, code=exc.code)

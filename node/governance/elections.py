@@ -139,14 +139,14 @@ class Elections(Process):
         env_id = await self.act_id(
             "selection", circle_id, body_of, handle, (selection_id,), now=now
         )
-        await self._give_role(circle_id, selection_id)
+        await self._give_role(circle_id, selection_id, env_id)
         return env_id
 
-    async def _give_role(self, circle_id: str, selection_id: str) -> None:
+    async def _give_role(self, circle_id: str, selection_id: str, result_id: str) -> None:
         """On the home node: the selected member takes the role in the circle's
-        membership; the holder the election ``replaces`` gives it up, every other holder
-        keeps it. A role the double-link rules refuse (e.g. a delegate not in the parent
-        circle) is left for the admin."""
+        membership, each naming the result it carries out (§13.14); the holder the election
+        ``replaces`` gives it up, every other holder keeps it. A role the double-link rules
+        refuse (e.g. a delegate not in the parent circle) is left for the admin."""
         state = await self.selection(selection_id)
         circle = await self.node.circle(circle_id)
         if state is None or circle is None or state.selected is None:
@@ -157,10 +157,10 @@ class Elections(Process):
             gone = state.replaces
             if gone is not None and gone != state.selected and gone in circle.holders(state.role):
                 kept = [r for r in circle.members[gone].roles if r != state.role]
-                circle = await self.node.set_membership(circle_id, gone, kept)
+                circle = await self.node.set_membership(circle_id, gone, kept, refs=(result_id,))
             member = circle.members.get(state.selected)
-            roles = [*(member.roles if member else ()), state.role]
-            await self.node.set_membership(circle_id, state.selected, list(dict.fromkeys(roles)))
+            roles = list(dict.fromkeys([*(member.roles if member else ()), state.role]))
+            await self.node.set_membership(circle_id, state.selected, roles, refs=(result_id,))
         except DomainError as exc:
             log.warning("role not given", selection=selection_id, code=exc.code)
 

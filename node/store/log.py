@@ -266,6 +266,10 @@ def append_remote_batch(
         r = append_remote(conn, env, env_id, now, self_id=self_id, sender=sender)
         if mark is not None and r.status in ("accepted", "duplicate", "gap"):
             governance.record(conn, env.scope, mark.pos, env_id, mark.at)
+            if env.kind in HOME_KINDS:
+                # What the next envelopes are checked against may wait for this
+                # position (§13.14): apply it before they arrive.
+                governance.apply_pending(conn, env.scope)
         if governance.may_hold_position(env):
             touched.add(env.scope)
         results.append(r)

@@ -30,6 +30,8 @@ def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
         member = body["member"]
         if not member.startswith(NODE_PREFIX):
             return  # a person's membership takes effect at its position (§13.1)
+        if _waits_for_position(conn, env):
+            return  # a node's removal by the home, judged by decision at its position
         status = body["status"]
         invitation = None
         if status == "active":
@@ -122,6 +124,66 @@ def put_member(
             invitation,
         ),
     )
+
+
+def project_node_membership(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
+    """The home's membership naming a node, at its position (a removal that waited for
+    the circle's decision, §13.14): the same effect as on receipt."""
+    body = env.body or {}
+    member = str(body["member"])
+    status, invitation = str(body["status"]), None
+    if status == "active":
+        held = _member_row(conn, env.scope, member)
+        if held is not None and held[0] in ("active", "invited"):
+            status, invitation = held
+        else:
+            status, invitation = "invited", env_id
+            if _accepted(conn, env.scope, member, env_id):
+                status = "active"
+    put_member(conn, env, env_id, status, invitation)
+
+
+def holds_newer(conn: sqlite3.Connection, env: Envelope) -> bool:
+    """Whether what the home's charter or membership sets is held already from it or a
+    later envelope of the home (taken when it arrived): applying it again at its position
+    would set back a newer state."""
+    body = env.body or {}
+    if env.kind == "circle":
+        row = conn.execute("SELECT envelope_id FROM circles WHERE id = ?", (env.scope,)).fetchone()
+    else:
+        row = conn.execute(
+            "SELECT envelope_id FROM circle_members WHERE circle_id = ? AND member = ?",
+            (env.scope, body.get("member")),
+        ).fetchone()
+    if row is None or row[0] is None:
+        return False
+    held = conn.execute(
+        "SELECT seq FROM envelopes WHERE id = ? AND author = ? AND scope = ?",
+        (row[0], env.author, env.scope),
+    ).fetchone()
+    return held is not None and held[0] >= env.seq
+
+
+def _waits_for_position(conn: sqlite3.Connection, env: Envelope) -> bool:
+    """Whether a home's charter or membership takes effect at its position only: in a
+    federated circle another node is a member node of, it stands only if the circle
+    decided it (§13.14). An invitation of a node is taken at once (the invited node needs
+    it to join), and withdrawn at its position if refused."""
+    body = env.body or {}
+    member = str(body.get("member", ""))
+    if (
+        env.kind == "membership"
+        and body.get("status") == "active"
+        and member.startswith(NODE_PREFIX)
+    ):
+        return False
+    row = conn.execute(
+        "SELECT 1 FROM circles c JOIN circle_members m ON m.circle_id = c.id"
+        " WHERE c.id = ? AND c.federated = 1 AND m.status = 'active'"
+        " AND m.member != c.home AND m.member GLOB 'ed25519:*' LIMIT 1",
+        (env.scope,),
+    ).fetchone()
+    return row is not None
 
 
 def _member_row(conn: sqlite3.Connection, scope: str, member: str) -> tuple[str, str | None] | None:

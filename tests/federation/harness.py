@@ -22,7 +22,7 @@ import datetime as dt
 import random
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,13 +220,25 @@ class Cluster:
                 await self.link(a, b)
 
     async def federated_circle(
-        self, home: ClusterNode, members: Iterable[ClusterNode], name: str = "General"
+        self,
+        home: ClusterNode,
+        members: Iterable[ClusterNode],
+        name: str = "General",
+        people: Mapping[str, Sequence[str]] | None = None,
+        invite: Sequence[str] = (),
     ) -> CircleState:
-        """A federated circle homed on ``home`` that ``members`` joined: the home invites
-        each, the invitations are delivered, and each member's admin accepts, as an admin
-        would (PROTOCOL.md §13.10); the acceptances are delivered, and the home queues the
-        circle's history for each member (not yet delivered: ``settle`` does that)."""
+        """A federated circle homed on ``home`` that ``members`` joined: the home names
+        ``people`` (a handle or ``handle@node`` and their roles) while it founds the
+        circle, invites each node, the invitations are delivered, and each member's admin
+        accepts, as an admin would (PROTOCOL.md §13.10); the acceptances are delivered,
+        and the home queues the circle's history for each member (not yet delivered:
+        ``settle`` does that). Nodes in ``invite`` are invited too and left to answer.
+        Later changes of its members need a decision (§13.14)."""
         circle = await home.node.create_circle(name, f"Coordinate the {name}", federated=True)
+        for person, roles in (people or {}).items():
+            circle = await home.node.set_membership(circle.id, person, roles)
+        for node_id in invite:
+            circle = await home.node.set_membership(circle.id, node_id)
         joining = list(members)
         for member in joining:
             circle = await home.node.set_membership(circle.id, member.node_id)
@@ -237,6 +249,28 @@ class Cluster:
         joined = await home.node.circle(circle.id)
         assert joined is not None
         return joined
+
+    async def decide_structure(
+        self,
+        home: ClusterNode,
+        circle_id: str,
+        structure: list[dict[str, Any]],
+        facilitator: str = "ana",
+    ) -> str:
+        """A structural proposal (§13.14) of the home's ``facilitator`` taken through a
+        consent round to adoption (the other members silent past the deadline, which the
+        default charter lets pass); the home carries the changes out. The decision's id."""
+        gov = home.node.gov
+        root = await gov.propose(
+            circle_id, facilitator, "Change the circle", "As listed.", structure=structure
+        )
+        for phase in ("presented", "questions", "reactions", "consent"):
+            await gov.move(root, facilitator, phase)
+        view = await gov.proposal(root)
+        assert view is not None
+        await gov.stance(view.state.version_id, facilitator, "consent")
+        self.clock.advance(dt.timedelta(hours=73))
+        return await gov.decide(root, facilitator)
 
     async def settle(
         self, nodes: Sequence[ClusterNode] | None = None, *, max_rounds: int = 200

@@ -23,10 +23,8 @@ async def _setup(c: Cluster) -> dict[str, Any]:
     await a.node.add_member("ana", "Ana")
     await b.node.add_member("ben", "Ben")
     await d.node.add_member("cleo", "Cleo")
-    circle = await c.federated_circle(a, [b, d])
-    await a.node.set_membership(circle.id, "ana", ["facilitator"])
-    await a.node.set_membership(circle.id, b.node.actor_of("ben"))
-    await a.node.set_membership(circle.id, d.node.actor_of("cleo"))
+    people = {"ana": ["facilitator"], b.node.actor_of("ben"): [], d.node.actor_of("cleo"): []}
+    circle = await c.federated_circle(a, [b, d], people=people)
     camp = a.node.campaigns
     campaign = await camp.create_campaign(
         circle.id, "ana", name="Accountable Riverton", goal="Every demand met"

@@ -114,9 +114,13 @@ async def test_an_invited_node_holds_nothing_until_its_admin_accepts_then_catche
         a, b, d = c.nodes
         await c.link_all()
         await b.node.add_member("bea", "Bea")
-        gen = await c.federated_circle(a, [d])
+        await a.node.add_member("ana", "Ana")
+        gen = await c.federated_circle(a, [d], people={"ana": ["facilitator"]})
         await a.node.author("message", gen.id, {"text": "before B was asked"})
-        await invite(c, a, b, gen.id)
+        # D has joined: inviting B is the circle's decision now (§13.14).
+        invite_b = {"op": "member", "member": b.node_id, "status": "active"}
+        await c.decide_structure(a, gen.id, [invite_b])
+        await c.settle()
         await a.node.author("message", gen.id, {"text": "while B thinks it over"})
         await c.settle()
 

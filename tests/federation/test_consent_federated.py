@@ -24,10 +24,8 @@ async def _setup(c: Cluster) -> tuple[str, ClusterNode, ClusterNode, ClusterNode
     await a.node.add_member("ana", "Ana")
     await b.node.add_member("ben", "Ben")
     await d.node.add_member("cleo", "Cleo")
-    circle = await c.federated_circle(a, [b, d])
-    await a.node.set_membership(circle.id, "ana", ["facilitator"])
-    await a.node.set_membership(circle.id, b.node.actor_of("ben"))
-    await a.node.set_membership(circle.id, d.node.actor_of("cleo"))
+    people = {"ana": ["facilitator"], b.node.actor_of("ben"): [], d.node.actor_of("cleo"): []}
+    circle = await c.federated_circle(a, [b, d], people=people)
     await c.settle()
     return circle.id, a, b, d
 
@@ -54,6 +52,25 @@ async def _governance(n: ClusterNode, circle: str) -> dict[str, Any]:
             (circle,),
         ),
     }
+
+
+async def _membership_refs(
+    n: ClusterNode, circle: str, member: str
+) -> list[tuple[list[str], list[str]]]:
+    """(roles, refs) of every membership of the home naming ``member``, in order."""
+    from node.store.codec import envelope_from_row
+
+    rows = await n.store.fetchall(
+        "SELECT header, body FROM envelopes WHERE scope = ? AND kind = 'membership'"
+        " AND author = ? ORDER BY seq",
+        (circle, n.node_id),
+    )
+    out = []
+    for header, body in rows:
+        env = envelope_from_row(header, body)
+        if env.body is not None and env.body["member"] == member:
+            out.append((list(env.body.get("roles", [])), list(env.refs)))
+    return out
 
 
 async def _same_everywhere(c: Cluster, circle: str) -> dict[str, Any]:
@@ -321,9 +338,12 @@ async def test_an_election_across_three_nodes(cluster: Any) -> None:
         for n, handle in ((a, "ana"), (b, "ben"), (d, "cleo")):
             await n.node.gov.selection_stance(election, handle, ben, "consent")
         await c.settle()
-        await a.node.gov.record_selection(election, "ana")
+        result = await a.node.gov.record_selection(election, "ana")
         await c.settle()
         await _same_everywhere(c, circle)
+        # The home's membership names the result it carries out (§13.14), and stands.
+        given = await _membership_refs(a, circle, ben)
+        assert given[-1] == (["secretary"], [result])
         for n in c.nodes:
             state = await n.node.gov.selection(election)
             assert state is not None
@@ -451,6 +471,11 @@ async def test_member_nodes_name_their_delegates_and_double_links_hold(cluster: 
             held = await n.node.circle(circle)
             assert held is not None
             assert held.members[bo].roles == ("delegate",), n
+        # The home's answer names the request it answers (§13.14).
+        [request] = await a.store.fetchone(
+            "SELECT request_id FROM delegations WHERE member = ?", (bo,)
+        )
+        assert (await _membership_refs(a, circle, bo))[-1] == (["delegate"], [request])
         # Now Bo may carry the board's link up; the general circle's home signed it.
         linked = await b.node.set_membership(board.id, "bo", ["delegate"])
         assert linked.holders("delegate") == [bo]
@@ -459,8 +484,8 @@ async def test_member_nodes_name_their_delegates_and_double_links_hold(cluster: 
         with pytest.raises(DomainError) as exc:
             await b.node.gov.name_delegate(circle, "nobody")
         assert exc.value.code == "member.unknown"
-        # The general circle's home removes Bo: B's board drops the link it carried.
-        await a.node.set_membership(circle, bo, status="removed")
+        # The general circle removes Bo by decision: B's board drops the link it carried.
+        await c.decide_structure(a, circle, [{"op": "member", "member": bo, "status": "removed"}])
         await c.settle()
         held_board = await b.node.circle(board.id)
         assert held_board is not None

@@ -144,11 +144,13 @@ async def test_a_node_receives_only_the_scopes_it_is_a_member_of(cluster) -> Non
     async with cluster(3) as c:
         a, b, d = c.nodes
         await c.link_all()  # D is linked with both, but not a member
-        campaign = await c.federated_circle(a, [b], name="Campaign")
+        await a.node.add_member("ana", "Ana")
+        people = {"ana": ["facilitator"]}
+        campaign = await c.federated_circle(a, [b], name="Campaign", people=people)
         await author_in(a, campaign.id, "from the home")
         await author_in(b, campaign.id, "from the member")
         await c.settle()
-        assert len(await scope_ids(b, campaign.id)) == 5  # with B's invitation and acceptance
+        assert len(await scope_ids(b, campaign.id)) == 6  # with B's invitation and acceptance
         assert await d.store.heads(campaign.id) == {}
         assert await d.node.circle(campaign.id) is None
         to_d = [r for r in a.transport.sent + b.transport.sent if r.url.startswith(d.url)]
@@ -158,13 +160,13 @@ async def test_a_node_receives_only_the_scopes_it_is_a_member_of(cluster) -> Non
 
         # Invited, D holds nothing of the circle yet; once it accepts, the home sends it
         # the circle's whole history.
-        await a.node.set_membership(campaign.id, d.node_id)
+        invite_d = {"op": "member", "member": d.node_id, "status": "active"}
+        await c.decide_structure(a, campaign.id, [invite_d])  # B joined: by decision
         await c.settle()
         assert await d.store.heads(campaign.id) == {}
         await d.node.circle_invitations.accept(campaign.id, "admin")
         await c.settle()
         assert await scope_ids(d, campaign.id) == await scope_ids(a, campaign.id)
-        assert len(await scope_ids(d, campaign.id)) == 7
         assert await d.store.circle_member_rows(campaign.id) == await a.store.circle_member_rows(
             campaign.id
         )
@@ -246,9 +248,11 @@ async def test_a_removed_member_node_hears_its_removal_and_nothing_after(cluster
         a, b, d = c.nodes
         await c.link(a, b)
         await c.link(a, d)
-        gen = await c.federated_circle(a, [b, d])
+        await a.node.add_member("ana", "Ana")
+        gen = await c.federated_circle(a, [b, d], people={"ana": ["facilitator"]})
         await c.settle()
-        await a.node.set_membership(gen.id, d.node_id, status="removed")
+        remove_d = {"op": "member", "member": d.node_id, "status": "removed"}
+        await c.decide_structure(a, gen.id, [remove_d])
         await c.settle()
         # D holds the removal, so its view of the circle agrees with the home's.
         for node in (b, d):

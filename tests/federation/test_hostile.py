@@ -53,8 +53,7 @@ async def world(cluster: Any, hostile: HostilePeer) -> AsyncIterator[World]:
         a, b = c.nodes
         await c.link(a, b)
         await hostile.link(a)
-        gen = await c.federated_circle(a, [b], name="General")
-        await a.node.set_membership(gen.id, hostile.node_id)
+        gen = await c.federated_circle(a, [b], name="General", invite=[hostile.node_id])
         joined = await hostile.join(a, gen.id)
         closed = await c.federated_circle(a, [b], name="Closed")
         await c.settle()

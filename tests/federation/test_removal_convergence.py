@@ -17,21 +17,31 @@ async def test_a_removed_members_last_accepted_envelope_stands_everywhere(cluste
     async with cluster(3) as c:
         a, b, m = c.nodes  # a is the home, b will be removed, m stays
         await c.link_all()
-        gen = await c.federated_circle(a, [b, m])
+        await a.node.add_member("ana", "Ana")
+        gen = await c.federated_circle(a, [b, m], people={"ana": ["facilitator"]})
         await c.settle()
 
         accepted = await b.node.author("message", gen.id, {"text": "sent while a member"})
         assert await b.fed.deliver_once() == 1  # to the home only
-        removed = await a.node.set_membership(gen.id, b.node_id, status="removed")
+        remove_b = {"op": "member", "member": b.node_id, "status": "removed"}
+        await c.decide_structure(a, gen.id, [remove_b])  # the circle decides it (§13.14)
+        removed = await a.node.circle(gen.id)
+        assert removed is not None
         assert removed.members[b.node_id].final_seq == accepted.envelope.seq
 
-        # The worst order for m: the removal first, then what b wrote before it.
-        [removal] = [
+        # The worst order for m: the decision and the removal first (the home's feed up
+        # to it), then what b wrote before it.
+        held_seq = (await m.store.heads(gen.id))[a.node_id]
+        upto_removal = [
             raw
             for raw in await a.export()
-            if parse_envelope(raw).kind == "membership" and b"removed" in raw
+            if (env := parse_envelope(raw)).scope == gen.id
+            and env.author == a.node_id
+            and env.seq > held_seq
         ]
-        assert [r.status for r in await m.fed.ingest(a.node_id, [removal])] == ["accepted"]
+        assert parse_envelope(upto_removal[-1]).kind == "membership"
+        ingested = await m.fed.ingest(a.node_id, upto_removal)
+        assert {r.status for r in ingested} == {"accepted"}
         [late] = await m.fed.ingest(a.node_id, [accepted.envelope.to_bytes()])
         assert late.status == "accepted"
 

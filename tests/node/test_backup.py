@@ -219,10 +219,22 @@ def test_restore_brings_back_the_same_node_its_peer_accepts(
     # At the old address, the restored node is the same node to its members and its peer.
     servers.append(Server(restored, old.url.removeprefix("http://")))
     assert "Log out ana<" in log_in(old.url, "ana", PASSWORD)
-    at_restored("admin", "circle", "member", general, "bob", "--role", "secretary")
-    wait_for(lambda: east_holds(f"bob@{river_id}"), "the peer takes the restored node's change")
-    shown = json.loads(at_east("admin", "circle", "show", general, "--json").stdout)
-    assert {m["member"]: m["roles"] for m in shown["members"]}[f"bob@{river_id}"] == ["secretary"]
+    # The peer has joined the circle: its roles change by the circle's decision only
+    # (PROTOCOL.md §13.14), after the restore as before.
+    refused = at_restored(
+        "admin", "circle", "member", general, "bob", "--role", "secretary", ok=False
+    )
+    assert refused.returncode == 1
+    assert "error: circle.not_decided: " in refused.stderr + refused.stdout
+    # What the restored node may do alone reaches its peer: an invitation to a new circle.
+    assembly = at_restored(
+        "admin", "circle", "create", "Assembly", "--aim", "More", "--federated"
+    ).stdout.strip()
+    at_restored("admin", "circle", "member", assembly, east_id)
+    wait_for(
+        lambda: assembly in at_east("admin", "circle", "invitations").stdout,
+        "the peer takes the restored node's invitation",
+    )
     peers = json.loads(at_restored("admin", "peer", "list", "--json").stdout)
     assert [(p["node_id"], p["state"]) for p in peers] == [(east_id, "linked")]
 

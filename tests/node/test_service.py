@@ -181,15 +181,22 @@ async def test_a_linked_node_joins_a_federated_circle_by_its_own_acceptance(
     invited = state.members[peer]
     assert (invited.status, state.is_active(peer)) == ("invited", False)
     assert invited.invitation is not None
+    # While no other node has joined, the home names people and roles alone (§13.14).
+    await node.set_membership(coalition.id, f"sam@{peer}", ["delegate"])
     accept = {"member": peer, "status": "active", "roles": []}
     env = sign_env(
         peer_key, coalition.id, 1, None, kind="membership", body=accept, refs=(invited.invitation,)
     )
     [r] = await node.store.append_remote([env], node.clock.now(), self_id=node.node_id, sender=peer)
     assert r.status == "accepted"
-    state = await node.set_membership(coalition.id, f"sam@{peer}", ["delegate"])
+    state = await node.circle(coalition.id)
+    assert state is not None
     assert state.is_active(peer)
     assert state.holders("delegate") == [f"sam@{peer}"]
+    # From now on the circle decides its members and roles.
+    with pytest.raises(DomainError) as err:
+        await node.set_membership(coalition.id, f"sam@{peer}", [])
+    assert err.value.code == "circle.not_decided"
 
 
 # --- every domain error, nothing changed -------------------------------------------------------

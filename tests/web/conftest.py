@@ -74,9 +74,8 @@ async def web() -> AsyncIterator[World]:
         await a.node.add_member("ana", "Ana", "admin", PASSWORD)
         await a.node.add_member("carl", "Carl", "member", PASSWORD)
         await b.node.add_member("ben", "Ben", "member", PASSWORD)
-        circle = await c.federated_circle(a, [b], name="Coalition general circle")
-        await a.node.set_membership(circle.id, "ana", ["facilitator"])
-        await a.node.set_membership(circle.id, b.node.actor_of("ben"))
+        people = {"ana": ["facilitator"], b.node.actor_of("ben"): []}
+        circle = await c.federated_circle(a, [b], name="Coalition general circle", people=people)
         await c.settle()
         for n in c.nodes:
             await n.node.load_org_names()

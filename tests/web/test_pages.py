@@ -509,8 +509,9 @@ async def test_an_invitation_is_shown_on_its_own_page_until_dismissed(
 
 async def test_a_proposal_the_home_refuses_says_so_on_its_page(web: Any, browser: Any) -> None:
     await web.hold_deliveries()
-    # Ana removes Ben from the circle on the home; Ben's node does not know it yet.
-    await web.a.node.set_membership(web.circle, web.b.node.actor_of("ben"), status="removed")
+    # The circle removes Ben, decided on the home; Ben's node does not know it yet.
+    remove_ben = {"op": "member", "member": web.b.node.actor_of("ben"), "status": "removed"}
+    await web.cluster.decide_structure(web.a, web.circle, [remove_ben])
     ben = browser(web.b.url)
     await ben.login("ben")
     await ben.get(f"/circles/{web.circle}")

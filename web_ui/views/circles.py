@@ -8,13 +8,15 @@ from typing import Any
 from aiohttp import web
 
 from node import visibility
+from node.domain.circles import CircleState
 from node.domain.errors import DomainError
 from protocol.ids import NODE_PREFIX
 from web_ui.context import flash, node_of, posted, session_of
 from web_ui.errors import known
 from web_ui.forms import Form
 from web_ui.guard import page
-from web_ui.render import render
+from web_ui.render import org_name, render
+from web_ui.views import structure_words
 from web_ui.views.delegates import delegates_section
 
 
@@ -84,8 +86,19 @@ async def circle(request: web.Request) -> web.Response:
             # A campaign page's link to propose adopting its drafts fills these in.
             "adopts": request.query.getall("adopts", [])[:200],
             "adopt_title": request.query.get("title", "")[:200],
+            "structure_members": await structure_options(request, state) if state.federated else [],
         },
     )
+
+
+async def structure_options(request: web.Request, state: CircleState) -> list[tuple[str, str]]:
+    """Whom a structural proposal in this circle may name (§13.14), in words."""
+    node = node_of(request)
+    peers = [p["node_id"] for p in await node.peer_list() if p["state"] == "linked"]
+    if not state.federated:
+        peers = []
+    mine = [node.actor_of(m.handle) for m in await node.members() if not m.disabled]
+    return structure_words.member_choices(state, peers, mine, lambda n: org_name(request.app, n))
 
 
 async def set_visibility(request: web.Request) -> web.Response:

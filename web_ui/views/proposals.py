@@ -16,8 +16,8 @@ from web_ui.context import node_of, posted, session_of
 from web_ui.errors import known
 from web_ui.forms import Form, limit, sentence
 from web_ui.guard import page
-from web_ui.render import render, short
-from web_ui.views import circles, rounds
+from web_ui.render import org_name, render, short
+from web_ui.views import circles, rounds, structure_words
 from web_ui.views.refusal_words import refusal
 
 STANCE_LABELS = {"consent": "Consent", "concern": "Consent with concern", "object": "Objection"}
@@ -54,6 +54,10 @@ async def new_proposal(request: web.Request) -> web.Response:
     measures = form.lines("measures", "measures", limit("proposal.measure"))
     # Campaign drafts the circle adopts with it (a campaign page's link fills them in).
     adopts = [a for a in form.posted.getall("adopts", []) if a][:200]
+    circle_state = known(await node.circle(circle_id), "circle")
+    charter = next(r for r in await node.circles() if r["id"] == circle_id)
+    options = [v for v, _ in await circles.structure_options(request, circle_state)]
+    structure = structure_words.posted_structure(form, circle_state, charter, options)
     form.check()
     try:
         root = await node.gov.propose(
@@ -64,6 +68,7 @@ async def new_proposal(request: web.Request) -> web.Response:
             review_date=review,
             measures=measures,
             adopts=adopts,
+            structure=structure,
         )
     except DomainError as exc:
         raise form.refuse(exc) from None
@@ -140,6 +145,12 @@ async def proposal(request: web.Request) -> web.Response:
             "pending": view.pending,
             "disputes": await node.gov.disputes(root),
             **controls,
+            "would": structure_words.describe(
+                await node.gov.proposed_structure(state.version_id),
+                circle_state,
+                next(r for r in await node.circles() if r["id"] == view.circle_id),
+                lambda n: org_name(request.app, n),
+            ),
         },
     )
 

@@ -20,6 +20,7 @@ from node.store.governance.elections import run_selection
 from node.store.governance.meetings import run_meeting
 from node.store.governance.memberships import run_membership
 from node.store.governance.proposals import load_proposal, run_consent
+from node.store.governance.structure import apply_structure
 from protocol import Envelope, RemoteProtocolError
 from protocol.schemas import validate_body
 
@@ -32,8 +33,9 @@ def run_event(
     if env.kind == "membership":
         check_membership(conn, circle, env, env_id)
     if env.kind in ("circle", "membership"):
+        process = apply_structure(conn, circle, env, env_id)
         run_membership(conn, circle, env, env_id)
-        return None
+        return process
     try:
         body: Any = validate_body(env.kind, env.body)
     except RemoteProtocolError as exc:  # held envelopes were checked; kept for safety

@@ -21,6 +21,7 @@ from node.store.codec import envelope_from_row
 from node.store.governance.discussion import PURPOSES
 from node.store.governance.events import process_of_body, run_event
 from node.store.governance.logbook import append_entry, entry_kind
+from node.store.governance.structure import NOT_DECIDED
 from node.store.governance.times import parse_at
 from node.store.state import load_circle
 from protocol import Envelope, ErrorCode, RemoteProtocolError
@@ -186,7 +187,8 @@ def _apply(
         code, message = exc.code, exc.message
         status = "disputed" if env.kind == "decision" else "refused"
         process = process_of_body(conn, env)
-        if status == "disputed":
+        # A structure change no decision backs is a dispute too (§13.14).
+        if status == "disputed" or code == NOT_DECIDED:
             conn.execute(
                 "INSERT OR IGNORE INTO disputes (envelope_id, scope, process, author, code,"
                 " message, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
