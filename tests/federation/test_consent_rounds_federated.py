@@ -24,10 +24,15 @@ async def _setup(c: Cluster) -> tuple[str, ClusterNode, ClusterNode, ClusterNode
     await a.node.add_member("ana", "Ana")
     await b.node.add_member("ben", "Ben")
     await d.node.add_member("cleo", "Cleo")
-    circle = await c.federated_circle(a, [b, d])
-    await a.node.set_membership(circle.id, "ana", ["facilitator"])
-    await a.node.set_membership(circle.id, b.node.actor_of("ben"), ["secretary"])
-    await a.node.set_membership(circle.id, d.node.actor_of("cleo"))
+    circle = await c.federated_circle(
+        a,
+        [b, d],
+        people={
+            "ana": ["facilitator"],
+            b.node.actor_of("ben"): ["secretary"],
+            d.node.actor_of("cleo"): [],
+        },
+    )
     await c.settle()
     return circle.id, a, b, d
 

@@ -27,10 +27,15 @@ async def _setup(c: Cluster) -> tuple[str, ClusterNode, ClusterNode]:
     await a.node.add_member("ana", "Ana")
     await a.node.add_member("sam", "Sam")
     await b.node.add_member("ben", "Ben")
-    circle = await c.federated_circle(a, [b])
-    await a.node.set_membership(circle.id, "ana", ["facilitator"])
-    await a.node.set_membership(circle.id, "sam", ["secretary"])
-    await a.node.set_membership(circle.id, b.node.actor_of("ben"))
+    circle = await c.federated_circle(
+        a,
+        [b],
+        people={
+            "ana": ["facilitator"],
+            "sam": ["secretary"],
+            b.node.actor_of("ben"): [],
+        },
+    )
     await c.settle()
     return circle.id, a, b
 
@@ -158,11 +163,13 @@ async def test_a_referral_lands_on_the_parent_circle_backlog() -> None:
         child = await a.node.create_circle(
             "Housing circle", "Fair rents", parent=parent.id, federated=True
         )
+        # Founded with its facilitator, before another node joins (later changes of a
+        # shared circle need its decision, PROTOCOL.md §13.14).
+        await a.node.set_membership(child.id, b.node.actor_of("ben"), ["facilitator"])
         await a.node.set_membership(child.id, b.node_id)
         await a.fed.deliver_once()
         await b.node.circle_invitations.accept(child.id, "admin")
         await c.settle()
-        await a.node.set_membership(child.id, b.node.actor_of("ben"), ["facilitator"])
         await c.settle()
         # The child's facilitator, on B, refers a proposal up: A, the parent's home, puts
         # it on the parent's backlog once the decision reaches it.

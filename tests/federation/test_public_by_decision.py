@@ -22,10 +22,16 @@ async def _setup(c: Cluster) -> dict[str, Any]:
     await a.node.add_member("ana", "Ana")
     await b.node.add_member("ben", "Ben")
     await d.node.add_member("cleo", "Cleo")
-    circle = await c.federated_circle(a, [b, d], name="Riverton Coalition")
-    await a.node.set_membership(circle.id, "ana", ["facilitator"])
-    await a.node.set_membership(circle.id, b.node.actor_of("ben"))
-    await a.node.set_membership(circle.id, d.node.actor_of("cleo"))
+    circle = await c.federated_circle(
+        a,
+        [b, d],
+        name="Riverton Coalition",
+        people={
+            "ana": ["facilitator"],
+            b.node.actor_of("ben"): [],
+            d.node.actor_of("cleo"): [],
+        },
+    )
     await c.settle()
     return {"circle": circle.id}
 

@@ -29,16 +29,18 @@ async def _setup(c: Cluster) -> tuple[str, ClusterNode, ClusterNode, ClusterNode
         for h in handles:
             await n.node.add_member(h, h.capitalize())
     circle = await a.node.create_circle("General", "Coordinate", federated=True, roles=[TREASURER])
+    # Its people are named while it is founded: once other nodes joined, its membership
+    # changes by decision only (PROTOCOL.md §13.14).
+    await a.node.set_membership(circle.id, "ana", ["facilitator"])
+    await a.node.set_membership(circle.id, "al")
+    for n, h in ((b, "ben"), (b, "bea"), (d, "cleo"), (d, "cy")):
+        await a.node.set_membership(circle.id, n.node.actor_of(h))
     for n in (b, d):
         await a.node.set_membership(circle.id, n.node_id)
     await a.fed.deliver_once()
     for n in (b, d):
         await n.node.circle_invitations.accept(circle.id, "admin")
         await n.fed.deliver_once()
-    await a.node.set_membership(circle.id, "ana", ["facilitator"])
-    await a.node.set_membership(circle.id, "al")
-    for n, h in ((b, "ben"), (b, "bea"), (d, "cleo"), (d, "cy")):
-        await a.node.set_membership(circle.id, n.node.actor_of(h))
     await c.settle()
     return circle.id, a, b, d
 

@@ -39,13 +39,15 @@ async def world(cluster: Any, hostile: HostilePeer) -> AsyncIterator[World]:
         await hostile.link(a)
         await a.node.add_member("ana", "Ana")
         await b.node.add_member("ben", "Ben")
-        circle = await c.federated_circle(a, [b], name="General")
-        await a.node.set_membership(circle.id, hostile.node_id)
-        joined = await hostile.join(a, circle.id)
         eve = f"eve@{hostile.node_id}"
-        await a.node.set_membership(circle.id, "ana", ["facilitator"])
-        await a.node.set_membership(circle.id, b.node.actor_of("ben"))
-        await a.node.set_membership(circle.id, eve)
+        circle = await c.federated_circle(
+            a,
+            [b],
+            name="General",
+            people={"ana": ["facilitator"], b.node.actor_of("ben"): [], eve: []},
+            invite=[hostile.node_id],
+        )
+        joined = await hostile.join(a, circle.id)
         await c.settle()
         yield World(c, a, b, hostile, circle.id, eve, 1, joined)
 
@@ -123,7 +125,8 @@ async def test_a_delegation_request_the_rules_refuse_is_refused_at_its_position(
     world: World,
 ) -> None:
     w = world
-    await w.a.node.set_membership(w.circle, w.eve, ["leader"])
+    leader = {"op": "member", "member": w.eve, "status": "active", "roles": ["leader"]}
+    await w.c.decide_structure(w.a, w.circle, [leader])  # a shared circle's change
     await w.c.settle()
     body = {"member": w.eve, "status": "active", "roles": ["delegate"]}
     env = _hostile_env(w, "membership", body, None)
@@ -148,6 +151,15 @@ async def _as_home(w: World, target: ClusterNode, envs: list[tuple[bytes, int, s
         await home.close()
 
 
+async def _positions_after(n: ClusterNode, scope: str, pos: int) -> list[tuple[bytes, int, str]]:
+    """Every position of the circle after ``pos`` as the home holds it."""
+    rows = await n.store.fetchall(
+        "SELECT envelope_id FROM circle_order WHERE scope = ? AND pos > ? ORDER BY pos",
+        (scope, pos),
+    )
+    return [await _positioned(n, str(r[0])) for r in rows]
+
+
 async def _positioned(n: ClusterNode, env_id: str) -> tuple[bytes, int, str]:
     env = await n.store.get_envelope(env_id)
     assert env is not None
@@ -164,17 +176,14 @@ async def test_a_membership_takes_effect_at_its_position_not_on_arrival(world: W
     ben = w.b.node.actor_of("ben")
     stance = await w.b.node.gov.stance(root, "ben", "consent")
     await w.b.fed.deliver_once()  # the home orders Ben's stance ...
-    await w.a.node.set_membership(w.circle, ben, status="removed")  # ... then removes him
-    removal = await w.a.store.fetchone(
-        "SELECT envelope_id FROM circle_order WHERE scope = ? ORDER BY pos DESC LIMIT 1",
-        (w.circle,),
-    )
-    assert removal is not None
-    # B receives the removal before the stance's position (a gap, a slow request).
-    later = await _positioned(w.a, str(removal[0]))
+    gone = {"op": "member", "member": ben, "status": "removed", "roles": []}
+    await w.c.decide_structure(w.a, w.circle, [gone])  # ... then the circle removes him
     earlier = await _positioned(w.a, stance)
-    assert later[1] == earlier[1] + 1
-    assert (await _as_home(w, w.b, [later])).status == 200
+    later = await _positions_after(w.a, w.circle, earlier[1])
+    assert later
+    # B receives the positions after the stance (the removal last) before the stance's
+    # own (a gap, a slow request).
+    assert (await _as_home(w, w.b, later)).status == 200
     assert (await _as_home(w, w.b, [earlier])).status == 200
     assert await _effect(w.b, stance) == ("applied", None)
     assert await _effect(w.a, stance) == ("applied", None)
@@ -199,9 +208,22 @@ async def test_a_home_membership_breaking_the_roles_is_refused_by_member_nodes(
     )
     assert head is not None
     assert last is not None
-    # The home signs a second facilitator, which its own rules refuse to write.
+    # The circle decided Ben would facilitate too; the home signs it, though its own
+    # rules refuse to write a second facilitator.
     body = {"member": ben, "status": "active", "roles": ["facilitator"]}
-    env = sign(Draft("membership", w.circle, head[0] + 1, head[1], body, TS), w.a.key)
+    decision = await w.c.decide_structure(w.a, w.circle, [{"op": "member", **body}])
+    await w.c.settle()
+    head = await w.a.store.fetchone(
+        "SELECT head_seq, head_id FROM feeds WHERE author = ? AND scope = ?",
+        (w.a.node_id, w.circle),
+    )
+    last = await w.a.store.fetchone(
+        "SELECT max(pos), max(at) FROM circle_order WHERE scope = ?", (w.circle,)
+    )
+    assert head is not None
+    assert last is not None
+    draft = Draft("membership", w.circle, head[0] + 1, head[1], body, TS, refs=(decision,))
+    env = sign(draft, w.a.key)
     answer = await _as_home(w, w.b, [(env.to_bytes(), int(last[0]) + 1, str(last[1]))])
     assert [r["status"] for r in answer.body["results"]] == ["accepted"]
     assert await _effect(w.b, envelope_id(env)) == ("refused", "circle.role_taken")
@@ -210,39 +232,29 @@ async def test_a_home_membership_breaking_the_roles_is_refused_by_member_nodes(
     assert circle.holders("facilitator") == [w.a.node.actor_of("ana")]
 
 
-async def test_a_charter_takes_effect_at_its_position_not_on_arrival(world: World) -> None:
+async def test_a_charter_decided_later_leaves_an_open_round_as_it_was(world: World) -> None:
     w = world
-    # Eve, of the hostile peer's organization, facilitates: her moves reach B through
-    # the home, after the home's own envelopes if the home sends them so.
-    await w.a.node.set_membership(w.circle, "ana", [])
-    await w.a.node.set_membership(w.circle, w.eve, ["facilitator"])
-    root = await w.a.node.gov.propose(w.circle, "ana", "Shared van", "We buy a van.")
-    await w.c.settle()
-    for phase in ("presented", "questions", "reactions"):
-        move = _hostile_env(w, "phase", {"proposal": root, "phase": phase}, w.eve)
-        assert (await _send(w, move))["status"] == "accepted"
-    await w.c.settle()
-    consent = _hostile_env(w, "phase", {"proposal": root, "phase": "consent"}, w.eve)
-    assert (await _send(w, consent))["status"] == "accepted"  # a round of 72 hours
+    root = await _proposal(w, ("presented", "questions", "reactions"))
+    await w.a.node.gov.move(root, "ana", "consent")  # a round of the charter's 72 hours
     charter = await w.a.store.fetchone(
         "SELECT e.body FROM circles c JOIN envelopes e ON e.id = c.envelope_id WHERE c.id = ?",
         (w.circle,),
     )
     assert charter is not None
     shorter = {**orjson.loads(charter[0]), "round_hours": 1}
-    await w.a.node.author("circle", w.circle, shorter)  # the next position
-    later = await _positioned(w.a, await _last_position(w))
-    earlier = await _positioned(w.a, envelope_id(consent))
-    assert later[1] == earlier[1] + 1
-    assert (await _as_home(w, w.b, [later])).status == 200
-    assert (await _as_home(w, w.b, [earlier])).status == 200
+    # The circle decides a shorter round; the home carries it out at a later position,
+    # and B, offline meanwhile, takes every position at once.
+    await w.c.decide_structure(w.a, w.circle, [{"op": "charter", "charter": shorter}])
+    await w.c.settle()
     deadlines = [
         await n.store.fetchone("SELECT deadline FROM proposals WHERE root = ?", (root,))
         for n in (w.a, w.b)
     ]
     assert deadlines[1] == deadlines[0]
-    rules = await w.b.store.fetchone("SELECT round_hours FROM circles WHERE id = ?", (w.circle,))
-    assert rules == (1,)
+    for n in (w.a, w.b):
+        rules = await n.store.fetchone("SELECT round_hours FROM circles WHERE id = ?", (w.circle,))
+        assert rules == (1,), n
+    assert await _effects(w.a, w.circle) == await _effects(w.b, w.circle)
 
 
 async def _last_position(w: World) -> str:
