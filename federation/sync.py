@@ -14,7 +14,7 @@ import structlog
 from federation.inbox import Inbox
 from federation.limits import FEED_PAGE_BYTES, MAX_FEED_PAGE, MAX_ORDER_PAGE
 from node.peers import Peer
-from protocol import ErrorCode, RemoteProtocolError, scope_owner
+from protocol import ErrorCode, RemoteProtocolError
 
 log = structlog.get_logger("nst.federation")
 
@@ -76,7 +76,7 @@ class Sync(Inbox):
         theirs = await self.client.heads(peer.node_id, peer.url, scope)
         ours = await self.node.store.heads(scope)
         stored = 0
-        owner = scope_owner(scope)
+        owner = await self.node.store.current_home(scope)
         # The home's feed first: its charter and memberships say who else may write there.
         for author, head in sorted(theirs.items(), key=lambda item: (item[0] != owner, item[0])):
             after = ours.get(author, 0)

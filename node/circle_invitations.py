@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from node.domain.errors import DomainError
 from node.store import LocalDraft
+from node.store.homes import current_home
 from node.store.invitations import joined
 from node.store.log import append_local
-from protocol import RemoteProtocolError, format_ts, scope_owner
+from protocol import RemoteProtocolError, format_ts
 
 if TYPE_CHECKING:
     from node.core import NodeCore
@@ -115,7 +116,7 @@ class CircleInvitations:
         now = node.clock.now()
 
         def run(conn: sqlite3.Connection) -> None:
-            if scope_owner(circle_id) == node.node_id:
+            if current_home(conn, circle_id) == node.node_id:
                 raise DomainError("circle.is_home", "this node is the circle's home: it stays")
             if not joined(conn, circle_id, node.node_id):
                 raise DomainError(

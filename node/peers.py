@@ -17,7 +17,7 @@ from node.store import OrderMark, Store
 from node.store.codec import envelope_json_from_row
 from node.store.deliveries import resume_deliveries
 from node.store.state import read_circle
-from protocol import ErrorCode, RemoteProtocolError, format_ts
+from protocol import ErrorCode, RemoteProtocolError, format_ts, scope_owner
 from protocol.ids import is_direct
 
 PeerState = Literal["linked", "unlinked"]
@@ -288,7 +288,8 @@ class Peers:
                 " AND member LIKE 'ed25519:%'",
                 (scope,),
             )
-            nodes = {home, *(m for (m,) in members)}
+            # The node that founded the circle stays a member node once the home moved.
+            nodes = {home, scope_owner(scope), *(m for (m,) in members)}
             if self.self_id not in nodes:
                 continue  # not (or no longer) a member: its members would refuse our pulls
             if home != self.self_id:

@@ -106,6 +106,8 @@ class ErrorCode(StrEnum):
 
     # The circle order (§13)
     ORDER_CONFLICT = "order.conflict"
+    # A position sent by a node that is not the circle's current home (§13.15).
+    ORDER_NOT_HOME = "order.not_home"
 
     # Campaign objects at their position of the circle order (§8.13): a refused effect.
     CAMPAIGN_NOT_MEMBER = "campaign.not_member"
@@ -140,6 +142,8 @@ class ErrorCode(StrEnum):
     # A home's membership or charter in a federated circle that no adopted decision of
     # the circle backs (§13.14): refused, and kept as a dispute.
     CIRCLE_NOT_DECIDED = "circle.not_decided"
+    # A charter naming as home a node that is no active member node (§13.15).
+    CIRCLE_BAD_HOME = "circle.bad_home"
 
     # Importing campaign targets from files (a node's command, not the wire): a file or
     # row with problems, so nothing was imported.

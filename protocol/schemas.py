@@ -76,6 +76,10 @@ class CircleBody(Body):
     quorum: Annotated[int, Meta(ge=0, le=100)] = 0
     # The role register: built-in roles' limits and terms, and the circle's own roles.
     roles: Annotated[list[RoleSpec], Meta(max_length=50)] = []
+    # The node that orders the circle (§13.15): null is the node the circle id names.
+    home: NodeId | None = None
+    # How long the home may assign no position before the member nodes may move it.
+    home_timeout_days: Annotated[int, Meta(ge=1, le=365)] = 14
 
     def __post_init__(self) -> None:
         _unique([r.name for r in self.roles], "role names")

@@ -27,13 +27,21 @@ HOME_KINDS = frozenset({"circle", "membership"})
 
 
 def member_nodes(circle: CircleState) -> set[str]:
-    """The nodes a circle's envelopes go to: its home and its active member nodes."""
+    """The nodes a circle's envelopes go to: its current home, the node that founded it
+    (a member node still once the home moved, §13.15) and its active member nodes."""
     nodes = {m.member for m in circle.members.values() if m.active and "@" not in m.member}
     nodes.add(circle.home)
+    nodes.add(scope_owner(circle.id))
     return nodes
 
 
-def is_answer(env: Envelope) -> bool:
+def home_of(env: Envelope, circle: CircleState | None) -> str:
+    """The circle's current home as the receiver knows it (§13.15); for a circle it holds
+    no charter of, the node the circle id names."""
+    return circle.home if circle is not None else scope_owner(env.scope)
+
+
+def is_answer(env: Envelope, circle: CircleState | None = None) -> bool:
     """A node's ``membership`` naming itself in a circle of another node: its acceptance of
     an invitation (active), or its refusal or departure (removed)."""
     body = env.body
@@ -41,7 +49,7 @@ def is_answer(env: Envelope) -> bool:
         env.kind == "membership"
         and body is not None
         and body.get("member") == env.author
-        and env.author != scope_owner(env.scope)
+        and env.author != home_of(env, circle)
     )
 
 
@@ -71,18 +79,19 @@ def check_authority(
     """Raise RemoteProtocolError (authority.*) unless ``env`` may stand in its scope;
     ``former_ids`` are this node's ids before its key rotations; ``sender`` is the node
     it came from (None: not received from a peer)."""
-    owner = scope_owner(env.scope)
     if is_direct(env.scope):
+        owner = scope_owner(env.scope)
         if owner != self_id and env.author != self_id and owner not in former_ids:
             raise RemoteProtocolError(
                 ErrorCode.NOT_RECIPIENT, f"{env.scope} is not addressed to this node"
             )
         return
+    owner = home_of(env, circle)
     if (
         env.kind in HOME_KINDS
         and env.author != owner
         and not is_delegation(env, circle)
-        and not is_answer(env)
+        and not is_answer(env, circle)
     ):
         raise RemoteProtocolError(
             ErrorCode.NOT_HOME, f"only the home node {owner} writes a circle's {env.kind}"
@@ -99,7 +108,7 @@ def check_authority(
                 ErrorCode.UNKNOWN_SCOPE, f"{env.scope} is not a circle known here"
             )
         return
-    if is_answer(env):
+    if is_answer(env, circle):
         check_answer(env, circle)
         return
     if env.author not in member_nodes(circle):

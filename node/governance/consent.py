@@ -19,7 +19,7 @@ from node.domain.circles import CircleState
 from node.domain.errors import DomainError
 from node.governance.process import Process
 from node.store import governance as gov
-from protocol import format_ts, scope_owner
+from protocol import format_ts
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +265,7 @@ class Consent(Process):
         versions = {v.id for v in view.state.history}
         out: list[dict[str, Any]] = []
         questions: set[str] = set()
+        home = await self.node.store.current_home(view.circle_id)
         for env_id, actor, author, ts, raw, status in await self.node.store.fetchall(
             "SELECT e.id, e.actor, e.author, e.ts, e.body, g.status FROM envelopes e"
             " LEFT JOIN gov_effects g ON g.envelope_id = e.id WHERE e.scope = ?"
@@ -289,7 +290,7 @@ class Consent(Process):
                         # Ours, sent to the home and not yet given its position.
                         "waiting": status is None
                         and author == self.node.node_id
-                        and scope_owner(view.circle_id) != author,
+                        and home != author,
                     }
                 )
         return out
@@ -349,7 +350,8 @@ class Consent(Process):
                 Effect(env_id, pos, kind, actor or author, status, code, message, at, body)
             )
         pending = 0
-        if scope_owner(str(row[1])) != self.node.node_id:  # the home orders at once
+        if await self.node.store.current_home(str(row[1])) != self.node.node_id:
+            # the home orders at once
             found = await self.node.store.fetchone(
                 "SELECT count(*) FROM envelopes e WHERE e.scope = ? AND e.author = ?"
                 " AND e.kind IN ('proposal', 'phase', 'stance', 'decision', 'selection',"

@@ -20,6 +20,7 @@ from node.domain.authority import HOME_KINDS, check_authority
 from node.domain.circles import CircleState
 from node.domain.rules import check_kind_rules
 from node.store.deliveries import enqueue_deliveries
+from node.store.homes import current_home
 from node.store.projection import project
 from node.store.records import AppendResult, LocalDraft, OrderMark
 from node.store.state import load_circle
@@ -84,13 +85,21 @@ def _store(
         (env.author, env.scope, env.seq, env_id),
     )
     before = _node_status(conn, env)
+    if env.kind == "circle" and circle is None and self_id is not None:
+        # A charter may move the home at its position (§13.15): the home that ordered it
+        # still sends it to every member node.
+        circle = load_circle(conn, env.scope)
     project(conn, env, env_id)
-    if self_id is not None and scope_owner(env.scope) == self_id and governance.is_ordered(env):
+    if (
+        self_id is not None
+        and current_home(conn, env.scope) == self_id
+        and governance.is_ordered(env)
+    ):
         governance.assign(conn, env.scope, env_id, now)  # we are home: our order decides
     if self_id is not None:
         if env.kind == "key.rotate" and env.author != self_id and env.body is not None:
             rotations.rekey_peer(conn, env.author, env.body["new_key"], now)
-        if env.kind in HOME_KINDS:
+        if env.kind == "membership":
             circle = None  # the projection just changed it
         enqueue_deliveries(conn, env, env_id, self_id, sender, circle, before)
 
@@ -185,19 +194,21 @@ def append_remote(
         return AppendResult("rejected", env_id, code=exc.code, message=exc.message)
     if placement is Placement.DUPLICATE:
         return AppendResult("duplicate", env_id, env)
+    home = current_home(conn, env.scope)
     if (
         self_id is not None
         and not is_direct(env.scope)
+        and home != self_id
         and scope_owner(env.scope) != self_id
         and not invitations.joined(conn, env.scope, self_id)
     ):
         # A circle this node has not joined: nothing of it enters the log (§13.10).
-        if sender is not None and sender != scope_owner(env.scope):
+        if sender is not None and sender != home:
             return AppendResult(
                 "rejected",
                 env_id,
                 code=ErrorCode.NOT_VIA_HOME,
-                message=f"a circle's envelopes come from its home node {scope_owner(env.scope)}",
+                message=f"a circle's envelopes come from its home node {home}",
             )
         if invitations.hold(conn, env, env_id, self_id, format_ts(now)):
             return AppendResult("held", env_id, env)
@@ -243,11 +254,7 @@ def append_remote_batch(
     touched: set[str] = set()
     for i, (env, env_id) in enumerate(items):
         mark = order[i] if order is not None else None
-        if mark is not None and (
-            sender is None
-            or sender != scope_owner(env.scope)
-            or not governance.may_hold_position(env)
-        ):
+        if mark is not None and (sender is None or not governance.may_hold_position(env)):
             results.append(
                 AppendResult(
                     "rejected",
@@ -259,9 +266,21 @@ def append_remote_batch(
             continue
         if mark is not None:
             try:
-                governance.check_order(conn, env.scope, mark.pos, env_id, mark.at)
+                new = governance.check_order(conn, env.scope, mark.pos, env_id, mark.at)
             except RemoteProtocolError as exc:
                 results.append(AppendResult("rejected", env_id, code=exc.code, message=exc.message))
+                continue
+            if new and sender != current_home(conn, env.scope):
+                # The home as the order applied here assigns positions; a node that
+                # moved the home away assigns none (§13.15).
+                results.append(
+                    AppendResult(
+                        "rejected",
+                        env_id,
+                        code=ErrorCode.ORDER_NOT_HOME,
+                        message=f"{sender} is not the home of {env.scope}: it assigns no positions",
+                    )
+                )
                 continue
         r = append_remote(conn, env, env_id, now, self_id=self_id, sender=sender)
         if mark is not None and r.status in ("accepted", "duplicate", "gap"):

@@ -7,7 +7,9 @@ import sqlite3
 
 import orjson
 
-from protocol import Envelope, scope_owner
+from node.domain.homes import named_home
+from node.store.homes import current_home
+from protocol import Envelope
 from protocol.ids import NODE_PREFIX
 
 PROJECTION_TABLES = ("circle_members", "circles", "key_rotations", "kind_counts")
@@ -22,11 +24,12 @@ def project(conn: sqlite3.Connection, env: Envelope, env_id: str) -> None:
     body = env.body
     if body is None:
         return
-    if env.kind == "circle" and env.author == scope_owner(env.scope):
+    home = current_home(conn, env.scope)
+    if env.kind == "circle" and env.author == home:
         # The charter founds the circle here on receipt (authority needs it, §6.1); its
         # content takes effect at its position in the circle order (``put_charter``).
         put_charter(conn, env, env_id, founding=True)
-    elif env.kind == "membership" and env.author == scope_owner(env.scope):
+    elif env.kind == "membership" and env.author == home:
         member = body["member"]
         if not member.startswith(NODE_PREFIX):
             return  # a person's membership takes effect at its position (§13.1)
@@ -75,7 +78,8 @@ def put_charter(conn: sqlite3.Connection, env: Envelope, env_id: str, *, foundin
             " ON CONFLICT (id) DO UPDATE SET name = excluded.name, aim = excluded.aim,"
             " domain = excluded.domain, parent = excluded.parent,"
             " federated = excluded.federated, silence = excluded.silence,"
-            " round_hours = excluded.round_hours, envelope_id = excluded.envelope_id"
+            " round_hours = excluded.round_hours, envelope_id = excluded.envelope_id,"
+            " home = excluded.home"
         )
     )
     conn.execute(
@@ -83,7 +87,7 @@ def put_charter(conn: sqlite3.Connection, env: Envelope, env_id: str, *, foundin
         " round_hours, envelope_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" + keep,
         (
             env.scope,
-            env.author,
+            named_home(env.scope, body),
             body["name"],
             body["aim"],
             body.get("domain", ""),

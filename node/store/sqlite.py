@@ -23,7 +23,7 @@ from node.store.projection import rebuild
 from node.store.records import AppendResult, LocalDraft, OrderMark
 from node.store.state import declared_roles
 from node.store.writer import GroupWriter
-from protocol import Envelope
+from protocol import Envelope, scope_owner
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
@@ -215,6 +215,11 @@ class SQLiteStore:
     async def heads(self, scope: str) -> dict[str, int]:
         rows = await self.fetchall("SELECT author, head_seq FROM feeds WHERE scope = ?", (scope,))
         return {a: s for a, s in rows}
+
+    async def current_home(self, scope: str) -> str:
+        """The node that orders ``scope`` now (PROTOCOL.md §13.15)."""
+        row = await self.fetchone("SELECT home FROM circles WHERE id = ?", (scope,))
+        return str(row[0]) if row is not None else scope_owner(scope)
 
     async def export_lines(self, batch: int = 1000) -> AsyncIterator[bytes]:
         """Every envelope held, in arrival order, as canonical JSON bytes."""

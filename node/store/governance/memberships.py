@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 
 from node.domain.circles import CircleState
+from node.domain.homes import check_home
 from node.domain.membership_rules import check_membership, requested_roles
 from node.store.projection import put_charter, put_member
 from protocol import Envelope
@@ -21,6 +22,7 @@ def run_membership(
     DomainError for a person's membership (or delegation request) the rules refuse."""
     body = env.body or {}
     if env.kind == "circle":
+        check_home(circle, body)
         put_charter(conn, env, env_id, founding=False)
         return
     member = str(body["member"])

@@ -1,0 +1,120 @@
+"""Moving a circle's home by decision (PROTOCOL.md §13.15) across three real nodes: an
+adopted charter change naming another member node as home passes the circle order to
+it; the new home assigns the next positions, the old one is an ordinary member node, and
+a position the old home still sends is refused (``order.not_home``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from harness import Cluster, ClusterNode
+
+from node.store import OrderMark
+from protocol import Draft, envelope_id, format_ts, sign
+
+
+async def _coalition(c: Cluster) -> tuple[str, ClusterNode, ClusterNode, ClusterNode]:
+    """Org A's node homes the circle; ana (A) facilitates, ben (B) and cleo (D) take part."""
+    a, b, d = c.nodes
+    await c.link_all()
+    await a.node.add_member("ana", "Ana")
+    await b.node.add_member("ben", "Ben")
+    await d.node.add_member("cleo", "Cleo")
+    people = {"ana": ["facilitator"], b.node.actor_of("ben"): [], d.node.actor_of("cleo"): []}
+    circle = await c.federated_circle(a, [b, d], people=people)
+    await c.settle()
+    return circle.id, a, b, d
+
+
+async def _order(n: ClusterNode, circle: str) -> list[tuple[int, str, str, str | None]]:
+    """Each position n applied: (pos, envelope, effect, code)."""
+    rows = await n.store.fetchall(
+        "SELECT o.pos, o.envelope_id, g.status, g.code FROM circle_order o"
+        " LEFT JOIN gov_effects g ON g.envelope_id = o.envelope_id WHERE o.scope = ?"
+        " ORDER BY o.pos",
+        (circle,),
+    )
+    return [(int(p), str(i), str(s), c) for p, i, s, c in rows]
+
+
+async def _outcome(n: ClusterNode, root: str) -> str | None:
+    row = await n.store.fetchone("SELECT outcome FROM proposals WHERE root = ?", (root,))
+    return None if row is None else row[0]
+
+
+async def test_a_circle_moves_its_home_by_decision(cluster: Any) -> None:
+    async with cluster(3) as c:
+        circle, a, b, d = await _coalition(c)
+        charter = {
+            "name": "General",
+            "aim": "Coordinate the General",
+            "federated": True,
+            "home": b.node_id,
+        }
+        await c.decide_structure(a, circle, [{"op": "charter", "charter": charter}])
+        await c.settle()
+        [moved_at] = await a.store.fetchone(
+            "SELECT max(pos) FROM circle_order WHERE scope = ?", (circle,)
+        )
+        for n in c.nodes:
+            held = await n.node.circle(circle)
+            assert held is not None
+            assert held.home == b.node_id, n
+            assert await n.node.gov.disputes() == [], n
+
+        # After the move: cleo (D) proposes, ana (A, now an ordinary member) facilitates;
+        # each act goes to B, which orders it.
+        gov_a, gov_d = a.node.gov, d.node.gov
+        root = await gov_d.propose(circle, "cleo", "Meet monthly", "Once a month.")
+        await c.settle()
+        for phase in ("presented", "questions", "reactions", "consent"):
+            await gov_a.move(root, "ana", phase)
+            await c.settle()
+        view = await gov_a.proposal(root)
+        assert view is not None
+        await gov_a.stance(view.state.version_id, "ana", "consent")
+        await gov_d.stance(view.state.version_id, "cleo", "consent")
+        await c.settle()
+
+
+        c.clock.advance(dt.timedelta(hours=73))
+        await gov_a.decide(root, "ana")
+        await c.settle()
+
+        orders = [await _order(n, circle) for n in c.nodes]
+        assert orders[0] == orders[1] == orders[2]
+        after = [row for row in orders[0] if row[0] > moved_at]
+        assert len(after) == 8  # the proposal, four phases, two stances, the decision
+        assert all(status == "applied" for _, _, status, _ in orders[0])
+        for n in c.nodes:
+            assert await _outcome(n, root) == "adopted", n
+        # The new home gave those positions: its own order holds them, and the old home
+        # received them from it.
+        envs = [await b.store.get_envelope(i) for _, i, _, _ in after]
+        assert {e.author for e in envs if e is not None} == {a.node_id, d.node_id}
+
+        # The old home's attempt to assign the next position is refused everywhere.
+        head, prev = await a.store.fetchone(
+            "SELECT head_seq, head_id FROM feeds WHERE author = ? AND scope = ?",
+            (a.node_id, circle),
+        )
+        env = sign(
+            Draft(
+                kind="circle",
+                scope=circle,
+                seq=head + 1,
+                prev=prev,
+                body={"name": "General", "aim": "A's again", "federated": True},
+                ts=format_ts(a.node.clock.now()),
+            ),
+            a.key,
+        )
+        mark = OrderMark(orders[0][-1][0] + 1, format_ts(a.node.clock.now()))
+        for member in (b, d):
+            results = await a.fed.client.inbox(
+                member.node_id, member.url, [env.to_bytes()], order=[mark]
+            )
+            assert [r.get("code") for r in results] == ["order.not_home"], member
+            assert await _order(member, circle) == orders[0]
+            assert await member.store.get_envelope(envelope_id(env)) is None
