@@ -77,7 +77,6 @@ async def test_a_circle_moves_its_home_by_decision(cluster: Any) -> None:
         await gov_d.stance(view.state.version_id, "cleo", "consent")
         await c.settle()
 
-
         c.clock.advance(dt.timedelta(hours=73))
         await gov_a.decide(root, "ana")
         await c.settle()
