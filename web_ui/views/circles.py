@@ -87,6 +87,7 @@ async def circle(request: web.Request) -> web.Response:
             "adopts": request.query.getall("adopts", [])[:200],
             "adopt_title": request.query.get("title", "")[:200],
             "structure_members": await structure_options(request, state) if state.federated else [],
+            "home_choices": structure_words.home_choices(state, lambda n: org_name(request.app, n)),
         },
     )
 

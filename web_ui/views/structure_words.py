@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from node.domain.circles import ROLES, CircleState
+from protocol import scope_owner
 from protocol.ids import NODE_PREFIX
 from web_ui.forms import Form
 from web_ui.limits import limit
@@ -39,6 +40,18 @@ def member_choices(
     return options
 
 
+def home_choices(circle: CircleState, org: Org) -> list[tuple[str, str]]:
+    """(value, label) of the nodes a charter change may make the circle's home
+    (§13.15): the current home first, then every other member node."""
+    nodes = {
+        m.member for m in circle.members.values() if m.active and m.member.startswith(NODE_PREFIX)
+    }
+    nodes.add(scope_owner(circle.id))
+    options = [(circle.home, f"keep the home at {org(circle.home)}")]
+    options += [(n, f"move the circle's home to {org(n)}") for n in sorted(nodes - {circle.home})]
+    return options
+
+
 def posted_structure(
     form: Form, circle: CircleState, charter: Mapping[str, Any], options: Sequence[str]
 ) -> list[dict[str, Any]]:
@@ -58,6 +71,8 @@ def posted_structure(
         domain = form.text("charter_domain", "domain", limit("circle.domain"))
         hours = form.number("charter_round_hours", "round length", limit("phase.hours"))
         silence = form.choice("charter_silence", "silence rule", tuple(SILENCE_WORDS))
+        homes = [v for v, _ in home_choices(circle, str)]
+        home = form.choice("charter_home", "home", homes, required=False) or circle.home
         body: dict[str, Any] = {
             "name": charter["name"],
             "aim": aim,
@@ -68,6 +83,8 @@ def posted_structure(
         }
         if charter.get("parent"):
             body["parent"] = charter["parent"]
+        if home != scope_owner(circle.id):
+            body["home"] = home  # null names the node the circle id names
         changes.append({"op": "charter", "charter": body})
     return changes
 
@@ -82,7 +99,12 @@ def describe(
     words: list[str] = []
     for change in changes:
         if change.get("op") == "charter":
-            words += _charter_words(change.get("charter") or {}, charter)
+            new = change.get("charter") or {}
+            said = _charter_words(new, charter)
+            home = str(new.get("home") or scope_owner(circle.id))
+            if home != circle.home:
+                said.append(f"move the circle's home to {org(home)}")
+            words += said or ["restate the charter unchanged"]
             continue
         member = str(change.get("member", ""))
         roles = list(change.get("roles", []))
@@ -125,7 +147,7 @@ def _charter_words(new: Mapping[str, Any], old: Mapping[str, Any]) -> list[str]:
             if new.get("federated")
             else "close the circle to other organizations"
         )
-    return words or ["restate the charter unchanged"]
+    return words
 
 
 def _and(items: Sequence[str]) -> str:
