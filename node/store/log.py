@@ -8,6 +8,7 @@ home of a circle gives it its position in the order, and its deliveries are queu
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 
@@ -85,10 +86,7 @@ def _store(
         (env.author, env.scope, env.seq, env_id),
     )
     before = _node_status(conn, env)
-    if env.kind == "circle" and circle is None and self_id is not None:
-        # A charter may move the home at its position (§13.15): the home that ordered it
-        # still sends it to every member node.
-        circle = load_circle(conn, env.scope)
+    ordered_by = current_home(conn, env.scope)
     project(conn, env, env_id)
     if (
         self_id is not None
@@ -99,8 +97,12 @@ def _store(
     if self_id is not None:
         if env.kind == "key.rotate" and env.author != self_id and env.body is not None:
             rotations.rekey_peer(conn, env.author, env.body["new_key"], now)
-        if env.kind == "membership":
-            circle = None  # the projection just changed it
+        if env.kind in HOME_KINDS:
+            circle = load_circle(conn, env.scope)  # the projection just changed it
+            if circle is not None and circle.home != ordered_by:
+                # A charter that moved the home at its position (§13.15): the home that
+                # ordered it still sends it to every member node.
+                circle = dataclasses.replace(circle, home=ordered_by)
         enqueue_deliveries(conn, env, env_id, self_id, sender, circle, before)
 
 
