@@ -10,6 +10,7 @@ from typing import Any
 
 from harness import Cluster, ClusterNode
 
+from node.governance import logbook
 from node.store import OrderMark
 from protocol import Draft, envelope_id, format_ts, sign
 
@@ -88,6 +89,16 @@ async def test_a_circle_moves_its_home_by_decision(cluster: Any) -> None:
         assert all(status == "applied" for _, _, status, _ in orders[0])
         for n in c.nodes:
             assert await _outcome(n, root) == "adopted", n
+            # Its logbook, exported by any node, replays offline through the same move.
+            data = await n.node.gov.logbook_export(circle, "jsonl")
+            report = await logbook.verify_export(data, signer=n.node.node_id)
+            assert report.entries == len(await n.node.gov.logbook(circle))
+            assert report.disputed == []
+            # Rebuilt from the log and the order, the node reaches the same home.
+            await n.store.rebuild_projections()
+            held = await n.node.circle(circle)
+            assert held is not None
+            assert held.home == b.node_id, n
         # The new home gave those positions: its own order holds them, and the old home
         # received them from it.
         envs = [await b.store.get_envelope(i) for _, i, _, _ in after]
