@@ -128,3 +128,35 @@ async def test_a_circle_moves_its_home_by_decision(cluster: Any) -> None:
             assert [r.get("code") for r in results] == ["order.not_home"], member
             assert await _order(member, circle) == orders[0]
             assert await member.store.get_envelope(envelope_id(env)) is None
+
+
+async def test_a_member_offline_during_the_move_catches_up_from_both_homes(
+    cluster: Any,
+) -> None:
+    async with cluster(3) as c:
+        circle, a, b, d = await _coalition(c)
+        await c.stop(d)
+        charter = {
+            "name": "General",
+            "aim": "Coordinate the General",
+            "federated": True,
+            "home": b.node_id,
+        }
+        await c.decide_structure(a, circle, [{"op": "charter", "charter": charter}])
+        await c.settle()
+        root = await a.node.gov.propose(circle, "ana", "Meet monthly", "Once a month.")
+        await c.settle()
+        await a.node.gov.move(root, "ana", "presented")
+        await c.settle()
+        assert (await _order(a, circle)) == (await _order(b, circle))
+
+        await c.start(d)
+        await c.settle()
+        orders = [await _order(n, circle) for n in c.nodes]
+        assert orders[2] == orders[0] == orders[1]
+        held = await d.node.circle(circle)
+        assert held is not None
+        assert held.home == b.node_id
+        row = await d.store.fetchone("SELECT phase FROM proposals WHERE root = ?", (root,))
+        assert row is not None
+        assert row[0] == "presented"
