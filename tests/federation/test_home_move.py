@@ -8,8 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from harness import Cluster, ClusterNode
 
+from node.domain.errors import DomainError
 from node.governance import logbook
 from node.store import OrderMark
 from protocol import Draft, envelope_id, format_ts, sign
@@ -160,3 +162,29 @@ async def test_a_member_offline_during_the_move_catches_up_from_both_homes(
         row = await d.store.fetchone("SELECT phase FROM proposals WHERE root = ?", (root,))
         assert row is not None
         assert row[0] == "presented"
+
+
+async def test_the_new_home_changes_a_circle_of_two_only_by_decision(cluster: Any) -> None:
+    async with cluster(2) as c:
+        a, b = c.nodes
+        await c.link_all()
+        await a.node.add_member("ana", "Ana")
+        await b.node.add_member("ben", "Ben")
+        people = {"ana": ["facilitator"], b.node.actor_of("ben"): []}
+        circle = (await c.federated_circle(a, [b], people=people)).id
+        await c.settle()
+        charter = {
+            "name": "General",
+            "aim": "Coordinate the General",
+            "federated": True,
+            "home": b.node_id,
+        }
+        await c.decide_structure(a, circle, [{"op": "charter", "charter": charter}])
+        await c.settle()
+        held = await b.node.circle(circle)
+        assert held is not None
+        assert held.home == b.node_id
+        # The founder is a member node like any other now: B alone decides nothing.
+        with pytest.raises(DomainError) as err:
+            await b.node.set_membership(circle, "ana@" + a.node_id, [], "removed")
+        assert err.value.code == "circle.not_decided"

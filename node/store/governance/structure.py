@@ -19,7 +19,7 @@ from node.domain.errors import DomainError
 from node.domain.structure import answers_delegation, gives_elected_role, matches, pending
 from node.store.codec import envelope_from_row
 from node.store.projection import holds_newer, project_node_membership
-from protocol import Envelope, ErrorCode
+from protocol import Envelope, ErrorCode, scope_owner
 from protocol.ids import NODE_PREFIX
 
 NOT_DECIDED = ErrorCode.CIRCLE_NOT_DECIDED.value
@@ -70,8 +70,10 @@ def judge(conn: sqlite3.Connection, circle: CircleState, env: Envelope) -> str |
 
 def guarded(conn: sqlite3.Connection, circle: CircleState) -> bool:
     """Whether the circle's structure changes by decision only: it is federated and a
-    node besides the home has joined it, as the order stands."""
-    return circle.federated and bool(joined_nodes(conn, circle.id, circle.home))
+    node besides the home has joined it, as the order stands (the node that founded it
+    counts as such once the home moved away from it, §13.15)."""
+    moved = scope_owner(circle.id) != circle.home
+    return circle.federated and (moved or bool(joined_nodes(conn, circle.id, circle.home)))
 
 
 def joined_nodes(conn: sqlite3.Connection, scope: str, home: str) -> set[str]:
