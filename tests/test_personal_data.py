@@ -149,9 +149,8 @@ def everyone(allies: None, brief_subscribers: None, personal: Personal) -> Perso
 async def _traffic(c: Any) -> None:
     """Federation as it runs every day: a circle across both nodes, a proposal, stances."""
     a, b = c.nodes
-    circle = await c.federated_circle(a, [b], name="Coalition general circle")
-    await a.node.set_membership(circle.id, "ana", ["facilitator"])
-    await a.node.set_membership(circle.id, b.node.actor_of("ben"))
+    people = {"ana": ["facilitator"], b.node.actor_of("ben"): []}
+    circle = await c.federated_circle(a, [b], name="Coalition general circle", people=people)
     await c.settle()
     root = await a.node.gov.propose(circle.id, "ana", "Hold a town hall", "In March.")
     await a.node.gov.move(root, "ana", "presented")

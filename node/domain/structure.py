@@ -61,6 +61,23 @@ def answers_delegation(
     return ("delegate" in roles) == asked and roles - {"delegate"} == set(held_roles) - {"delegate"}
 
 
+def names_own_delegate(
+    home: str, held_roles: Collection[str] | None, body: Mapping[str, Any]
+) -> bool:
+    """Whether ``body`` is the home organization naming or withdrawing one of its own
+    people as a delegate (§13.9): like every organization, it names its own delegates
+    without the circle's decision. Only the delegate role changes: a person joining holds
+    no other role, one leaving held none but it."""
+    member = str(body.get("member", ""))
+    if not member.endswith("@" + home):
+        return False
+    held = set(held_roles or ())
+    roles = set(body.get("roles", []))
+    if body.get("status") == "removed":
+        return held_roles is not None and held <= {"delegate"}
+    return roles ^ held <= {"delegate"} and (held_roles is not None or roles == {"delegate"})
+
+
 def gives_elected_role(
     role: str,
     candidate: str,

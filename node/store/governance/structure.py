@@ -16,7 +16,13 @@ import orjson
 
 from node.domain.circles import CircleState
 from node.domain.errors import DomainError
-from node.domain.structure import answers_delegation, gives_elected_role, matches, pending
+from node.domain.structure import (
+    answers_delegation,
+    gives_elected_role,
+    matches,
+    names_own_delegate,
+    pending,
+)
 from node.store.codec import envelope_from_row
 from node.store.projection import holds_newer, project_node_membership
 from protocol import Envelope, ErrorCode, scope_owner
@@ -62,6 +68,11 @@ def judge(conn: sqlite3.Connection, circle: CircleState, env: Envelope) -> str |
         for ref in env.refs
     ):
         return None
+    if env.kind == "membership":
+        held = circle.members.get(str(body.get("member", "")))
+        roles = held.roles if held is not None and held.active else None
+        if names_own_delegate(circle.home, roles, body):
+            return None
     raise DomainError(
         NOT_DECIDED,
         f"no adopted decision of {circle.name} asks for this {env.kind} change",
