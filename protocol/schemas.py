@@ -111,7 +111,7 @@ class StructureMember(Body, tag_field="op", tag="member", kw_only=True):
 
     member: Member
     status: Literal["active", "removed"]
-    roles: list[Role] = []
+    roles: list[Role | Name] = []
 
     def __post_init__(self) -> None:
         _unique(self.roles, "roles")

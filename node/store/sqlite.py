@@ -281,6 +281,8 @@ class SQLiteStore:
             d["federated"] = bool(d["federated"])
             d["round_hours"] = r[8]
             d["roles"] = declared_roles(r[9])
+            held = orjson.loads(r[9]) if r[9] is not None else {}
+            d["charter"] = held if isinstance(held, dict) else {}  # the charter in force
             out.append(d)
         return out
 

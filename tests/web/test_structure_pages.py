@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import importlib.resources
+import re
 from typing import Any
 
 from playwright.async_api import Browser, Page, expect
@@ -104,3 +105,56 @@ async def test_the_structural_proposal_form_in_a_phone_browser(web: Any, chromiu
     )
     await _axe(ana, "structural proposal")
     await ctx.close()
+
+
+async def test_a_charter_change_from_the_form_keeps_what_the_form_does_not_show(
+    web: Any, browser: Any
+) -> None:
+    """The form edits the aim, domain, round length and silence; the charter's quorum and
+    role register stay as they are, and a role the register declares can be given."""
+    a = web.a.node
+    [row] = [r for r in await a.circles() if r["id"] == web.circle]
+    treasurer = {"name": "treasurer", "description": "Keeps the books", "term_months": 12}
+    charter = {**row["charter"], "quorum": 60, "roles": [treasurer]}
+    await web.cluster.decide_structure(web.a, web.circle, [{"op": "charter", "charter": charter}])
+    await web.cluster.settle()
+    ben = web.b.node.actor_of("ben")
+    ana = browser(web.a.url)
+    await ana.login("ana")
+    status, page = await ana.get(f"/circles/{web.circle}")
+    assert 'name="structure_roles" value="treasurer"' in page
+    form = {
+        "title": "Ben keeps the books",
+        "text": "And our aim says what we do.",
+        "structure_member": ben,
+        "structure_status": "active",
+        "structure_roles": "treasurer",
+        "charter_change": "1",
+        "charter_aim": "Win the campaign for accountable policing",
+        "charter_domain": "",
+        "charter_round_hours": "72",
+        "charter_silence": "absent",
+    }
+    status, page = await ana.post(f"/circles/{web.circle}/proposals", form)
+    assert status == 200, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))[:1500]
+    assert "the roles: treasurer" in html.unescape(page)
+    gov = a.gov
+    [row] = [p for p in await gov.proposals(web.circle) if p["title"] == form["title"]]
+    root = row["root"]
+    for phase in ("presented", "questions", "reactions", "consent"):
+        await gov.move(root, "ana", phase)
+    view = await gov.proposal(root)
+    await gov.stance(view.state.version_id, "ana", "consent")
+    await web.cluster.settle()  # the quorum of 60% needs Ben's answer too
+    await web.b.node.gov.stance(view.state.version_id, "ben", "consent")
+    await web.cluster.settle()
+    web.cluster.clock.advance(dt.timedelta(hours=73))
+    await gov.decide(root, "ana")
+    await web.cluster.settle()
+    for n in (web.a, web.b):
+        [held] = [r for r in await n.node.circles() if r["id"] == web.circle]
+        assert held["aim"] == "Win the campaign for accountable policing"
+        assert held["charter"]["quorum"] == 60
+        assert [r["name"] for r in held["charter"]["roles"]] == ["treasurer"]
+        circle = await n.node.circle(web.circle)
+        assert circle.members[ben].roles == ("treasurer",)

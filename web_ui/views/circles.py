@@ -88,6 +88,7 @@ async def circle(request: web.Request) -> web.Response:
             "adopt_title": request.query.get("title", "")[:200],
             "structure_members": await structure_options(request, state) if state.federated else [],
             "home_choices": structure_words.home_choices(state, lambda n: org_name(request.app, n)),
+            "circle_seats": list(state.seats),  # the role register's roles, built-in first
         },
     )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from node.domain.circles import ROLES, CircleState
+from node.domain.circles import CircleState
 from protocol import scope_owner
 from protocol.ids import NODE_PREFIX
 from web_ui.forms import Form
@@ -60,7 +60,7 @@ def posted_structure(
     member = form.choice("structure_member", "member to change", options, required=False)
     if member:
         status = form.choice("structure_status", "change", ("active", "removed"))
-        roles = [r for r in form.posted.getall("structure_roles", []) if r in ROLES]
+        roles = [r for r in form.posted.getall("structure_roles", []) if r in circle.seats]
         node = member.startswith(NODE_PREFIX)
         change: dict[str, Any] = {"op": "member", "member": member, "status": status}
         if roles and status == "active" and not node:
@@ -73,14 +73,19 @@ def posted_structure(
         silence = form.choice("charter_silence", "silence rule", tuple(SILENCE_WORDS))
         homes = [v for v, _ in home_choices(circle, str)]
         home = form.choice("charter_home", "home", homes, required=False) or circle.home
+        # What the form does not show (quorum, role register, home timeout) stays as the
+        # charter in force has it.
         body: dict[str, Any] = {
-            "name": charter["name"],
-            "aim": aim,
-            "domain": domain,
-            "federated": bool(charter["federated"]),
-            "silence": silence,
-            "round_hours": hours,
+            k: v for k, v in (charter.get("charter") or {}).items() if k not in ("home", "parent")
         }
+        body.update(
+            name=charter["name"],
+            aim=aim,
+            domain=domain,
+            federated=bool(charter["federated"]),
+            silence=silence,
+            round_hours=hours,
+        )
         if charter.get("parent"):
             body["parent"] = charter["parent"]
         if home != scope_owner(circle.id):
