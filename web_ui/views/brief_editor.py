@@ -9,26 +9,18 @@ from aiohttp import web
 
 from node.brief.records import MAX_BODY, MAX_SUBJECT, Issue
 from node.domain.errors import DomainError
-from web_ui.context import REFUSED, flash, node_of, posted, session_of
+from web_ui.context import REFUSED, flash, node_of, posted
 from web_ui.errors import page_error
 from web_ui.forms import Form, FormState
 from web_ui.guard import page
 from web_ui.render import render
+from web_ui.views.public_editor import editor_handle
 
 BOUNDS = {"subject": MAX_SUBJECT, "body": MAX_BODY}
 FIELDS = {"brief.invalid": "", "brief.issue_sent": ""}
 
 
-async def _editor(request: web.Request) -> str:
-    """The member's handle, if they may send the brief; 403 otherwise."""
-    handle = session_of(request).member.handle
-    if not await node_of(request).articles.may_write(handle):
-        raise page_error(
-            403,
-            "article.not_editor",
-            "Only the node's editors send the Coalition Brief. An admin can make you one.",
-        )
-    return handle
+BRIEF = "send the Coalition Brief"
 
 
 async def _issue(request: web.Request) -> Issue | None:
@@ -43,7 +35,7 @@ async def _issue(request: web.Request) -> Issue | None:
 
 
 async def issues(request: web.Request) -> web.Response:
-    await _editor(request)
+    await editor_handle(request, BRIEF)
     node = node_of(request)
     listed = await node.brief.issues.all()
     progress = {i.id: await node.brief.issues.progress(i.id) for i in listed if i.sent}
@@ -64,7 +56,7 @@ async def issues(request: web.Request) -> web.Response:
 async def issue(request: web.Request, preview: str | None = None) -> web.Response:
     """An issue: its form while a draft (with a preview when asked), its progress once
     sent."""
-    handle = await _editor(request)
+    handle = await editor_handle(request, BRIEF)
     node = node_of(request)
     found = await _issue(request)
     if found is not None and preview is None and not request.get(REFUSED):
@@ -91,7 +83,7 @@ async def issue(request: web.Request, preview: str | None = None) -> web.Respons
 
 async def save(request: web.Request) -> web.Response:
     """Preview what was typed, or save it; a refusal shows the form again as typed."""
-    handle = await _editor(request)
+    handle = await editor_handle(request, BRIEF)
     node = node_of(request)
     found = await _issue(request)
     form = Form("issue", posted(request))
@@ -109,7 +101,7 @@ async def save(request: web.Request) -> web.Response:
 
 
 async def test(request: web.Request) -> web.Response:
-    handle = await _editor(request)
+    handle = await editor_handle(request, BRIEF)
     found = await _issue(request)
     assert found is not None
     try:
@@ -121,7 +113,7 @@ async def test(request: web.Request) -> web.Response:
 
 
 async def send(request: web.Request) -> web.Response:
-    handle = await _editor(request)
+    handle = await editor_handle(request, BRIEF)
     found = await _issue(request)
     assert found is not None
     try:

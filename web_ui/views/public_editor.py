@@ -1,6 +1,6 @@
 """The editors' pages of the public site: the list of articles, writing one (Markdown,
 with a preview before saving), its state (draft or published) and address, and the
-images articles show. Only editors and admins get past ``_writer``; everything else of
+images articles show. Only editors and admins get past ``editor_handle``; everything else of
 the rules (bounds, a free address, an image's type, size and alt text) is
 ``node.articles``', whose refusals are said beside the field they concern."""
 
@@ -20,20 +20,21 @@ from web_ui.render import render
 BOUNDS = {"title": MAX_TITLE, "slug": MAX_SLUG, "summary": MAX_SUMMARY, "body": MAX_BODY}
 
 
-async def _writer(request: web.Request) -> str:
-    """The member's handle, if they may write articles; 403 otherwise."""
+async def editor_handle(request: web.Request, doing: str = "write articles") -> str:
+    """The member's handle, if they are one of the node's editors (who ``doing``); 403
+    otherwise. Articles and the Coalition Brief share the editor role."""
     handle = session_of(request).member.handle
     if not await node_of(request).articles.may_write(handle):
         raise page_error(
             403,
             "article.not_editor",
-            "Only the node's editors write articles. An admin can make you one.",
+            f"Only the node's editors {doing}. An admin can make you one.",
         )
     return handle
 
 
 async def articles(request: web.Request) -> web.Response:
-    await _writer(request)
+    await editor_handle(request)
     node = node_of(request)
     return render(request, "editor/articles.html", {"articles": await node.articles.all()})
 
@@ -52,7 +53,7 @@ async def _article(request: web.Request) -> Article | None:
 async def editor(request: web.Request, preview: str | None = None) -> web.Response:
     """The article's form: blank for a new one, else its current words; a preview of
     what was typed when asked for."""
-    await _writer(request)
+    await editor_handle(request)
     found = await _article(request)
     return render(
         request,
@@ -63,7 +64,7 @@ async def editor(request: web.Request, preview: str | None = None) -> web.Respon
 
 async def save(request: web.Request) -> web.Response:
     """Preview what was typed, or save it; a refusal shows the form again as typed."""
-    handle = await _writer(request)
+    handle = await editor_handle(request)
     node = node_of(request)
     found = await _article(request)
     form = Form("article", posted(request))
@@ -93,7 +94,7 @@ async def save(request: web.Request) -> web.Response:
 
 
 async def images(request: web.Request) -> web.Response:
-    await _writer(request)
+    await editor_handle(request)
     return render(
         request, "editor/images.html", {"images": await node_of(request).articles.images()}
     )
@@ -101,7 +102,7 @@ async def images(request: web.Request) -> web.Response:
 
 async def upload(request: web.Request) -> web.Response:
     """Keep an uploaded image; a refusal keeps the alt text as typed."""
-    handle = await _writer(request)
+    handle = await editor_handle(request)
     data = posted(request)
     form = Form("image", MultiDict(alt=str(data.get("alt", ""))))
     file = data.get("file")
