@@ -61,6 +61,17 @@ def answers_delegation(
     return ("delegate" in roles) == asked and roles - {"delegate"} == set(held_roles) - {"delegate"}
 
 
+def names_own_delegate(home: str, held_roles: Collection[str], body: Mapping[str, Any]) -> bool:
+    """Whether ``body`` is the home organization naming or withdrawing one of its own
+    people as its delegate, as every organization does (§13.9): the person stays or
+    becomes active, the delegate role is given or taken, every other role kept."""
+    if not str(body.get("member", "")).endswith("@" + home) or body.get("status") != "active":
+        return False
+    roles, held = set(body.get("roles", [])), set(held_roles)
+    kept = roles - {"delegate"} == held - {"delegate"}
+    return kept and ("delegate" in roles) != ("delegate" in held)
+
+
 def gives_elected_role(
     role: str,
     candidate: str,

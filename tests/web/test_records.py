@@ -51,8 +51,11 @@ async def story(web: Any, ana: Any) -> Story:
     Carl is elected secretary, a meeting is minuted, and a van is bought."""
     a, b = web.a.node, web.b.node
     await a.add_member("dan", "Dan Ortiz", "member", web.password)
-    await a.set_membership(web.circle, "carl")
-    await a.set_membership(web.circle, "dan")
+    # B joined the circle: Carl and Dan join it by its decision (PROTOCOL.md §13.14).
+    people = [a.actor_of("carl"), a.actor_of("dan")]
+    changes = [{"op": "member", "member": p, "status": "active"} for p in people]
+    await web.cluster.decide_structure(web.a, web.circle, changes)
+    await web.cluster.settle()
     rent = await a.gov.propose(web.circle, "ana", "Dues", "Members pay 5 a month.")
     for phase in ("presented", "questions", "reactions"):
         await a.gov.move(rent, "ana", phase)
@@ -127,7 +130,7 @@ async def test_the_printable_logbook_reads_as_a_record(web: Any, browser: Any) -
         "Carl: Hard to collect in cash",  # a concern, by display name
         "Silent: Dan Ortiz",
         "Secretary: Carl",
-        "Term from 2026-11-22 to 2027-11-21",
+        "Term from 2026-11-25 to 2027-11-24",  # after three days of deciding who joins
         "Attending: Ana, ben (Node B)",
     ):
         assert words in page, words
@@ -138,7 +141,8 @@ async def test_the_printable_logbook_reads_as_a_record(web: Any, browser: Any) -
     async with ana.http.get(f"{web.a.url}/circles/{s.circle}/logbook.jsonl") as r:
         data = await r.read()
     report = await logbook.verify_export(data, signer=web.a.node_id)
-    assert report.entries == 5  # the charter, two decisions, a selection, the minutes
+    # The charter, three decisions (who joins, dues, the van), a selection, the minutes.
+    assert report.entries == 6
     heads = [
         await n.store.fetchone(
             "SELECT hash FROM logbook WHERE scope = ? ORDER BY n DESC LIMIT 1", (s.circle,)
@@ -154,12 +158,12 @@ async def test_the_policy_register_shows_what_is_in_force(web: Any, browser: Any
     s = await story(web, ana)
     status, page = await ana.get(f"/circles/{s.circle}/policies")
     assert status == 200
-    assert "In force (2)" in page
+    assert "In force (3)" in page  # who joins, the dues, the van
     assert "Dues are 5 a month, 2 for students." in page
     # A new proposal replaces the dues decision once adopted (``replaces``).
     dues2 = await _adopt(web, "Dues, simpler", "Everyone pays 3 a month.", replaces=s.rent_decision)
     status, page = await ana.get(f"/circles/{s.circle}/policies")
-    assert "In force (2)" in page
+    assert "In force (3)" in page
     force, replaced = page.split('id="replaced-h"')
     assert f'href="/proposals/{dues2}"' in force
     assert f'href="/proposals/{s.van}"' in force

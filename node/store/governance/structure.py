@@ -1,7 +1,8 @@
 """Structure by consent at its position (PROTOCOL.md §13.14): a home's ``membership`` or
 ``circle`` envelope in a federated circle other nodes have joined stands only when it
 carries out a change an adopted decision of the circle authorized and that is not carried
-out yet, or answers a delegation request or an election's result; otherwise it is refused
+out yet, answers a delegation request or an election's result, or names the home
+organization's own delegates as every organization does; otherwise it is refused
 with ``circle.not_decided`` (and kept as a dispute by the order).
 
 Everything here reads the state the order reached, so every node judges alike.
@@ -16,7 +17,13 @@ import orjson
 
 from node.domain.circles import CircleState
 from node.domain.errors import DomainError
-from node.domain.structure import answers_delegation, gives_elected_role, matches, pending
+from node.domain.structure import (
+    answers_delegation,
+    gives_elected_role,
+    matches,
+    names_own_delegate,
+    pending,
+)
 from node.store.codec import envelope_from_row
 from node.store.projection import holds_newer, project_node_membership
 from protocol import Envelope, ErrorCode
@@ -62,6 +69,10 @@ def judge(conn: sqlite3.Connection, circle: CircleState, env: Envelope) -> str |
         for ref in env.refs
     ):
         return None
+    if env.kind == "membership":
+        held = circle.members.get(str(body.get("member", "")))
+        if names_own_delegate(circle.home, held.roles if held and held.active else (), body):
+            return None
     raise DomainError(
         NOT_DECIDED,
         f"no adopted decision of {circle.name} asks for this {env.kind} change",
