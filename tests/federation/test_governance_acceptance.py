@@ -16,13 +16,16 @@ outcome checked on all three nodes (PROTOCOL.md §13.7–§13.14):
 from __future__ import annotations
 
 import datetime as dt
+import html
 import os
+import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from harness import Cluster, ClusterNode
 
@@ -32,6 +35,8 @@ from node.store import LocalDraft
 from node.store.log import append_local
 
 HOUR = dt.timedelta(hours=1)
+PASSWORD = "correct horse battery staple"
+_CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 TREASURER = {"name": "treasurer", "description": "Keeps the coalition's money", "term_months": 6}
 # The charter the coalition decides on: it declares a treasurer.
 CHARTER = {
@@ -48,7 +53,9 @@ async def _coalition(c: Cluster) -> tuple[str, ClusterNode, ClusterNode, Cluster
     a, b, d = c.nodes
     await c.link_all()
     for n, people in ((a, ("ana", "sam", "al")), (b, ("ben", "bea")), (d, ("cleo", "cy"))):
-        for handle in people:
+        # The first of each organization's people is its node's admin.
+        await n.node.add_member(people[0], people[0].capitalize(), "admin", PASSWORD)
+        for handle in people[1:]:
             await n.node.add_member(handle, handle.capitalize())
     people: dict[str, list[str]] = {"ana": ["facilitator"], "sam": ["secretary"], "al": []}
     for n, handle in ((b, "ben"), (b, "bea"), (d, "cleo")):
@@ -76,6 +83,31 @@ async def _signed_anyway(n: ClusterNode, scope: str, kind: str, body: dict[str, 
     )
     assert result.id is not None
     return result.id
+
+
+async def _name_delegates(n: ClusterNode, admin: str, circle: str, handles: list[str]) -> list[str]:
+    """The node's admin logs in to its web UI and names each person in the circle page's
+    delegates form, as a browser without JavaScript would; what each answer page says."""
+    jar = aiohttp.CookieJar(unsafe=True)
+    said = []
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
+
+        async def send(method: str, path: str, data: dict[str, str] | None = None) -> str:
+            async with http.request(method, n.url + path, data=data) as r:
+                assert r.status == 200, (n, path, r.status)
+                return await r.text()
+
+        csrf = _CSRF.search(await send("GET", "/login"))
+        assert csrf is not None
+        login = {"_csrf": csrf.group(1), "handle": admin, "password": PASSWORD}
+        page = await send("POST", "/login", login)
+        for handle in handles:
+            csrf = _CSRF.search(await send("GET", f"/circles/{circle}"))
+            assert csrf is not None
+            form = {"_csrf": csrf.group(1), "action": "name", "handle": handle}
+            page = await send("POST", f"/circles/{circle}/delegates", form)
+            said.append(" ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split()))
+    return said
 
 
 def _verify(lines: list[bytes], *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -178,11 +210,16 @@ async def test_delegates_of_every_organization_survive_an_election(cluster: Any)
             ],
         )
         await c.settle()
-        # Each organization's admin names two of its people, as the circle page's
-        # delegates form does.
-        for n, handles in ((a, ("sam", "al")), (b, ("ben", "bea")), (d, ("cleo", "cy"))):
-            for handle in handles:
-                await n.node.gov.name_delegate(circle, handle)
+        # Each organization's admin names two of its people in the circle page's form:
+        # at once on the home, as a request to the home on the others.
+        said = await _name_delegates(a, "ana", circle, ["sam", "al"])
+        assert "Sam is now a delegate." in said[0]
+        assert "Al is now a delegate." in said[1]
+        for n, admin, handles in ((b, "ben", ["ben", "bea"]), (d, "cleo", ["cleo", "cy"])):
+            said = await _name_delegates(n, admin, circle, handles)
+            for handle, page in zip(handles, said, strict=True):
+                waits = f"naming {handle.capitalize()} as a delegate waits for the circle's home"
+                assert waits in page, page
         await c.settle()
         delegates = sorted(
             n.node.actor_of(h)
