@@ -45,7 +45,9 @@ async def _round_with_an_objection(web: Any) -> tuple[str, str]:
     """Ana's proposal in its consent round, Ben's objection; Carl the circle's secretary,
     a meeting scheduled. The proposal's root and the objection."""
     a, b = web.a.node, web.b.node
-    await a.set_membership(web.circle, "carl", ["secretary"])
+    # B joined the circle: Carl becomes its secretary by its decision (PROTOCOL.md §13.14).
+    secretary = {"op": "member", "member": a.actor_of("carl"), "status": "active"}
+    await web.cluster.decide_structure(web.a, web.circle, [secretary | {"roles": ["secretary"]}])
     root = await a.gov.propose(web.circle, "ana", "Shared office", "Rent one together.")
     for phase in ("presented", "questions", "reactions", "consent"):
         await a.gov.move(root, "ana", phase)
