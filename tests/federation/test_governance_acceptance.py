@@ -129,15 +129,16 @@ async def test_structure_changes_only_by_the_circles_decision(cluster: Any) -> N
     async with cluster(3) as c:
         circle, a, b, d = await _coalition(c)
         cy = d.node.actor_of("cy")
-        # Ana, as the home's admin, tries to add Cy and declare a treasurer by herself:
-        # the reference home refuses to write either, and writes nothing.
+        # Ana, as the home's admin, tries to add Cy by herself: the reference home
+        # refuses to write it, and writes nothing (it has no command that changes a
+        # charter but carrying out a decision).
         before = await a.export()
         with pytest.raises(DomainError) as err:
             await a.node.set_membership(circle, cy, [])
         assert err.value.code == "circle.not_decided"
         assert await a.export() == before
 
-        # A hostile home signs both anyway: every node, its own included, keeps them and
+        # A hostile home signs it anyway, and a charter declaring a treasurer: every node, its own included, keeps them and
         # refuses their effect; B and C show them to their admins as disputes.
         forced = [
             await _signed_anyway(a, circle, "membership", {"member": cy, "status": "active"}),
