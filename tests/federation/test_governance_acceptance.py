@@ -196,6 +196,7 @@ async def test_an_organization_leaves_on_its_own(cluster: Any) -> None:
             view = await n.node.gov.proposal(root)
             assert view is not None, n
             assert view.state.phase == "draft", n
+        assert await d.node.gov.proposal(root) is None  # C hears no more of the circle
 
 
 async def test_delegates_of_every_organization_survive_an_election(cluster: Any) -> None:
