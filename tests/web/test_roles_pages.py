@@ -51,10 +51,10 @@ async def test_each_organization_names_its_delegates_in_the_web_ui(browser: Any)
             await n.node.add_member("admin", f"Admin {n.name}", "admin", PASSWORD)
             for handle in PEOPLE[n.name]:
                 await n.node.add_member(handle, handle.capitalize(), "member", PASSWORD)
-        circle = (await c.federated_circle(a, [b, d], name="Coalition")).id
-        # Each admin takes part in the circle (its pages are its members').
-        for n in c.nodes:
-            await a.node.set_membership(circle, n.node.actor_of("admin"))
+        # Each admin takes part in the circle (its pages are its members'), named while
+        # the home founds it (PROTOCOL.md §13.14).
+        people: dict[str, list[str]] = {n.node.actor_of("admin"): [] for n in c.nodes}
+        circle = (await c.federated_circle(a, [b, d], name="Coalition", people=people)).id
         await c.settle()
         for n in c.nodes:
             await n.node.load_org_names()
