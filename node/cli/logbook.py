@@ -21,19 +21,24 @@ from node.cli.node import (
     run_async,
     store_of,
 )
-from protocol import scope_owner
+from protocol import node_id_of, scope_owner
 
 
 def _logbook_export(args: argparse.Namespace) -> int:
     from node.governance import logbook
 
     cfg = config_of(args)
-    key = None if args.format == "html" else key_of(cfg, args)
+    key = key_of(cfg, args)
 
     async def go() -> bytes:
         async with opened(store_of(cfg)) as store:
-            if key is None:
-                return (await logbook.export_html(store, args.circle)).encode()
+            if args.format == "html":
+                # Whose node this is: its people by their names, itself by its own.
+                me = node_id_of(key)
+                page = await logbook.export_html(
+                    store, args.circle, self_id=me, orgs={me: cfg.name}
+                )
+                return page.encode()
             lines = await logbook.export_jsonl(store, args.circle, key, dt.datetime.now(dt.UTC))
             return b"".join(line + b"\n" for line in lines)
 

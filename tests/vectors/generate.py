@@ -120,6 +120,21 @@ NOTES = {
     "selection.result": "The candidate is selected for a term.",
     "meeting.schedule": "A meeting is scheduled with its agenda.",
     "meeting.minutes": "The minutes of the meeting, naming the decision taken.",
+    "circle.roles": "A new charter: a quorum, a declared role, three delegates per organization.",
+    "membership.declared_role": "A member takes a role the charter declares.",
+    "meeting.correct": "The minutes corrected, whole: an attendee and an action item added.",
+    "meeting.done": "The action's owner marks it done, naming the current minutes.",
+    "meeting.backlog": "A member puts a tension on the circle's backlog.",
+    "proposal.structure": "A proposal co-written, replacing a decision, changing the circle.",
+    "phase.extend": "The facilitator extends the consent round to a later deadline.",
+    "meeting.schedule.next": "The next meeting, its agenda item drawn from the backlog.",
+    "stance.stand_aside": "A member stands aside: neither blocking nor consenting.",
+    "stance.recorded": "The secretary records an objection a member gave aloud in the meeting.",
+    "phase.test": "The circle tests the objection and finds it is not one.",
+    "decision.records": "An adoption with the test it relied on, its statement and rationale.",
+    "meeting.minutes.approves": "Minutes with a guest and an action, approving earlier minutes.",
+    "meeting.backlog_close": "The secretary closes the backlog item once dealt with.",
+    "selection.open.declared_role": "An election of a declared role, naming whom it replaces.",
     "campaign.campaign": "A campaign, owned by the circle whose scope holds it.",
     "campaign.target": "An office holder the campaign targets, with every field of the record.",
     "campaign.target.candidate": "A candidate for an office in an upcoming election.",
@@ -132,6 +147,8 @@ NOTES = {
     "campaign.action": "A member's call, logged against the target and the plan.",
     "campaign.answer": "The candidate's answer to the questionnaire's demand.",
     "campaign.demand.update": "A new wording of the demand: ref names its first envelope.",
+    "campaign.campaign.public": "A new version of the campaign, public once adopted.",
+    "campaign.article": "An article the circle publishes on its members' sites once adopted.",
     "proposal.adopts": "A proposal adopting the campaign, its target and the demand's new wording.",
     "message": "A node's own message: non-ASCII text and every JSON escape class.",
     "message.direct": "A node-to-node message in a direct scope; its box is opaque here.",
@@ -326,7 +343,10 @@ def build_story(w: World) -> None:
         "items": [{**item, "notes": "Adopted.", "decision": decision}],
         "closing": "Good meeting.",
     }
-    w.post("meeting.minutes", "org1", "meeting", minutes, actor=chris, refs=(meeting, decision))
+    minuted = w.post(
+        "meeting.minutes", "org1", "meeting", minutes, actor=chris, refs=(meeting, decision)
+    )
+    build_governance_story(w, decision, meeting, minutes | {"id": minuted})
 
     build_campaign_story(w)
 
@@ -355,6 +375,134 @@ def build_story(w: World) -> None:
     scope = circle_id("a" * 64, w.nid["org1"])
     first_id = envelope_id(w.envelopes["circle"])
     w.post("circle.edge", "org1", "circle", edge, scope=scope, seq=MAX_INT, prev=first_id)
+
+
+TREASURER = {"name": "treasurer", "description": "Keeps the coalition's money.", "term_months": 6}
+
+
+def build_governance_story(w: World, decision: str, meeting: str, minutes: Json) -> None:
+    """The role register, a structural proposal and the round controls, corrected and
+    approved minutes, action items and the backlog (PROTOCOL.md §8.2–§8.9, §13.2–§13.14)."""
+    chris, ana, dora, ben = (
+        w.actor("chris", "org1"),
+        w.actor("ana", "org2"),
+        w.actor("dora", "org2"),
+        w.actor("ben", "org3"),
+    )
+    charter = {
+        "name": "Coalition general circle",
+        "aim": "Coordinate the coalition's shared campaigns and decide together by consent.",
+        "federated": True,
+        "quorum": 50,
+        "roles": [TREASURER, {"name": "delegate", "holders": 3}],
+    }
+    w.post("circle.roles", "org1", "circle", charter)
+    treasurer = {"member": dora, "status": "active", "roles": ["treasurer"]}
+    w.post("membership.declared_role", "org1", "membership", treasurer)
+
+    content = {k: x for k, x in minutes.items() if k not in ("op", "id")}
+    send = {"what": "Send the letter", "owner": ana, "due": "2027-01-10"}
+    items = [{**content["items"][0], "actions": [send]}]
+    corrected = {
+        **content,
+        "op": "correct",
+        "attendance": [chris, ana, ben, dora],
+        "items": items,
+        "replaces": minutes["id"],
+        "note": "Dora attended; the letter's action was left out.",
+    }
+    refs = (meeting, minutes["id"])
+    fixed = w.post("meeting.correct", "org1", "meeting", corrected, actor=chris, refs=refs)
+    done = {"op": "done", "meeting": meeting, "minutes": fixed, "action": 1}
+    w.post("meeting.done", "org2", "meeting", done, actor=ana, refs=(meeting, fixed))
+    tension = {"op": "backlog", "title": "Who pays for the printing?", "note": "Before March."}
+    item = w.post("meeting.backlog", "org2", "meeting", tension, actor=dora)
+
+    structural = {
+        "title": "Welcome org3's tenants, two-day rounds",
+        "text": "Ben facilitates with Chris; rounds last 48 hours.",
+        "coauthors": [dora],
+        "replaces": decision,
+        "structure": [
+            {"op": "member", "member": ben, "status": "active", "roles": ["facilitator"]},
+            {"op": "member", "member": w.nid["org3"], "status": "active"},
+            {"op": "charter", "charter": charter | {"round_hours": 48}},
+        ],
+    }
+    p3 = w.post("proposal.structure", "org2", "proposal", structural, actor=ana, refs=(decision,))
+    extend = {
+        "proposal": p3,
+        "phase": "consent",
+        "deadline": "2026-12-12T18:00:00Z",
+        "note": "Two more days for the member organizations.",
+    }
+    w.post("phase.extend", "org1", "phase", extend, actor=chris, refs=(p3,))
+    next_meeting = {
+        "op": "schedule",
+        "title": "January circle meeting",
+        "starts": "2027-01-07T18:30:00Z",
+        "agenda": [
+            {"title": "Printing costs", "type": "explore", "backlog": item},
+            {"title": "Structure", "type": "decide", "proposal": p3},
+        ],
+    }
+    january = w.post("meeting.schedule.next", "org1", "meeting", next_meeting, actor=chris)
+    aside = {"proposal": p3, "stance": "stand_aside", "reason": "Org2 wrote it."}
+    s_dora = w.post("stance.stand_aside", "org2", "stance", aside, actor=dora, refs=(p3,))
+    aloud = {
+        "proposal": p3,
+        "stance": "object",
+        "reason": "Two days is too short for our assembly.",
+        "member": ben,
+        "meeting": january,
+    }
+    refs = (p3, january)
+    s_ben = w.post("stance.recorded", "org1", "stance", aloud, actor=chris, refs=refs)
+    test = {
+        "objection": s_ben,
+        "valid": False,
+        "reason": "The assembly can meet online within two days.",
+    }
+    tested = {"proposal": p3, "phase": "consent", "test": test}
+    t = w.post("phase.test", "org1", "phase", tested, actor=chris, refs=(p3, s_ben))
+    adopted = {
+        "proposal": p3,
+        "outcome": "adopted",
+        "stances": [s_ben, s_dora],
+        "silent": [ana],
+        "tests": [t],
+        "statement": "Ben co-facilitates, org3 joins, rounds last two days.",
+        "rationale": "Faster rounds, with the tenants at the table.",
+    }
+    w.post("decision.records", "org1", "decision", adopted, actor=chris, refs=(p3, s_ben, t))
+    approving = {
+        "op": "minutes",
+        "meeting": january,
+        "attendance": [chris, ben],
+        "agenda_consented": True,
+        "items": [
+            {
+                "title": "Printing costs",
+                "type": "explore",
+                "backlog": item,
+                "actions": [{"what": "Ask three print shops", "owner": ben}],
+            }
+        ],
+        "guests": ["Rosa (tenants' union)"],
+        "approves": fixed,
+    }
+    refs = (january, fixed)
+    w.post("meeting.minutes.approves", "org1", "meeting", approving, actor=chris, refs=refs)
+    close = {"op": "backlog_close", "item": item, "note": "Three quotes asked for."}
+    w.post("meeting.backlog_close", "org1", "meeting", close, actor=chris, refs=(item,))
+    opening = {
+        "op": "open",
+        "role": "treasurer",
+        "description": TREASURER["description"],
+        "term_months": 6,
+        "replaces": dora,
+    }
+    w.post("selection.open.declared_role", "org1", "selection", opening, actor=chris)
 
 
 def build_campaign_story(w: World) -> None:
@@ -500,6 +648,16 @@ def build_campaign_story(w: World) -> None:
         "adopts": [campaign, mayor, update],
     }
     w.post("proposal.adopts", "org2", "proposal", adopting, actor=ana, refs=(campaign, update))
+    public = {**drive, "ref": campaign, "public": True}
+    w.post("campaign.campaign.public", "org2", "campaign", public, actor=ana, refs=(campaign,))
+    article = {
+        "object": "article",
+        "title": "Why Riverton needs body cameras",
+        "slug": "why-body-cameras",
+        "summary": "Evidence protects residents and honest officers alike.",
+        "body": "## The case\n\nEvery call recorded, *switched on*.",
+    }
+    w.post("campaign.article", "org2", "campaign", article, actor=ana)
 
 
 # --- invalid envelopes -------------------------------------------------------------------------
@@ -796,6 +954,115 @@ def build_schema_rules(v: Invalid) -> None:
     ):  # fmt: skip
         body = v.fields(base)["body"] | changes
         v.field(name, code, rule, base=base, body={k: x for k, x in body.items() if x is not DROP})
+
+
+def build_governance_rules(v: Invalid) -> None:
+    """Step 3 for the role register, structure changes, the round controls, the records,
+    meetings' corrections, actions and backlog, public campaigns and articles."""
+    w = v.w
+    body = {name: v.fields(name)["body"] for name in w.envelopes if w.envelopes[name].body}
+    node, ben, proposal = w.nid["org3"], w.actor("ben", "org3"), body["phase.test"]["proposal"]
+    roles, structure = body["circle.roles"]["roles"], body["proposal.structure"]["structure"]
+    member, charter = structure[0], structure[2]
+    items, action = body["meeting.correct"]["items"], body["meeting.correct"]["items"][0]
+    test = body["phase.test"]["test"]
+    many = [f"Guest {i}" for i in range(101)]
+    for name, code, base, changes, rule in (
+        ("body_quorum_101", E.BODY_INVALID, "circle.roles", {"quorum": 101}, "quorum 101."),
+        ("body_repeated_role_names", E.BODY_INVALID, "circle.roles",
+         {"roles": [roles[0], roles[0] | {"holders": 2}]}, "Two roles of one name."),
+        ("body_role_unknown_field", E.BODY_UNKNOWN_FIELD, "circle.roles",
+         {"roles": [roles[0] | {"pay": 100}]}, "An unknown member of a role."),
+        ("body_role_no_holders", E.BODY_INVALID, "circle.roles",
+         {"roles": [roles[0] | {"holders": 0}]}, "A role nobody may hold."),
+        ("body_role_without_name", E.BODY_MISSING_FIELD, "circle.roles",
+         {"roles": [{"holders": 2}]}, "A role without a name."),
+        ("body_empty_role", E.BODY_INVALID, "membership.declared_role", {"roles": [""]},
+         "A role with an empty name."),
+        ("body_structure_unknown_op", E.BODY_INVALID, "proposal.structure",
+         {"structure": [member | {"op": "budget"}]}, "A structure change of op budget."),
+        ("body_structure_missing_op", E.BODY_MISSING_FIELD, "proposal.structure",
+         {"structure": [{k: x for k, x in member.items() if k != "op"}]},
+         "A structure change without op."),
+        ("body_structure_node_with_roles", E.BODY_INVALID, "proposal.structure",
+         {"structure": [{"op": "member", "member": node, "status": "active",
+                         "roles": ["delegate"]}]}, "A node given a role by a decision."),
+        ("body_structure_removed_with_roles", E.BODY_INVALID, "proposal.structure",
+         {"structure": [member | {"status": "removed"}]}, "A removed member keeping a role."),
+        ("body_structure_charter_without_aim", E.BODY_MISSING_FIELD, "proposal.structure",
+         {"structure": [{"op": "charter", "charter": {
+             k: x for k, x in charter["charter"].items() if k != "aim"}}]},
+         "A charter change without the charter's aim."),
+        ("body_structure_51_changes", E.BODY_INVALID, "proposal.structure",
+         {"structure": [member] * 51}, "51 changes in one proposal."),
+        ("body_repeated_coauthors", E.BODY_INVALID, "proposal.structure",
+         {"coauthors": [ben, ben]}, "A co-author twice."),
+        ("body_coauthor_a_node", E.BODY_INVALID, "proposal.structure", {"coauthors": [node]},
+         "A node as a co-author."),
+        ("body_replaces_no_id", E.BODY_INVALID, "proposal.structure", {"replaces": "decision"},
+         "replaces names no envelope id."),
+        ("body_test_with_deadline", E.BODY_INVALID, "phase.test",
+         {"deadline": "2026-12-12T18:00:00Z"}, "A test of an objection that extends the round."),
+        ("body_test_outside_consent", E.BODY_INVALID, "phase.test", {"phase": "integrating"},
+         "A test of an objection with phase integrating."),
+        ("body_test_without_reason", E.BODY_INVALID, "phase.test",
+         {"test": test | {"reason": "\t"}}, "A test of an objection with a blank reason."),
+        ("body_test_unknown_field", E.BODY_UNKNOWN_FIELD, "phase.test",
+         {"test": test | {"votes": 3}}, "An unknown member of a test."),
+        ("body_test_without_valid", E.BODY_MISSING_FIELD, "phase.test",
+         {"test": {k: x for k, x in test.items() if k != "valid"}}, "A test without valid."),
+        ("body_stand_aside_without_reason", E.BODY_INVALID, "stance.stand_aside",
+         {"reason": ""}, "Standing aside with no reason."),
+        ("body_recorded_without_meeting", E.BODY_INVALID, "stance.recorded", {"meeting": None},
+         "A recorded stance naming no meeting."),
+        ("body_recorded_for_a_node", E.BODY_INVALID, "stance.recorded", {"member": node},
+         "A recorded stance of a node."),
+        ("body_repeated_tests", E.BODY_INVALID, "decision.records",
+         {"tests": [proposal, proposal]}, "A test counted twice."),
+        ("body_statement_not_text", E.BODY_INVALID, "decision.records", {"statement": 1},
+         "A statement that is a number."),
+        ("body_replaces_a_node", E.BODY_INVALID, "selection.open.declared_role",
+         {"replaces": node}, "An election replacing a node."),
+        ("body_empty_role_elected", E.BODY_INVALID, "selection.open.declared_role",
+         {"role": ""}, "An election of a role with an empty name."),
+        ("body_repeated_guests", E.BODY_INVALID, "meeting.minutes.approves",
+         {"guests": ["Rosa", "Rosa"]}, "A guest twice."),
+        ("body_101_guests", E.BODY_INVALID, "meeting.minutes.approves", {"guests": many},
+         "101 guests."),
+        ("body_approves_no_id", E.BODY_INVALID, "meeting.minutes.approves",
+         {"approves": "last month"}, "approves names no envelope id."),
+        ("body_action_unknown_field", E.BODY_UNKNOWN_FIELD, "meeting.correct",
+         {"items": [action | {"actions": [action["actions"][0] | {"paid": True}]}]},
+         "An unknown member of an action item."),
+        ("body_action_without_owner", E.BODY_MISSING_FIELD, "meeting.correct",
+         {"items": [action | {"actions": [{"what": "Send it"}]}]}, "An action nobody takes."),
+        ("body_51_actions", E.BODY_INVALID, "meeting.correct",
+         {"items": [action | {"actions": action["actions"] * 51}]}, "51 actions on one item."),
+        ("body_actions_in_agenda", E.BODY_INVALID, "meeting.schedule.next",
+         {"agenda": [*body["meeting.schedule.next"]["agenda"], *items]},
+         "An action item in a meeting's agenda."),
+        ("body_correct_without_replaces", E.BODY_MISSING_FIELD, "meeting.correct",
+         {"replaces": DROP}, "A correction naming no version it corrects."),
+        ("body_action_0", E.BODY_INVALID, "meeting.done", {"action": 0}, "Action number 0."),
+        ("body_done_without_minutes", E.BODY_MISSING_FIELD, "meeting.done", {"minutes": DROP},
+         "A done mark naming no minutes."),
+        ("body_backlog_without_title", E.BODY_MISSING_FIELD, "meeting.backlog",
+         {"title": DROP}, "A backlog item without a title."),
+        ("body_backlog_close_without_item", E.BODY_MISSING_FIELD, "meeting.backlog_close",
+         {"item": DROP}, "Closing no backlog item."),
+        ("body_public_not_boolean", E.BODY_INVALID, "campaign.campaign.public",
+         {"public": "yes"}, "public is a string."),
+        ("body_bad_slug", E.BODY_INVALID, "campaign.article", {"slug": "Why-Cameras"},
+         "A slug with capitals."),
+        ("body_article_50001", E.BODY_INVALID, "campaign.article", {"body": "a" * 50001},
+         "An article of 50001 code points."),
+        ("body_article_in_a_campaign", E.BODY_UNKNOWN_FIELD, "campaign.article",
+         {"campaign": proposal}, "An article belongs to no campaign."),
+    ):  # fmt: skip
+        changed = body[base] | changes
+        v.field(
+            name, code, rule, base=base, body={k: x for k, x in changed.items() if x is not DROP}
+        )
 
 
 def build_sig_rules(v: Invalid) -> None:
@@ -1406,7 +1673,13 @@ def build_document() -> Json:
     if set(SCHEMAS) - {e["kind"] for e in w.valid}:
         raise AssertionError("every kind needs a valid vector")
     invalid = Invalid(w)
-    for rules in (build_json_rules, build_envelope_rules, build_schema_rules, build_sig_rules):
+    for rules in (
+        build_json_rules,
+        build_envelope_rules,
+        build_schema_rules,
+        build_governance_rules,
+        build_sig_rules,
+    ):
         rules(invalid)
     names = [v["name"] for v in invalid.out + w.valid]
     if len(set(names)) != len(names):

@@ -631,6 +631,12 @@ def test_logbook_verify_refuses_integers_of_any_length_as_int_range(
         assert "Traceback" not in proc.stderr
 
 
+def test_the_printable_logbook_names_the_node_and_its_people(populated: dict[str, Any]) -> None:
+    data_dir, general = populated["dir"], populated["general"]
+    page = nst("logbook", "export", general, "--format", "html", data_dir=data_dir).stdout
+    assert "recorded by Riverside" in page  # not a fragment of its node id
+
+
 def test_exports_split_on_line_feeds_only(fresh: Path, tmp_path: Path) -> None:
     """Strings in an export hold U+2028, U+2029 and NEL as raw characters (canonical
     JSON escapes only what is below U+0020): a reader splits lines on LF alone."""
