@@ -151,7 +151,9 @@ class ClusterNode:
         )
         app[FEDERATION] = fed
         node.links = fed
-        runner = web.AppRunner(app)
+        # A handler still waiting on a peer that is stopping too must not hold the
+        # test: shutdown waits this long for requests in flight (the daemon, 10 s).
+        runner = web.AppRunner(app, shutdown_timeout=5.0)
         await runner.setup()
         try:
             await web.TCPSite(runner, "127.0.0.1", self.port).start()

@@ -105,6 +105,12 @@ async def test_the_round_controls_on_a_phone(web: Any, chromium: Browser) -> Non
     await _fits(carl, "round-secretary")
     await record.get_by_role("button", name="Record their stance").click()
     await expect(carl.get_by_text("(recorded by the secretary in a meeting)")).to_be_visible()
+    # The stances read on the phone without scrolling the table sideways.
+    overflow = await carl.evaluate(
+        "[...document.querySelectorAll('main table')].map(t => t.scrollWidth - t.clientWidth)"
+    )
+    assert overflow, "no table"
+    assert max(overflow) <= 0, overflow
     # Carl's own stance: now everyone has answered.
     await carl.locator("#stance").get_by_label("Consent", exact=True).check()
     await carl.get_by_role("button", name="Give my stance").click()
