@@ -60,6 +60,7 @@ class NodeCore:
         # other organizations' nodes, for the web UI's admin pages.
         self.links: Links | None = None
         self._peer_names: dict[str, str] = {}
+        self._people: dict[str, str] = {}
 
     def notify(self) -> None:
         for listener in self.listeners:
@@ -96,6 +97,16 @@ class NodeCore:
         rows = await self.store.fetchall("SELECT node_id, name FROM peers")
         self._peer_names = {n: name for n, name in rows if name}
         return self.org_names()
+
+    def people_names(self) -> dict[str, str]:
+        """This node's handles -> display names (as last loaded)."""
+        return self._people
+
+    async def load_names(self) -> None:
+        """Load the names pages show: organizations' and this node's members'."""
+        await self.load_org_names()
+        rows = await self.store.fetchall("SELECT handle, display_name FROM members")
+        self._people = {handle: name for handle, name in rows if name}
 
     def actor_of(self, handle: str) -> str:
         return f"{handle}@{self.node_id}"

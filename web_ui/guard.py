@@ -76,6 +76,8 @@ def page(
                     raise page_error(403, "auth.forbidden", "This page is for the node's admins.")
             if session is not None and request.method == "GET":
                 request[UNREAD] = await node.notifications.unread(session.member.handle)
+            if session is not None:
+                await node.load_names()  # pages name people and organizations
             if request.method == "POST":
                 if request.headers.get(hdrs.CONTENT_ENCODING, "").lower() not in ("", "identity"):
                     # The node never inflates a body (node.server): browsers send none.

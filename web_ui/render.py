@@ -39,6 +39,27 @@ def org_name(app: web.Application, node_id: str) -> str:
     return node.org_names().get(node_id) or node_id[8:16]
 
 
+def person(app: web.Application, actor: str) -> str:
+    """A person as pages name them: a member of this node by display name, anyone else
+    by handle (the organization is shown beside it)."""
+    node = app[NODE_KEY]
+    handle, _, node_id = actor.partition("@")
+    if not node_id:
+        return org_name(app, actor)
+    if node_id == node.node_id:
+        return node.people_names().get(handle) or handle
+    return handle
+
+
+def named(app: web.Application, actor: str) -> str:
+    """A person named on their own: "Ana" for this node's member, "ben (Node B)" for
+    another organization's."""
+    handle, _, node_id = actor.partition("@")
+    if not node_id or node_id == app[NODE_KEY].node_id:
+        return person(app, actor)
+    return f"{handle} ({org_name(app, node_id)})"
+
+
 def setup_templates(app: web.Application) -> None:
     """Load the templates of ``web_ui/templates`` for ``app``, with the site's filters."""
     env = aiohttp_jinja2.setup(
@@ -50,9 +71,11 @@ def setup_templates(app: web.Application) -> None:
     )
     env.filters["short"] = short
     env.filters["when"] = when
-    env.filters["short_pair"] = lambda value: (value, short(value))
+    env.filters["short_pair"] = lambda value: (value, named(app, value))
     env.filters["date"] = lambda d: "" if d is None else str(d)
     env.globals["org_name"] = lambda node_id: org_name(app, node_id)
+    env.globals["person"] = lambda actor: person(app, actor)
+    env.globals["named"] = lambda actor: named(app, actor)
     env.globals["limit"] = limit
 
 
@@ -82,4 +105,4 @@ def render(request: web.Request, template: str, context: dict[str, Any]) -> web.
     return aiohttp_jinja2.render_template(template, request, {**base, **context})
 
 
-__all__ = ["org_name", "render", "setup_templates", "short", "when"]
+__all__ = ["named", "org_name", "person", "render", "setup_templates", "short", "when"]

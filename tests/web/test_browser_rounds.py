@@ -121,11 +121,11 @@ async def test_the_round_controls_on_a_phone(web: Any, chromium: Browser) -> Non
     await expect(close).to_be_visible()
     await close.click()
     await expect(ana.locator("#outcome")).to_contain_text("Adopted")
-    await expect(ana.locator("#stood-aside")).to_contain_text("ana@")
+    await expect(ana.locator("#stood-aside")).to_contain_text("Ana")
     await expect(ana.get_by_text("objection is not one to integrate")).to_be_visible()
     await _fits(ana, "round-decided")
     await ana.goto(f"{web.a.url}/circles/{web.circle}/logbook")
-    await expect(ana.get_by_text("stood aside: ana@", exact=False)).to_be_visible()
+    await expect(ana.get_by_text("stood aside: Ana", exact=False)).to_be_visible()
     await expect(
         ana.get_by_text("recorded by the secretary in a meeting", exact=False)
     ).to_be_visible()
@@ -174,5 +174,5 @@ async def test_the_round_controls_work_without_javascript(web: Any, browser: Any
     assert view.state.current.author == web.b.node.actor_of("ben")
     assert view.state.current.coauthors == (web.a.node.actor_of("ana"),)
     status, page = await ana.get(f"/proposals/{root}")
-    assert "Version 2 by ben@" in page
-    assert " with ana@" in page
+    assert "Version 2 by ben (Node B)" in page
+    assert " with Ana" in page

@@ -529,7 +529,7 @@ async def test_a_proposal_the_home_refuses_says_so_on_its_page(web: Any, browser
     assert status == 200
     assert (
         "Not taken in: Node A, the circle's home node, refused this proposal."
-        " There, ben@vHy8tW is no longer a member of the circle." in page
+        " There, Ben is no longer a member of the circle." in page
     )
     assert "Too late." in page
 

@@ -35,7 +35,7 @@ async def test_a_late_stance_is_shown_refused_to_its_author(web: Any, browser: A
     assert "wait for the home node" in page
     await web.cluster.settle()
     _, page = await ben.get(f"/proposals/{root}")
-    assert "Stance by ben@" in page
+    assert "Stance by Ben" in page
     assert "The consent round had closed when it reached the circle" in page
     _, home = await ben.get("/")
     assert "Your stance in" in home
@@ -60,7 +60,7 @@ async def test_a_question_out_of_its_round_is_shown_refused(web: Any, browser: A
     assert "waiting for the home node" in page
     await web.cluster.settle()
     _, page = await ben.get(f"/proposals/{root}")
-    assert "Question by ben@" in page
+    assert "Question by Ben" in page
     assert "questions belong to the questions round" in page
     assert "waiting for the home node" not in page
     _, home = await ben.get("/")

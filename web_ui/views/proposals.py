@@ -16,7 +16,7 @@ from web_ui.context import node_of, posted, session_of
 from web_ui.errors import known
 from web_ui.forms import Form, limit, sentence
 from web_ui.guard import page
-from web_ui.render import org_name, render, short
+from web_ui.render import named, org_name, render
 from web_ui.views import circles, rounds, structure_words
 from web_ui.views.refusal_words import refusal
 
@@ -169,7 +169,11 @@ async def _waiting(request: web.Request, root: str) -> web.Response:
     return render(
         request,
         "proposals/waiting.html",
-        {"p": waiting, "circle": circle_state, "why": why.format(who=short(waiting.actor))},
+        {
+            "p": waiting,
+            "circle": circle_state,
+            "why": why.format(who=named(request.app, waiting.actor)),
+        },
     )
 
 

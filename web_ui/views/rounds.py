@@ -15,7 +15,7 @@ from node.domain.consent import AMEND_IN, ProposalState
 from node.domain.errors import DomainError
 from web_ui.context import node_of, posted, session_of
 from web_ui.forms import Form, limit
-from web_ui.render import short, when
+from web_ui.render import named, when
 
 # A stance's value in words, standing aside included (proposals only, not elections).
 STANCE_LABELS = {
@@ -60,7 +60,7 @@ async def round_context(
         ],
         "is_secretary": is_secretary,
         "meeting_options": [(m["id"], f"{m['title']}, {when(m['starts'])}") for m in meetings],
-        "member_options": [(m, short(m)) for m in voters],
+        "member_options": [(m, named(request.app, m)) for m in voters],
         "cowrite": objector and state.phase in AMEND_IN and state.outcome is None,
         "coauthor_choices": [m for m in voters if m != actor],
         "stance_choices": STANCE_CHOICES,

@@ -12,15 +12,15 @@ from protocol import scope_owner
 from protocol.ids import NODE_PREFIX
 from web_ui.forms import Form
 from web_ui.limits import limit
-from web_ui.render import short
 
 SILENCE_WORDS = {"absent": "absence", "consent": "consent", "object": "an objection"}
 Org = Callable[[str], str]
 
 
 def person(actor: str, org: Org) -> str:
-    """``ana@xY12ab (Org A)``: a person as the pages name them."""
-    return f"{short(actor)} ({org(actor.partition('@')[2])})"
+    """``ana (Org A)``: a person by handle and organization."""
+    handle, _, node = actor.partition("@")
+    return f"{handle} ({org(node)})"
 
 
 def who(member: str, org: Org) -> str:
