@@ -137,7 +137,11 @@ def start(event: Opened, *, circle: CircleState) -> SelectionState:
     """The nominations phase of a new election; its opener must be the facilitator (or
     the home node, bringing back a term that ends), its role one of the register's."""
     _authorize("open", circle, event.author)
-    check_known([event.role], circle.seats, circle.name)
+    if event.for_circle is None:
+        check_known([event.role], circle.seats, circle.name)
+        check_own_role(circle, event.role)
+    elif event.for_circle == circle.id:
+        raise DomainError("selection.not_child", f"{circle.name} is not its own sub-circle")
     return SelectionState(
         id=event.id,
         circle=circle.id,
@@ -146,7 +150,19 @@ def start(event: Opened, *, circle: CircleState) -> SelectionState:
         description=event.description,
         term_months=event.term_months,
         replaces=event.replaces,
+        for_circle=event.for_circle,
     )
+
+
+def check_own_role(circle: CircleState, role: str) -> None:
+    """A circle whose charter names a parent does not elect its own leader: the parent
+    chooses it (§13.16); else ``selection.leader_by_parent``."""
+    if role == "leader" and circle.parent is not None:
+        raise DomainError(
+            "selection.leader_by_parent",
+            f"the leader of {circle.name} is chosen by its parent circle, which opens"
+            " that election",
+        )
 
 
 def apply(
