@@ -97,7 +97,7 @@ class MembershipBody(Body):
     final_seq: Annotated[int, Meta(ge=0, le=2**53 - 1)] | None = None
     # The parent circle's election that chose the circle's leader (§13.16): its `open`
     # and its `result` envelopes, whole, so every node checks them without the parent.
-    chosen_by: Annotated[list[dict[str, Any]], Meta(max_length=2)] = []
+    chosen_by: Annotated[list[AttachedSelection], Meta(max_length=2)] = []
 
     def __post_init__(self) -> None:
         _unique(self.roles, "roles")
@@ -306,6 +306,24 @@ class SelectionResult(Body, tag_field="op", tag="result", kw_only=True):
     def __post_init__(self) -> None:
         if self.term_end <= self.term_start:
             raise ValueError("a term ends after it starts")
+
+
+class AttachedSelection(Body):
+    """A parent circle's ``selection`` envelope, whole, attached to a child's membership
+    (§13.16): every field of §3's envelope, its body an ``open`` or a ``result``."""
+
+    v: Annotated[int, Meta(ge=1, le=1000)]
+    kind: Literal["selection"]
+    author: NodeId
+    actor: Actor | None
+    scope: CircleId
+    seq: Annotated[int, Meta(ge=1, le=2**53 - 1)]
+    prev: Id | None
+    refs: Annotated[list[Id], Meta(max_length=1000)]
+    ts: Time
+    body: SelectionOpen | SelectionResult
+    body_hash: Id
+    sig: Sig
 
 
 SelectionBody = (
