@@ -16,12 +16,14 @@ Rules chosen here:
 
 - The facilitator (or the home node, when a holder's term ends) opens the election for a
   role of the circle's register, naming whom the new holder ``replaces`` when the role
-  is full; the facilitator moves every phase (``PhaseMoved``); the home
-  node or the facilitator records the result. ``nominations → nomination_round`` needs a
-  nomination and closes nominations; ``change_round → consent`` needs a ``candidate``, an
-  active person member who is someone's (current) revealed nominee; ``consent → consent``
-  starts a new round, for another candidate or the same one. A candidate goes only with a
-  move to ``consent``. Any phase may be ``cancelled``, which ends the election.
+  is full (in a circle whose charter names a parent, not the leader: the parent chooses
+  it with ``for_circle``, PROTOCOL.md §13.16); the facilitator moves every phase
+  (``PhaseMoved``); the home node or the facilitator records the result.
+  ``nominations → nomination_round`` needs a nomination and closes nominations;
+  ``change_round → consent`` needs a ``candidate``, an active person member who is
+  someone's (current) revealed nominee; ``consent → consent`` starts a new round, for
+  another candidate or the same one. A candidate goes only with a move to ``consent``.
+  Any phase may be ``cancelled``, which ends the election.
 - One nomination per member: a second, while nominations are open, replaces the first
   (whose id is then unknown). Self-nomination is allowed.
 - A reveal must reproduce its commitment (``commitment_of``) and happens once, in the
