@@ -123,7 +123,7 @@ class Inbox(FederationState):
                     log.warning("equivocation", envelope=r.id, sender=sender)
             if any(r.status == "accepted" for r in stored):
                 self.wake.set()
-            if any(env.kind in ("membership", "decision") for _, env, _ in valid):
+            if any(env.kind in ("membership", "decision", "selection") for _, env, _ in valid):
                 await self._confirm_delegations()
             if any(env.kind == "decision" for _, env, _ in valid):
                 await self._raise_referrals()
@@ -140,12 +140,14 @@ class Inbox(FederationState):
 
     async def _confirm_delegations(self) -> None:
         """The home answers delegation requests as soon as they are ordered and carries
-        out adopted structural changes (§13.14), and a child circle here drops a link
-        role its parent's home took away (§13.9)."""
+        out adopted structural changes (§13.14) and a parent's choice of a leader (§13.16),
+        and a child circle here drops a link role its parent's home took away (§13.9)."""
         try:
             if await self.node.gov.confirm_delegations():
                 self.wake.set()
             if await self.node.gov.carry_out_structure():
+                self.wake.set()
+            if await self.node.gov.carry_out_leaders():
                 self.wake.set()
             await self.node.gov.keep_double_links()
         except Exception as exc:  # a failure here must not fail the ingest

@@ -235,12 +235,14 @@ class NodeCore:
         roles: Sequence[str] = (),
         status: str = "active",
         refs: Sequence[str] = (),
+        chosen_by: Sequence[Mapping[str, Any]] = (),
     ) -> CircleState:
         """Add a member (a local handle, ``handle@<node id>`` or a node id) to a circle,
         change their roles, or remove them (double-link invariants checked against the
         state inside the same transaction). In a federated circle other nodes joined, it
         must carry out what ``refs`` names (an adopted decision, a delegation request, an
-        election's result), else nothing is written: ``circle.not_decided`` (§13.14)."""
+        election's result), else nothing is written: ``circle.not_decided`` (§13.14).
+        ``chosen_by``: the parent's election that chose the leader (§13.16)."""
         if "@" not in member and not member.startswith(NODE_PREFIX):
             member = self.actor_of(member)
         now = self.clock.now()
@@ -270,6 +272,8 @@ class NodeCore:
                     (member, circle.id),
                 ).fetchone()
                 body["final_seq"] = row[0] if row else 0
+            if chosen_by:
+                body["chosen_by"] = [dict(e) for e in chosen_by]
             draft = LocalDraft("membership", circle.id, body, refs=tuple(refs))
             result = _append(conn, draft, self.key, now)
             assert result.id is not None

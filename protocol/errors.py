@@ -132,6 +132,10 @@ class ErrorCode(StrEnum):
     # Roles of a circle's register (§8.2, §13.7, §13.9): a refused effect.
     CIRCLE_UNKNOWN_ROLE = "circle.unknown_role"
     SELECTION_ROLE_FULL = "selection.role_full"
+    # A leader chosen by the parent circle (§13.16): the child's own election of its
+    # leader, or an election for a circle that is no sub-circle of the one opening it.
+    SELECTION_LEADER_BY_PARENT = "selection.leader_by_parent"
+    SELECTION_NOT_CHILD = "selection.not_child"
     # Rules every node checks at an envelope's position (§13.12): a refused effect.
     CONSENT_WRONG_PHASE = "consent.wrong_phase"
     CONSENT_UNKNOWN_QUESTION = "consent.unknown_question"

@@ -95,6 +95,9 @@ class MembershipBody(Body):
     # On removing a node: the last seq of its feed in this circle that the home accepted.
     # Every node holds that node's envelopes up to it, and refuses those after.
     final_seq: Annotated[int, Meta(ge=0, le=2**53 - 1)] | None = None
+    # The parent circle's election that chose the circle's leader (§13.16): its `open`
+    # and its `result` envelopes, whole, so every node checks them without the parent.
+    chosen_by: Annotated[list[AttachedSelection], Meta(max_length=2)] = []
 
     def __post_init__(self) -> None:
         _unique(self.roles, "roles")
@@ -103,6 +106,8 @@ class MembershipBody(Body):
             raise ValueError("a node holds no roles; its delegates do")
         if self.final_seq is not None and not (node and self.status == "removed"):
             raise ValueError("final_seq belongs to the removal of a node")
+        if self.chosen_by and (node or self.status != "active" or len(self.chosen_by) != 2):
+            raise ValueError("chosen_by is an active person's, the parent's open and result")
 
 
 class StructureMember(Body, tag_field="op", tag="member", kw_only=True):
@@ -250,6 +255,12 @@ class SelectionOpen(Body, tag_field="op", tag="open", kw_only=True):
     term_months: Annotated[int, Meta(ge=1, le=120)]
     # The holder the selected member replaces when the role is full (§13.7).
     replaces: Actor | None = None
+    # The child circle whose leader this (parent) circle chooses (§13.16).
+    for_circle: CircleId | None = None
+
+    def __post_init__(self) -> None:
+        if self.for_circle is not None and self.role != "leader":
+            raise ValueError("for_circle is only with role leader")
 
 
 class SelectionNominate(Body, tag_field="op", tag="nominate", kw_only=True):
@@ -295,6 +306,24 @@ class SelectionResult(Body, tag_field="op", tag="result", kw_only=True):
     def __post_init__(self) -> None:
         if self.term_end <= self.term_start:
             raise ValueError("a term ends after it starts")
+
+
+class AttachedSelection(Body):
+    """A parent circle's ``selection`` envelope, whole, attached to a child's membership
+    (§13.16): every field of §3's envelope, its body an ``open`` or a ``result``."""
+
+    v: Annotated[int, Meta(ge=1, le=1000)]
+    kind: Literal["selection"]
+    author: NodeId
+    actor: Actor | None
+    scope: CircleId
+    seq: Annotated[int, Meta(ge=1, le=2**53 - 1)]
+    prev: Id | None
+    refs: Annotated[list[Id], Meta(max_length=1000)]
+    ts: Time
+    body: SelectionOpen | SelectionResult
+    body_hash: Id
+    sig: Sig
 
 
 SelectionBody = (

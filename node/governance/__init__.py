@@ -4,8 +4,9 @@ and reads over the node's core service (``node.core``).
 ``node.gov`` (a ``Governance``) is the one entry the web UI, federation and the demo use:
 it names every command and read of the processes, each kept in its process's module
 (``consent``, ``elections``, ``meetings``, ``backlog``, ``delegates``, ``reviews``,
-``roles``, ``structure``, ``agenda``, ``tasks``, ``refusals``, ``logbook``). What every
-command shares (one transaction, signed, ordered) is ``process``.
+``roles``, ``leaders``, ``structure``, ``agenda``, ``tasks``, ``refusals``,
+``logbook``). What every command shares (one transaction, signed, ordered) is
+``process``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from node.governance.backlog import Backlog
 from node.governance.consent import Consent
 from node.governance.delegates import Delegates
 from node.governance.elections import Elections
+from node.governance.leaders import Leaders
 from node.governance.logbook import Logbook
 from node.governance.meetings import Meetings
 from node.governance.refusals import Refusals
@@ -58,12 +60,13 @@ class Governance:
         self.reveal = elections.reveal
         self.move_selection = elections.move_selection
         self.selection_stance = elections.selection_stance
-        self.record_selection = elections.record_selection
+        self._record_selection = elections.record_selection
         self.selection = elections.selection
         self.selections = elections.selections
         self.expiring_terms = elections.expiring_terms
         self.open_due_elections = elections.open_due_elections
         self.role_register = Roles(node).register
+        self.carry_out_leaders = Leaders(node).carry_out
 
         meetings = Meetings(node)
         self.schedule_meeting = meetings.schedule_meeting
@@ -114,6 +117,13 @@ class Governance:
         await self.raise_referrals()
         await self.carry_out_structure()
         return decision
+
+    async def record_selection(self, selection_id: str, handle: str | None) -> str:
+        """``Elections.record_selection``; a leader a parent circle chose then takes the
+        role in the child circle when this node is the child's home (§13.16)."""
+        result = await self._record_selection(selection_id, handle)
+        await self.carry_out_leaders()
+        return result
 
     @property
     def agenda_ttl(self) -> float:

@@ -13,8 +13,10 @@ import structlog
 
 from node.domain.circles import CircleState
 from node.domain.errors import DomainError
+from node.domain.leaders import LEADER
 from node.domain.selection import SelectionState, commitment_of, term_expiring
 from node.domain.selection import result_body as selection_result_body
+from node.governance.leaders import check_child, child_leader_replaced
 from node.governance.process import Process
 from node.store import governance as gov
 from protocol import format_ts
@@ -34,15 +36,27 @@ class Elections(Process):
         term_months: int,
         *,
         replaces: str | None = None,
+        for_circle: str | None = None,
     ) -> str:
         """The facilitator opens an election for ``role`` (one of the circle's register;
-        ``replaces``: the holder the new one replaces when the role is full); its id."""
+        ``replaces``: the holder the new one replaces when the role is full); its id.
+        With ``for_circle``, the circle chooses the leader of that sub-circle (§13.16):
+        it must name this circle as its parent (``selection.not_child``)."""
         body: dict[str, Any] = {
             "op": "open",
             "role": role,
             "description": description,
             "term_months": term_months,
         }
+        if for_circle is not None:
+            parent = await self.node.circle(circle_id)
+            if parent is None:
+                raise DomainError("circle.unknown", f"no circle {circle_id}")
+            child = check_child(parent, await self.node.circle(for_circle))
+            body["role"] = LEADER
+            body["for_circle"] = for_circle
+            if child is not None:
+                replaces = child_leader_replaced(child, replaces)
         if replaces is not None:
             body["replaces"] = replaces
         return await self.act_id("selection", circle_id, body, handle)
@@ -151,6 +165,8 @@ class Elections(Process):
         circle = await self.node.circle(circle_id)
         if state is None or circle is None or state.selected is None:
             return
+        if state.for_circle is not None:
+            return  # the child's home gives the role (Leaders.carry_out)
         if circle.home != self.node.node_id or state.role not in circle.seats:
             return
         try:
@@ -207,21 +223,25 @@ class Elections(Process):
             if any(
                 later.circle == state.circle
                 and later.role == state.role
+                and later.for_circle == state.for_circle
                 and later.replaces == state.selected
                 and p > pos
                 for later, p in held
             ):
                 continue  # brought back already
-            circle = await self.node.circle(state.circle)
+            # A leader the parent chose holds the role in the child (§13.16).
+            circle = await self.node.circle(state.for_circle or state.circle)
             if circle is None or state.selected not in circle.holders(state.role):
                 continue
-            body = {
+            body: dict[str, Any] = {
                 "op": "open",
                 "role": state.role,
                 "description": state.description,
                 "term_months": state.term_months,
                 "replaces": state.selected,
             }
+            if state.for_circle is not None:
+                body["for_circle"] = state.for_circle
             try:
                 opened.append(await self.act_id("selection", state.circle, body, None, (state.id,)))
             except DomainError as exc:

@@ -118,6 +118,10 @@ NOTES = {
     "selection.phase": "The facilitator proposes a candidate and opens the consent round.",
     "selection.stance": "A stance on the proposed candidate.",
     "selection.result": "The candidate is selected for a term.",
+    "selection.open_for_circle": "The parent circle opens the election of a sub-circle's leader.",
+    "selection.result_for_circle": "The parent circle selects the sub-circle's leader.",
+    "membership.chosen_leader": "The sub-circle's home gives its leader role to the person its"
+    " parent chose, the parent's open and result attached.",
     "meeting.schedule": "A meeting is scheduled with its agenda.",
     "meeting.minutes": "The minutes of the meeting, naming the decision taken.",
     "circle.roles": "A new charter: a quorum, a declared role, three delegates per organization.",
@@ -324,6 +328,32 @@ def build_story(w: World) -> None:
         "stances": [vote],
     }
     w.post("selection.result", "org1", "selection", result, actor=chris, refs=(election, vote))
+
+    # The parent circle chooses a sub-circle's leader (§13.16); the sub-circle's home
+    # carries it out, the parent's two envelopes attached.
+    child = circle_id("c" * 64, w.nid["org1"])
+    leading = {
+        "op": "open",
+        "role": "leader",
+        "description": "Leads the outreach circle.",
+        "term_months": 12,
+        "for_circle": child,
+    }
+    chosen = w.post("selection.open_for_circle", "org1", "selection", leading, actor=chris)
+    picked = {
+        "op": "result",
+        "selection": chosen,
+        "candidate": ben,
+        "term_start": "2026-12-01",
+        "term_end": "2027-11-30",
+    }
+    picked_id = w.post("selection.result_for_circle", "org1", "selection", picked, refs=(chosen,))
+    attached = [
+        w.envelopes[n].to_json()
+        for n in ("selection.open_for_circle", "selection.result_for_circle")
+    ]
+    leader = {"member": ben, "status": "active", "roles": ["leader"], "chosen_by": attached}
+    w.post("membership.chosen_leader", "org1", "membership", leader, scope=child, refs=(picked_id,))
 
     # A meeting and its minutes.
     item = {"title": "Rent control letter", "type": "decide", "proposal": p2}
@@ -897,6 +927,7 @@ def build_schema_rules(v: Invalid) -> None:
     """Step 3, the body: the schema of the kind."""
     agenda = v.fields("meeting.schedule")["body"]["agenda"]
     proposal = v.fields("stance.consent")["body"]["proposal"]
+    attached = v.fields("membership.chosen_leader")["body"]["chosen_by"]
     for name, code, base, changes, rule in (
         ("body_unknown_field", E.BODY_UNKNOWN_FIELD, "message", {"color": "red"},
          "An unknown member."),
@@ -926,6 +957,12 @@ def build_schema_rules(v: Invalid) -> None:
          {"roles": ["delegate", "delegate"]}, "A role twice."),
         ("body_term_ends_before_start", E.BODY_INVALID, "selection.result",
          {"term_end": "2026-11-30"}, "term_end before term_start."),
+        ("body_for_circle_not_leader", E.BODY_INVALID, "selection.open_for_circle",
+         {"role": "facilitator"}, "for_circle with a role other than leader."),
+        ("body_chosen_by_one_envelope", E.BODY_INVALID, "membership.chosen_leader",
+         {"chosen_by": attached[:1]}, "chosen_by without the result."),
+        ("body_chosen_by_removed", E.BODY_INVALID, "membership.chosen_leader",
+         {"status": "removed", "roles": []}, "chosen_by on a removal."),
         ("body_bad_id", E.BODY_INVALID, "stance.consent", {"proposal": "sha1:abc"}, "sha1:abc."),
         ("body_unknown_campaign_object", E.BODY_INVALID, "campaign.campaign",
          {"object": "poster"}, "object poster."),

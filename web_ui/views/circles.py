@@ -79,6 +79,8 @@ async def circle(request: web.Request) -> web.Response:
             "logbook": await node.gov.logbook(circle_id),
             "parent": parent,
             "subs": subs,
+            "circle_names": {r["id"]: r["name"] for r in rows},
+            "subs_choices": [(r["id"], f"Choose the leader of {r['name']}") for r in subs],
             "delegates": delegates,
             "visibility": await visibility.visibility(node, state),
             "may_set_visibility": visibility.may_open(state, node.node_id)

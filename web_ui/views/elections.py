@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from node.domain.circles import CircleState
 from node.domain.errors import DomainError
 from web_ui.context import node_of, posted, session_of
 from web_ui.errors import NOT_YET, known
@@ -22,6 +23,7 @@ async def election(request: web.Request) -> web.Response:
     circle = known(await node.circle(sel.circle), "circle")
     actor = node.actor_of(session_of(request).member.handle)
     members = sorted(m.member for m in circle.members.values() if m.active and "@" in m.member)
+    child = await node.circle(sel.for_circle) if sel.for_circle else None
     return render(
         request,
         "elections/election.html",
@@ -34,6 +36,8 @@ async def election(request: web.Request) -> web.Response:
             "is_member": circle.is_active(actor),
             "is_facilitator": actor in circle.holders("facilitator"),
             "nominees": sorted(sel.nominees()),
+            "child_name": child.name if child is not None else "a sub-circle",
+            "child_known": child is not None,
         },
     )
 
@@ -62,8 +66,50 @@ async def open_election(request: web.Request) -> web.Response:
             replaces=replaces,
         )
     except DomainError as exc:
+        if exc.code == "selection.leader_by_parent":
+            form.fail("role", await leader_words(request, state))
+            raise FormRefused(form.state) from None
         raise form.refuse(exc, {"circle.unknown_role": "role"}) from None
     raise web.HTTPSeeOther(f"/elections/{sel}")
+
+
+async def open_leader_election(request: web.Request) -> web.Response:
+    """The parent circle's facilitator opens the election of a sub-circle's leader
+    (PROTOCOL.md §13.16): the leader of a sub-circle is chosen by its parent."""
+    node = node_of(request)
+    circle_id = request.match_info["circle"]
+    state = known(await node.circle(circle_id), "circle")
+    subs = {r["id"]: r["name"] for r in await node.circles() if r["parent"] == circle_id}
+    form = Form("leader-election", posted(request))
+    child = form.choice("for_circle", "sub-circle", subs)
+    description = form.text(
+        "description", "role description", limit("selection.description"), required=True
+    )
+    term = limit("selection.term_months")
+    months = form.number("term_months", "term in months", term, default=12)
+    form.check()
+    try:
+        sel = await node.gov.open_selection(
+            state.id,
+            session_of(request).member.handle,
+            "leader",
+            description,
+            months,
+            for_circle=child,
+        )
+    except DomainError as exc:
+        raise form.refuse(exc, {"selection.not_child": "for_circle"}) from None
+    raise web.HTTPSeeOther(f"/elections/{sel}")
+
+
+async def leader_words(request: web.Request, circle: CircleState) -> str:
+    """Why a circle does not elect its own leader, in words: its parent chooses it."""
+    parent = await node_of(request).circle(circle.parent or "")
+    by = parent.name if parent is not None else "its parent circle"
+    return (
+        f"The leader of {circle.name} is chosen by {by}, its parent circle: that circle"
+        " opens the election."
+    )
 
 
 async def election_act(request: web.Request) -> web.Response:
@@ -117,3 +163,7 @@ def routes(app: web.Application) -> None:
     get("/elections/{election}", page("member")(election))
     post("/elections/{election}", page("member", again=election)(election_act))
     post("/circles/{circle}/elections", page("member", again=circles.circle)(open_election))
+    post(
+        "/circles/{circle}/leader-elections",
+        page("member", again=circles.circle)(open_leader_election),
+    )

@@ -43,6 +43,10 @@ _WHY = {
     "circle.unknown_role": "The circle has no such role: its charter declares none of that name.",
     "selection.round_closed": "The election's consent round had closed by then.",
     "selection.closed": "The election was over by then.",
+    "selection.leader_by_parent": "The circle's leader is chosen by its parent circle, which"
+    " opens that election.",
+    "selection.not_child": "That circle does not name this one as its parent, so its leader"
+    " is not chosen here.",
 }
 
 

@@ -16,12 +16,14 @@ Rules chosen here:
 
 - The facilitator (or the home node, when a holder's term ends) opens the election for a
   role of the circle's register, naming whom the new holder ``replaces`` when the role
-  is full; the facilitator moves every phase (``PhaseMoved``); the home
-  node or the facilitator records the result. ``nominations → nomination_round`` needs a
-  nomination and closes nominations; ``change_round → consent`` needs a ``candidate``, an
-  active person member who is someone's (current) revealed nominee; ``consent → consent``
-  starts a new round, for another candidate or the same one. A candidate goes only with a
-  move to ``consent``. Any phase may be ``cancelled``, which ends the election.
+  is full (in a circle whose charter names a parent, not the leader: the parent chooses
+  it with ``for_circle``, PROTOCOL.md §13.16); the facilitator moves every phase
+  (``PhaseMoved``); the home node or the facilitator records the result.
+  ``nominations → nomination_round`` needs a nomination and closes nominations;
+  ``change_round → consent`` needs a ``candidate``, an active person member who is
+  someone's (current) revealed nominee; ``consent → consent`` starts a new round, for
+  another candidate or the same one. A candidate goes only with a move to ``consent``.
+  Any phase may be ``cancelled``, which ends the election.
 - One nomination per member: a second, while nominations are open, replaces the first
   (whose id is then unknown). Self-nomination is allowed.
 - A reveal must reproduce its commitment (``commitment_of``) and happens once, in the
@@ -137,7 +139,11 @@ def start(event: Opened, *, circle: CircleState) -> SelectionState:
     """The nominations phase of a new election; its opener must be the facilitator (or
     the home node, bringing back a term that ends), its role one of the register's."""
     _authorize("open", circle, event.author)
-    check_known([event.role], circle.seats, circle.name)
+    if event.for_circle is None:
+        check_known([event.role], circle.seats, circle.name)
+        check_own_role(circle, event.role)
+    elif event.for_circle == circle.id:
+        raise DomainError("selection.not_child", f"{circle.name} is not its own sub-circle")
     return SelectionState(
         id=event.id,
         circle=circle.id,
@@ -146,7 +152,19 @@ def start(event: Opened, *, circle: CircleState) -> SelectionState:
         description=event.description,
         term_months=event.term_months,
         replaces=event.replaces,
+        for_circle=event.for_circle,
     )
+
+
+def check_own_role(circle: CircleState, role: str) -> None:
+    """A circle whose charter names a parent does not elect its own leader: the parent
+    chooses it (§13.16); else ``selection.leader_by_parent``."""
+    if role == "leader" and circle.parent is not None:
+        raise DomainError(
+            "selection.leader_by_parent",
+            f"the leader of {circle.name} is chosen by its parent circle, which opens"
+            " that election",
+        )
 
 
 def apply(

@@ -66,6 +66,7 @@ class SelectionState:
     term_start: dt.date | None = None
     term_end: dt.date | None = None
     replaces: str | None = None  # the holder the selected member replaces (§13.7)
+    for_circle: str | None = None  # the child circle whose leader it chooses (§13.16)
 
     def nominees(self) -> set[str]:
         """The current nominees of revealed nominations."""
@@ -85,10 +86,19 @@ class Opened:
     description: str
     term_months: int
     replaces: str | None = None
+    for_circle: str | None = None
 
     @classmethod
     def from_body(cls, id: str, author: str, body: SelectionOpen) -> Opened:
-        return cls(id, author, body.role, body.description, body.term_months, body.replaces)
+        return cls(
+            id,
+            author,
+            body.role,
+            body.description,
+            body.term_months,
+            body.replaces,
+            body.for_circle,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,7 +76,10 @@ def result_body(
 
 def check_room(state: SelectionState, circle: CircleState, candidate: str) -> None:
     """The candidate may take the role: they hold it already, a seat is free, or the
-    election ``replaces`` a holder; else ``selection.role_full``."""
+    election ``replaces`` a holder; else ``selection.role_full``. A leader a parent
+    chooses takes the seat in the child circle, which the child's home judges (§13.16)."""
+    if state.for_circle is not None:
+        return
     seat = circle.seats.get(state.role)
     if seat is None:
         raise DomainError("circle.unknown_role", f"{state.role} is no role of {circle.name}")

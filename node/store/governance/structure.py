@@ -1,8 +1,9 @@
 """Structure by consent at its position (PROTOCOL.md §13.14): a home's ``membership`` or
 ``circle`` envelope in a federated circle other nodes have joined stands only when it
 carries out a change an adopted decision of the circle authorized and that is not carried
-out yet, or answers a delegation request or an election's result; otherwise it is refused
-with ``circle.not_decided`` (and kept as a dispute by the order).
+out yet, or answers a delegation request or an election's result (its own, or its
+parent's choice of its leader, §13.16); otherwise it is refused with
+``circle.not_decided`` (and kept as a dispute by the order).
 
 Everything here reads the state the order reached, so every node judges alike.
 """
@@ -24,6 +25,7 @@ from node.domain.structure import (
     pending,
 )
 from node.store.codec import envelope_from_row
+from node.store.governance.leaders import carries_parent_choice
 from node.store.projection import holds_newer, project_node_membership
 from protocol import Envelope, ErrorCode, scope_owner
 from protocol.ids import NODE_PREFIX
@@ -67,6 +69,8 @@ def judge(conn: sqlite3.Connection, circle: CircleState, env: Envelope) -> str |
         _answers_delegation(conn, circle, ref, body) or _carries_election(conn, circle, ref, body)
         for ref in env.refs
     ):
+        return None
+    if env.kind == "membership" and carries_parent_choice(conn, circle, env.refs, body):
         return None
     if env.kind == "membership":
         held = circle.members.get(str(body.get("member", "")))
