@@ -25,6 +25,7 @@ from node.governance.refusals import Refusals
 from node.governance.reviews import Reviews
 from node.governance.roles import Roles
 from node.governance.structure import Structure
+from node.governance.stuck import Stuck
 from node.governance.tasks import Tasks
 
 if TYPE_CHECKING:
@@ -66,7 +67,9 @@ class Governance:
         self.expiring_terms = elections.expiring_terms
         self.open_due_elections = elections.open_due_elections
         self.role_register = Roles(node).register
-        self.carry_out_leaders = Leaders(node).carry_out
+        stuck = Stuck()
+        self.stuck = stuck.items
+        self.carry_out_leaders = Leaders(node, stuck).carry_out
 
         meetings = Meetings(node)
         self.schedule_meeting = meetings.schedule_meeting
@@ -95,7 +98,7 @@ class Governance:
 
         self.start_due_reviews = Reviews(node, consent).start_due_reviews
         self.refused_acts = Refusals(node).refused_acts
-        structure = Structure(node)
+        structure = Structure(node, stuck)
         self.carry_out_structure = structure.carry_out
         self.proposed_structure = structure.proposed
 

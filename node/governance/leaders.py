@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import structlog
 
 from node.domain.circles import CircleState
 from node.domain.errors import DomainError
@@ -18,10 +17,12 @@ from node.domain.leaders import LEADER
 from node.domain.roles import is_full
 from node.domain.selection import SelectionState
 from node.governance.process import Process
+from node.governance.stuck import Stuck, StuckChange
 from node.store import governance as gov
 from node.store.codec import envelope_from_row
 
-log = structlog.get_logger("nst.governance")
+if TYPE_CHECKING:
+    from node.core import NodeCore
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,19 +63,28 @@ class Leaders(Process):
     """Carrying out, in the child circles this node is home of, the leaders their parent
     circles chose."""
 
+    def __init__(self, node: NodeCore, stuck: Stuck) -> None:
+        super().__init__(node)
+        self.stuck = stuck
+
     async def carry_out(self) -> list[str]:
         """Every parent's choice of a leader not carried out yet in a child homed here:
         the holder replaced gives the role up, the chosen member takes it (joining the
         circle if need be), each membership naming the result; the results' ids. A choice
-        the child's rules refuse now (a double link) is left, and logged."""
-        done = []
+        the child's rules refuse now (a double link) is left, and shown to the admins
+        (``Stuck``)."""
+        done, failed = [], []
         for item in await self.node.store.write(self._pending):
             try:
                 await self._give(item)
             except DomainError as exc:
-                log.warning("leader not given", result=item.result_id, code=exc.code)
+                who = str(item.state.selected)
+                failed.append(
+                    StuckChange("leader", item.child, item.result_id, who, exc.code, exc.message)
+                )
                 continue
             done.append(item.result_id)
+        self.stuck.tried("leader", failed, "leader not given")
         return done
 
     async def _give(self, item: _Pending) -> None:

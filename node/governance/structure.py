@@ -5,31 +5,36 @@ each envelope naming the decision; what is still to be carried out, for the page
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
-
-import structlog
+from typing import TYPE_CHECKING, Any
 
 from node.domain.errors import DomainError
 from node.governance.process import Process
+from node.governance.stuck import Stuck, StuckChange
 from node.store.governance.structure import decided_changes
 
-log = structlog.get_logger("nst.governance")
+if TYPE_CHECKING:
+    from node.core import NodeCore
 
 
 class Structure(Process):
     """Carrying out adopted structural changes in the circles this node is home of."""
 
+    def __init__(self, node: NodeCore, stuck: Stuck) -> None:
+        super().__init__(node)
+        self.stuck = stuck
+
     async def carry_out(self) -> list[tuple[str, str]]:
         """Write the membership or charter of every authorized change not carried out yet,
         in the circles this node is home of; (decision id, what changed) of each. A change
-        the circle's rules refuse now (a role taken meanwhile) is left, and logged."""
-        done = []
+        the circle's rules refuse now (a role taken meanwhile) is left, and shown to the
+        admins (``Stuck``)."""
+        done, failed = [], []
         for scope, decision_id, change in await self.node.store.write(self._pending):
+            what = "charter" if change.get("op") == "charter" else str(change.get("member"))
             try:
                 if change.get("op") == "charter":
                     charter = dict(change["charter"])
                     await self.act_id("circle", scope, charter, None, (decision_id,))
-                    what = "charter"
                 else:
                     await self.node.set_membership(
                         scope,
@@ -38,11 +43,13 @@ class Structure(Process):
                         str(change["status"]),
                         refs=(decision_id,),
                     )
-                    what = str(change["member"])
             except DomainError as exc:
-                log.warning("structure not carried out", decision=decision_id, code=exc.code)
+                failed.append(
+                    StuckChange("structure", scope, decision_id, what, exc.code, exc.message)
+                )
                 continue
             done.append((decision_id, what))
+        self.stuck.tried("structure", failed, "structure not carried out")
         return done
 
     async def proposed(self, version_id: str) -> list[dict[str, Any]]:

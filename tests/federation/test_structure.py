@@ -5,9 +5,12 @@ without one is refused by every other member node and kept there as a dispute.""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+import aiohttp
 import pytest
+import structlog
 from harness import Cluster, ClusterNode
 from nacl.signing import SigningKey
 
@@ -226,3 +229,50 @@ async def test_a_decided_change_is_carried_out_once_before_any_node_joined(
         held = await a.node.circle(circle.id)
         assert held is not None
         assert held.is_active(bo)
+
+
+async def test_a_decided_change_the_rules_refuse_waits_and_is_shown_to_the_admins(
+    cluster: Any,
+) -> None:
+    """Two proposals each give the circle's one secretary seat to another person; both
+    are adopted. The first is carried out; the second waits, is tried again without
+    being logged again, and the home's admins see why on the admin page."""
+    async with cluster(3) as c:
+        circle, a, b, d = await _coalition(c)
+        await a.node.add_member("root", "Root", "admin", "a long admin password")
+        ben, cleo = b.node.actor_of("ben"), d.node.actor_of("cleo")
+        gov = a.node.gov
+        roots = []
+        for who in (ben, cleo):
+            change = {"op": "member", "member": who, "status": "active", "roles": ["secretary"]}
+            root = await gov.propose(circle, "ana", "A secretary", "As listed.", structure=[change])
+            for phase in ("presented", "questions", "reactions", "consent"):
+                await gov.move(root, "ana", phase)
+            roots.append(root)
+        with structlog.testing.capture_logs() as logs:
+            for root in roots:
+                view = await gov.proposal(root)
+                assert view is not None
+                await gov.stance(view.state.version_id, "ana", "consent")
+            c.clock.advance(dt.timedelta(hours=73))
+            for root in roots:
+                await gov.decide(root, "ana")
+            await gov.carry_out_structure()
+            await gov.carry_out_structure()
+        state = await a.node.circle(circle)
+        assert state is not None
+        assert state.holders("secretary") == [ben]
+        [stuck] = gov.stuck()
+        assert (stuck.what, stuck.code) == (cleo, "circle.role_taken")
+        warned = [e for e in logs if e["event"] == "structure not carried out"]
+        assert len(warned) == 1, warned
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(f"{a.url}/login") as r:
+                csrf = (await r.text()).split('name="_csrf" value="')[1].split('"')[0]
+            form = {"_csrf": csrf, "handle": "root", "password": "a long admin password"}
+            async with http.post(f"{a.url}/login", data=form) as r:
+                assert r.status == 200
+            async with http.get(f"{a.url}/admin") as r:
+                page = await r.text()
+        assert "the change for cleo (Node C)" in page, page
+        assert "could not be made yet" in page

@@ -41,6 +41,7 @@ async def admin(request: web.Request) -> web.Response:
         if (found := await node.circle(c["id"])) is not None
         and await visibility.visibility(node, found) == "organization"
     }
+    names = {str(c["id"]): str(c["name"]) for c in circles}
     return render(
         request,
         "admin/admin.html",
@@ -51,6 +52,7 @@ async def admin(request: web.Request) -> web.Response:
             "opened": opened,
             "status": status,
             "disputes": status["disputes"],
+            "stuck": [(c, names.get(c.circle, "a circle")) for c in node.gov.stuck()],
             "invites": await node.accounts.invitations(),
             "links": node.links is not None,
             "link_invites": await node.link_invites(),
