@@ -259,6 +259,7 @@ async def _story(nodes: list[Any], feds: list[Any], logins: dict[str, Any]) -> N
         ],
         closing="Energised; next assembly in a month.",
     )
+    await _team(nodes, feds, general.id)
     # Messages: the circle's chat and sealed messages between organizations.
     from node.messages import post
 
@@ -283,3 +284,34 @@ async def _story(nodes: list[Any], feds: list[Any], logins: dict[str, Any]) -> N
     # Each organization's public site: its words, two articles (one from the circle).
     editors = [org.people[2][0] for org in ORGS]
     await tell_public(nodes, editors, general.id, voices[0], voices, lambda: _settle(feds))
+
+
+async def _team(nodes: list[Any], feds: list[Any], general: str) -> None:
+    """A sub-circle of the general circle, homed at Riverside: the general circle chooses
+    its leader by consent, as sociocracy has it (PROTOCOL.md §13.16)."""
+    river = nodes[0]
+    team = await river.create_circle(
+        "Rent campaign team",
+        "Run the petition for rent control to the city council",
+        domain="The petition's texts, signature drives and council visits",
+        parent=general,
+    )
+    await river.set_membership(team.id, "ana", ["facilitator"])
+    await river.set_membership(team.id, "ravi", [])
+    ravi = river.actor_of("ravi")
+    gov = river.gov
+    election = await gov.open_selection(
+        general, "ana", "leader", "Leads the rent campaign team", 6, for_circle=team.id
+    )
+    await gov.nominate(election, "ana", ravi)
+    await gov.move_selection(election, "ana", "nomination_round")
+    await gov.reveal(election, "ana", "Ravi has run two tenant petitions before")
+    await gov.move_selection(election, "ana", "change_round")
+    await gov.move_selection(election, "ana", "consent", candidate=ravi)
+    await _settle(feds)
+    for node, org in zip(nodes, ORGS, strict=True):
+        for handle in org.delegates:
+            await node.gov.selection_stance(election, handle, ravi, "consent")
+    await _settle(feds)
+    await gov.record_selection(election, "ana")
+    await _settle(feds)

@@ -207,6 +207,14 @@ def test_the_demo_runs_three_linked_organizations_with_their_story(
     assert "Minutes: 4 attending" in logbook
     assert "review by" in logbook
     riverside = pages["Riverside Tenants Union"]
+    # The general circle chose the leader of its rent campaign team (a sub-circle).
+    mine = riverside.get("circles")
+    team = re.search(r'href="/circles/(circle:[^"]+)">Rent campaign team', mine)
+    assert team is not None
+    roles = riverside.get(f"circles/{team.group(1)}/roles")
+    assert "Chosen by" in roles
+    assert "Coalition general circle" in roles
+    assert "Ravi" in roles
     peers = riverside.get("messages")
     eastside = re.search(r'href="/messages/(ed25519:[^"]+)"[^>]*>Eastside Youth Network', peers)
     assert eastside is not None
