@@ -4,17 +4,16 @@ and an amendment, live updates, accessibility (axe-core), screenshots as artifac
 
 from __future__ import annotations
 
-import importlib.resources
 import re
 from pathlib import Path
 from typing import Any
 
+from phone_check import accessible, checked
 from playwright.async_api import Browser, Page, expect
 
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 360, "height": 780}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
-AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
 
 
 async def _login(page: Page, base: str, handle: str, password: str) -> None:
@@ -22,18 +21,6 @@ async def _login(page: Page, base: str, handle: str, password: str) -> None:
     await page.get_by_label("Handle").fill(handle)
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Log in").click()
-
-
-async def _axe(page: Page, name: str) -> None:
-    """No serious or critical accessibility violation on the page."""
-    await page.evaluate(AXE)
-    result = await page.evaluate("axe.run(document).then(r => r.violations)")
-    bad = [
-        (v["id"], v["impact"], [(n["target"], n.get("failureSummary")) for n in v["nodes"]][:3])
-        for v in result
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert bad == [], f"{name}: {bad}"
 
 
 async def _shot(page: Page, name: str) -> None:
@@ -55,7 +42,7 @@ async def test_a_consent_process_across_two_nodes_in_two_browsers(
     ana, ben = await ana_ctx.new_page(), await ben_ctx.new_page()
     await _login(ana, web.a.url, "ana", web.password)
     await _login(ben, web.b.url, "ben", web.password)
-    await _axe(ana, "home")
+    await accessible(ana, "home")
     await _shot(ana, "home")
 
     await ana.get_by_role("link", name="Coalition general circle").first.click()
@@ -80,7 +67,7 @@ async def test_a_consent_process_across_two_nodes_in_two_browsers(
     await expect(ana.get_by_text("We cannot fund flyers this year").first).to_be_visible(
         timeout=15_000
     )  # no reload on Ana's side
-    await _axe(ana, "proposal")
+    await accessible(ana, "proposal")
     await _shot(ana, "proposal-objection")
 
     # Integrate: a new version, a new round, everyone consents, the decision is recorded.
@@ -110,10 +97,10 @@ async def test_a_consent_process_across_two_nodes_in_two_browsers(
 
     await ana.goto(f"{web.a.url}/circles/{web.circle}")
     await expect(ana.locator(".logbook .verified")).to_have_count(2)  # charter, decision
-    await _axe(ana, "circle")
+    await accessible(ana, "circle")
     await _shot(ana, "circle")
     await ana.goto(f"{web.a.url}/admin")
-    await _axe(ana, "admin")
+    await accessible(ana, "admin")
     await _shot(ana, "admin")
     await ana_ctx.close()
     await ben_ctx.close()
@@ -126,7 +113,7 @@ async def test_login_failure_csrf_and_admin_page_in_the_browser(
     page = await ctx.new_page()
     await _login(page, web.a.url, "carl", "not the password")
     await expect(page.get_by_role("alert")).to_contain_text("Wrong handle or password.")
-    await _axe(page, "login")
+    await accessible(page, "login")
     await _shot(page, "login-failed")
     await _login(page, web.a.url, "carl", web.password)
     await expect(page.locator("h1")).to_have_text("What needs you now")
@@ -147,14 +134,6 @@ async def test_login_failure_csrf_and_admin_page_in_the_browser(
 # --- the newcomer's first proposal and invitation, on a phone -------------------------------
 
 
-async def _fits(page: Page, name: str) -> None:
-    """Nothing wider than the phone's screen, and no serious accessibility problem."""
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name}: {width} px wide"
-    await _axe(page, name)
-    await _shot(page, name)
-
-
 async def test_a_member_on_a_member_node_sees_their_proposal_at_once_waiting_for_the_home(
     web: Any, chromium: Browser
 ) -> None:
@@ -172,7 +151,7 @@ async def test_a_member_on_a_member_node_sees_their_proposal_at_once_waiting_for
     waiting = ben.locator("#waiting")
     await expect(waiting).to_contain_text("Waiting for Node A")
     await expect(waiting).to_be_in_viewport()
-    await _fits(ben, "proposal-waiting")
+    await checked(ben, "proposal-waiting")
     # The home's order arrives: the open page becomes the proposal's page, no reload.
     await web.cluster.settle()
     await expect(ben.locator("#phase")).to_have_text("draft", timeout=15_000)
@@ -201,7 +180,7 @@ async def test_a_refused_proposal_keeps_the_text_and_says_why_beside_the_field(
     await expect(error).to_have_text("The title must not be empty.")
     await expect(title).to_have_attribute("aria-invalid", "true")
     await expect(text).to_have_value("Each union sends two people to the assembly.")
-    await _fits(ana, "proposal-refused-title")
+    await checked(ana, "proposal-refused-title")
     # The summary's link takes the member to the field.
     await ana.locator(".error-summary a").click()
     await expect(error).to_be_in_viewport()
@@ -217,7 +196,7 @@ async def test_a_refused_proposal_keeps_the_text_and_says_why_beside_the_field(
     await expect(title).to_have_value("Assembly delegates")
     assert len(await text.input_value()) == 100_000
     await expect(ana.get_by_text("Expected `str`")).to_have_count(0)
-    await _fits(ana, "proposal-refused-text")
+    await checked(ana, "proposal-refused-text")
     assert await web.a.node.gov.proposals(web.circle) == []
     await ctx.close()
 
@@ -238,7 +217,7 @@ async def test_an_admin_sees_each_new_invitation_on_a_page_of_its_own(
     link = await secret.input_value()
     assert f"{web.a.url}/join/" in link
     assert link.rsplit("/", 1)[1] not in ana.url
-    await _fits(ana, "invite-member")
+    await checked(ana, "invite-member")
     await ana.reload()  # survives a reload
     await expect(secret).to_have_value(link)
     shown = ana.url
@@ -255,12 +234,12 @@ async def test_an_admin_sees_each_new_invitation_on_a_page_of_its_own(
     await expect(invite).to_be_in_viewport()
     text = await invite.input_value()
     assert text.startswith("nst-invite-v1.")
-    await _fits(ana, "invite-link")
+    await checked(ana, "invite-link")
     await ana.reload()
     await expect(invite).to_have_value(text)
     await ana.get_by_role("button", name="Done").click()
     await expect(ana.locator("h1")).to_have_text("Admin")
-    await _fits(ana, "admin-after-invites")
+    await checked(ana, "admin-after-invites")
     await ctx.close()
 
 
@@ -279,7 +258,7 @@ async def test_an_admin_answers_an_invitation_to_a_circle_on_a_phone(
     await bea.goto(f"{web.b.url}/admin")
     invitations = bea.locator("#circle-invitations")
     await expect(invitations).to_contain_text("A circle of Node A")
-    await _fits(bea, "circle-invitation")
+    await checked(bea, "circle-invitation")
     await bea.get_by_role("button", name="Accept: join Tenants' assembly").click()
     await expect(bea.get_by_role("alert")).to_contain_text("This node joined Tenants' assembly")
     await expect(invitations).to_have_count(0)

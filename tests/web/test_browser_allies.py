@@ -5,32 +5,10 @@ admins' list of allies; nothing is wider than the screen."""
 
 from __future__ import annotations
 
-import importlib.resources
-from pathlib import Path
 from typing import Any
 
+from phone_check import PHONE, checked
 from playwright.async_api import Browser, Page, expect
-
-PHONE = {"width": 360, "height": 780}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
-AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
-
-
-async def _checked(page: Page, name: str) -> None:
-    """No serious or critical accessibility violation, nothing wider than the screen;
-    a screenshot as an artifact. Axe is evaluated for the check only: the page runs none."""
-    await page.evaluate(AXE)
-    result = await page.evaluate("axe.run(document).then(r => r.violations)")
-    bad = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert bad == [], f"{name}: {bad}"
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name}: {width} px wide"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 async def _fill(page: Page) -> None:
@@ -58,7 +36,7 @@ async def test_becoming_an_ally_on_a_phone(web: Any, chromium: Browser) -> None:
     ctx = await chromium.new_context(viewport=PHONE)
     page = await ctx.new_page()
     await page.goto(web.a.url + "/allies")
-    await _checked(page, "allies-form")
+    await checked(page, "allies-form")
     await _fill(page)
     # The browser's own check stops an empty town; sent anyway (as an old browser
     # would), the node refuses it and keeps what was typed.
@@ -67,19 +45,19 @@ async def test_becoming_an_ally_on_a_phone(web: Any, chromium: Browser) -> None:
     await page.get_by_role("button", name="Become an ally").click()
     await expect(page.get_by_role("heading", name="Please check the form")).to_be_visible()
     await expect(page.get_by_label("Your name")).to_have_value("Dolores Huerta")
-    await _checked(page, "allies-form-refused")
+    await checked(page, "allies-form-refused")
     await page.goto(web.a.url + "/allies/thanks")
-    await _checked(page, "allies-thanks")
+    await checked(page, "allies-thanks")
     await page.goto(web.a.url + "/login")
     await page.get_by_label("Handle").fill("ana")
     await page.get_by_label("Password").fill(web.password)
     await page.get_by_role("button", name="Log in").click()
     await page.goto(web.a.url + "/admin/allies")
     await expect(page.get_by_role("heading", level=2, name="Dolores Huerta")).to_be_visible()
-    await _checked(page, "admin-allies")
+    await checked(page, "admin-allies")
     await page.get_by_label("Show allies who can").select_option("march")
     await page.get_by_role("button", name="Show").click()
     await expect(page.get_by_role("status")).to_contain_text("1 of 1 allies can march.")
     await page.get_by_role("link", name="Erase Dolores Huerta…").click()
-    await _checked(page, "admin-ally-erase")
+    await checked(page, "admin-ally-erase")
     await ctx.close()

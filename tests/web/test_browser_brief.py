@@ -6,34 +6,12 @@ than the screen."""
 
 from __future__ import annotations
 
-import importlib.resources
 import re
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, Page, expect
-
-PHONE = {"width": 360, "height": 780}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
-AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
-
-
-async def _checked(page: Page, name: str) -> None:
-    """No serious or critical accessibility violation, nothing wider than the screen;
-    a screenshot as an artifact."""
-    await page.evaluate(AXE)
-    result = await page.evaluate("axe.run(document).then(r => r.violations)")
-    bad = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert bad == [], f"{name}: {bad}"
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name}: {width} px wide"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+from phone_check import PHONE, checked
+from playwright.async_api import Browser, expect
 
 
 async def test_the_brief_on_a_phone(
@@ -63,16 +41,16 @@ async def test_the_brief_on_a_phone(
     ctx = await chromium.new_context(viewport=PHONE)
     page = await ctx.new_page()
     await page.goto(web.a.url + "/brief")
-    await _checked(page, "brief-signup")
+    await checked(page, "brief-signup")
     await page.goto(web.a.url + "/")
-    await _checked(page, "brief-home")
+    await checked(page, "brief-home")
     await page.get_by_role("button", name="Sign up").click()  # empty: refused, said
-    await _checked(page, "brief-refused")
+    await checked(page, "brief-refused")
     await page.goto(web.a.url + link.group(1))
-    await _checked(page, "brief-confirm")
+    await checked(page, "brief-confirm")
     unsubscribe = node.brief.unsubscribe_link(1, "dee@example.org")
     await page.goto(unsubscribe)
-    await _checked(page, "brief-unsubscribe")
+    await checked(page, "brief-unsubscribe")
     await page.goto(web.a.url + "/login")
     await page.get_by_label("Handle").fill("ana")
     await page.get_by_label("Password").fill(web.password)
@@ -82,9 +60,9 @@ async def test_the_brief_on_a_phone(
     await page.get_by_label("Text").fill("Dear friends,\n\nWe *won*.")
     await page.get_by_role("button", name="Save").click()
     await expect(page.get_by_role("button", name="Send to every subscriber")).to_be_visible()
-    await _checked(page, "brief-compose")
+    await checked(page, "brief-compose")
     await page.goto(web.a.url + "/editor/brief")
-    await _checked(page, "brief-issues")
+    await checked(page, "brief-issues")
     await page.goto(web.a.url + "/admin/brief")
-    await _checked(page, "brief-admin")
+    await checked(page, "brief-admin")
     await ctx.close()

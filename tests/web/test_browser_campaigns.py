@@ -5,30 +5,13 @@ the campaign page with its scoreboard, the target page, or the pages of the long
 
 from __future__ import annotations
 
-import importlib.resources
-from pathlib import Path
 from typing import Any
 
+from phone_check import checked
 from playwright.async_api import Browser, Page, expect
 
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 360, "height": 780}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
-AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
-
-
-async def _checked(page: Page, name: str) -> None:
-    """No serious or critical accessibility violation; a screenshot as an artifact."""
-    await page.evaluate(AXE)
-    result = await page.evaluate("axe.run(document).then(r => r.violations)")
-    bad = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert bad == [], f"{name}: {bad}"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 async def _login(page: Page, base: str, handle: str, password: str) -> None:
@@ -61,7 +44,7 @@ async def test_an_action_in_three_taps_on_a_phone(web: Any, chromium: Browser) -
     await _login(page, web.a.url, "ana", web.password)
     await page.goto(f"{web.a.url}/campaigns/{cid}")
     await expect(page.locator("table.board")).to_contain_text("not asked yet")
-    await _checked(page, "campaign")
+    await checked(page, "campaign")
     await page.locator("table.board").get_by_role("link", name="Dana Whitfield").click()  # 1
     await page.get_by_role("radio", name="Call").check()  # 2
     await page.get_by_role("button", name="Log the action").click()  # 3
@@ -70,10 +53,10 @@ async def test_an_action_in_three_taps_on_a_phone(web: Any, chromium: Browser) -
     assert page.url.startswith(f"{web.a.url}/campaigns/{cid}/targets/{target}")
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"]
-    await _checked(page, "campaign-target")
+    await checked(page, "campaign-target")
     await page.goto(f"{web.a.url}/campaigns/{cid}")
     await expect(page.locator("table.board")).to_contain_text("0 days ago")
-    await _checked(page, "campaign-scoreboard")
+    await checked(page, "campaign-scoreboard")
     await ctx.close()
 
 
@@ -99,11 +82,11 @@ async def test_the_campaign_forms_pages_on_a_phone(web: Any, chromium: Browser) 
     await page.goto(f"{web.a.url}/campaigns/{cid}")
     await page.get_by_role("link", name="Change the wording of Body cameras").click()
     assert page.url == f"{web.a.url}/campaigns/{cid}/demands/{demand}"
-    await _checked(page, "campaign-demand-wording")
+    await checked(page, "campaign-demand-wording")
     await page.goto(f"{web.a.url}/campaigns/{cid}")
     await page.get_by_role("link", name="Plan a recurring action").click()
     await expect(page.get_by_label("Dana Whitfield")).to_be_visible()
-    await _checked(page, "campaign-plan")
+    await checked(page, "campaign-plan")
     await page.goto(f"{web.a.url}/campaigns/{cid}/targets/{target}/edit")
     extra = page.get_by_role("group", name="Add an office")
     await extra.get_by_label("Address (optional)").fill("40 River Rd")
@@ -114,5 +97,5 @@ async def test_the_campaign_forms_pages_on_a_phone(web: Any, chromium: Browser) 
     await expect(extra.get_by_label("Address (optional)")).to_have_value("40 River Rd")
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"]
-    await _checked(page, "campaign-target-form")
+    await checked(page, "campaign-target-form")
     await ctx.close()

@@ -5,27 +5,14 @@ the admin's settings of who reads it; each page passes axe-core."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.resources
-from pathlib import Path
 from typing import Any
 
 import pyotp
+from phone_check import checked
 from playwright.async_api import Browser, Page, expect
 
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 360, "height": 780}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
-AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
-
-
-async def _checked(page: Page, name: str) -> None:
-    """No serious or critical accessibility violation; a screenshot as an artifact."""
-    await page.evaluate(AXE)
-    result = await page.evaluate("axe.run(document).then(r => r.violations)")
-    bad = [(v["id"], v["impact"]) for v in result if v["impact"] in ("serious", "critical")]
-    assert bad == [], f"{name}: {bad}"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 async def _password(page: Page, base: str, handle: str, password: str) -> None:
@@ -43,7 +30,7 @@ async def test_an_admin_sets_up_a_code_and_logs_in_with_it(web: Any, chromium: B
     await expect(
         page.get_by_alt_text("QR code of the key for your authenticator app")
     ).to_be_visible()
-    await _checked(page, "second-factor-setup")
+    await checked(page, "second-factor-setup")
     secret = await page.get_by_label("The key, to type in by hand").input_value()
     totp = pyotp.TOTP(secret)
     await page.get_by_label("Code from your app").fill(totp.at(web.cluster.clock.now()))
@@ -53,7 +40,7 @@ async def test_an_admin_sets_up_a_code_and_logs_in_with_it(web: Any, chromium: B
 
     await _password(page, web.a.url, "ana", web.password)
     await expect(page.get_by_role("heading", name="Log in: your code")).to_be_visible()
-    await _checked(page, "login-code")
+    await checked(page, "login-code")
     web.cluster.clock.advance(dt.timedelta(seconds=30))
     await page.get_by_label("Code from your app").fill(totp.at(web.cluster.clock.now()))
     await page.get_by_role("button", name="Log in").click()
@@ -74,11 +61,11 @@ async def test_who_reads_a_circle_on_its_page_and_the_admin_page(
     await bea.get_by_label("Everyone with an account on this node").check()
     await bea.get_by_role("button", name="Save").click()
     await expect(bea.locator("#readers")).to_contain_text("Everyone with an account")
-    await _checked(bea, "circle-readers")
+    await checked(bea, "circle-readers")
     ana = await (await chromium.new_context(viewport=PHONE)).new_page()
     await _password(ana, web.a.url, "ana", web.password)
     await ana.goto(f"{web.a.url}/admin#circles")
     await ana.get_by_label("Who reads Board").select_option("members")
     await ana.get_by_role("button", name="Save for Board").click()
     await expect(ana.get_by_label("Who reads Board")).to_have_value("members")
-    await _checked(ana, "admin-circles")
+    await checked(ana, "admin-circles")

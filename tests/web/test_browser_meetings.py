@@ -6,13 +6,12 @@ on the meeting page or the home page."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.resources
 from typing import Any
 
+from phone_check import checked
 from playwright.async_api import Browser, Page, expect
 
 PHONE = {"width": 360, "height": 780}
-AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
 
 
 async def _login(page: Page, base: str, handle: str, password: str) -> None:
@@ -20,20 +19,6 @@ async def _login(page: Page, base: str, handle: str, password: str) -> None:
     await page.get_by_label("Handle").fill(handle)
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Log in").click()
-
-
-async def _axe(page: Page, name: str) -> None:
-    """No serious or critical accessibility violation, and nothing wider than the screen."""
-    await page.evaluate(AXE)
-    result = await page.evaluate("axe.run(document).then(r => r.violations)")
-    bad = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert bad == [], f"{name}: {bad}"
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name} is {width} px wide"
 
 
 async def test_minutes_written_corrected_and_acted_on_in_a_browser(
@@ -50,10 +35,10 @@ async def test_minutes_written_corrected_and_acted_on_in_a_browser(
         await _login(ana, web.a.url, "ana", web.password)
         await _login(ben, web.b.url, "ben", web.password)
         await expect(ana.locator(".task-write_minutes")).to_contain_text("Winter assembly")
-        await _axe(ana, "home with a task")
+        await checked(ana, "home with a task")
 
         await ana.goto(f"{web.a.url}/meetings/{meeting}")
-        await _axe(ana, "meeting to minute")
+        await checked(ana, "meeting to minute")
         await ana.get_by_label("Guests, one name per line").fill("Rosa from the tenants' union")
         await ana.get_by_label("Items discussed, one per line").fill("Heating")
         await ana.get_by_label("Action 1", exact=True).fill("Call the landlord")
@@ -72,14 +57,14 @@ async def test_minutes_written_corrected_and_acted_on_in_a_browser(
         await expect(ana.locator("#corrections-h")).to_be_visible()
         await expect(ana.locator("main")).to_contain_text("Rosa's surname added.")
         await expect(ana.locator("#guests")).to_have_text("Guests: Rosa Parks")
-        await _axe(ana, "meeting with corrected minutes")
+        await checked(ana, "meeting with corrected minutes")
 
         await c.settle()
         await ben.goto(web.b.url + "/")
         task = ben.locator(".task-action")
         await expect(task).to_contain_text("Call the landlord")
         await expect(task).to_contain_text("overdue")
-        await _axe(ben, "home with an action")
+        await checked(ben, "home with an action")
         await task.get_by_role("link").click()
         await ben.locator("#action-1").get_by_role("button", name="Mark done").click()
         await c.settle()

@@ -5,33 +5,10 @@ campaign form with its Public box pass too."""
 
 from __future__ import annotations
 
-import importlib.resources
-from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, Page, expect
-
-CHROMIUM = "/usr/bin/chromium"
-PHONE = {"width": 360, "height": 780}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
-AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
-
-
-async def _checked(page: Page, name: str) -> None:
-    """No serious or critical accessibility violation, nothing wider than the screen;
-    a screenshot as an artifact. Axe is evaluated for the check only: the page runs none."""
-    await page.evaluate(AXE)
-    result = await page.evaluate("axe.run(document).then(r => r.violations)")
-    bad = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert bad == [], f"{name}: {bad}"
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name}: {width} px wide"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+from phone_check import PHONE, checked
+from playwright.async_api import Browser, expect
 
 
 async def test_the_public_site_on_a_phone(web: Any, chromium: Browser, public_site: Any) -> None:
@@ -47,20 +24,20 @@ async def test_the_public_site_on_a_phone(web: Any, chromium: Browser, public_si
     ctx = await chromium.new_context(viewport=PHONE)
     page = await ctx.new_page()
     await page.goto(web.a.url + "/")
-    await _checked(page, "public-home")
+    await checked(page, "public-home")
     await page.goto(web.a.url + "/articles/what-kind-of-ally-are-you")
-    await _checked(page, "public-article")
+    await checked(page, "public-article")
     await page.goto(web.a.url + f"/public/campaigns/{public_site.ids['campaign']}")
     await expect(page.locator("main")).to_contain_text("Dana Reyes")
-    await _checked(page, "public-campaign")
+    await checked(page, "public-campaign")
     await page.goto(web.a.url + "/login")
     await page.get_by_label("Handle").fill("ana")
     await page.get_by_label("Password").fill(web.password)
     await page.get_by_role("button", name="Log in").click()
     await page.goto(web.a.url + f"/editor/{public_site.ids['what-kind-of-ally-are-you']}")
-    await _checked(page, "editor-article")
+    await checked(page, "editor-article")
     await page.goto(web.a.url + "/admin/public")
-    await _checked(page, "admin-public")
+    await checked(page, "admin-public")
     # A circle's articles: the list with the form of a new one, and one article's page.
     circle = public_site.ids["circle"]
     made = await web.a.node.articles.circle.write(
@@ -68,12 +45,12 @@ async def test_the_public_site_on_a_phone(web: Any, chromium: Browser, public_si
     )
     await page.goto(web.a.url + f"/circles/{circle}/articles")
     await page.get_by_text("New article").click()
-    await _checked(page, "circle-articles")
+    await checked(page, "circle-articles")
     await page.goto(web.a.url + f"/circles/{circle}/articles/{made}")
     await page.get_by_text("Write a new version").click()
-    await _checked(page, "circle-article")
+    await checked(page, "circle-article")
     await page.goto(web.a.url + f"/campaigns/{public_site.ids['campaign']}")
     await page.get_by_text("Change the campaign").click()
     await expect(page.get_by_label("Public")).to_be_checked()
-    await _checked(page, "campaign-public-box")
+    await checked(page, "campaign-public-box")
     await ctx.close()

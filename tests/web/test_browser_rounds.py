@@ -7,31 +7,12 @@ and the same forms work without JavaScript."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.resources
-from pathlib import Path
 from typing import Any
 
+from phone_check import checked
 from playwright.async_api import Browser, Page, expect
 
 PHONE = {"width": 360, "height": 780}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
-AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
-
-
-async def _fits(page: Page, name: str) -> None:
-    """Nothing wider than the phone, no serious accessibility problem; a screenshot."""
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name}: {width} px wide"
-    await page.evaluate(AXE)
-    result = await page.evaluate("axe.run(document).then(r => r.violations)")
-    bad = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert bad == [], f"{name}: {bad}"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 async def _login(page: Page, base: str, handle: str, password: str) -> None:
@@ -75,7 +56,7 @@ async def test_the_round_controls_on_a_phone(web: Any, chromium: Browser) -> Non
 
     await ana.goto(f"{web.a.url}/proposals/{root}")
     await expect(ana.get_by_role("button", name="Extend the round")).to_be_visible()
-    await _fits(ana, "round-objection")
+    await checked(ana, "round-objection")
     # The facilitator tests Ben's objection: not one to integrate.
     test = ana.locator("form[action$='/test']")
     await test.get_by_label("Not an objection: it no longer blocks").check()
@@ -86,7 +67,7 @@ async def test_the_round_controls_on_a_phone(web: Any, chromium: Browser) -> Non
     await ana.get_by_label("Extend the round until how many hours from now?").fill("2")
     await ana.get_by_role("button", name="Extend the round").click()
     await expect(ana.locator("#extend")).to_contain_text("later than now and the current one")
-    await _fits(ana, "round-extend-refused")
+    await checked(ana, "round-extend-refused")
     await ana.get_by_label("Extend the round until how many hours from now?").fill("100")
     await ana.get_by_role("button", name="Extend the round").click()
     await expect(ana.locator("#extend-hours")).to_have_value("")
@@ -102,7 +83,7 @@ async def test_the_round_controls_on_a_phone(web: Any, chromium: Browser) -> Non
     await record.get_by_label("Member").select_option(web.a.node.actor_of("ana"))
     await record.get_by_label("Stand aside (I do not block, and do not consent)").check()
     await record.get_by_label("Reason (needed unless you consent)").fill("I will not use it")
-    await _fits(carl, "round-secretary")
+    await checked(carl, "round-secretary")
     await record.get_by_role("button", name="Record their stance").click()
     await expect(carl.get_by_text("(recorded by the secretary in a meeting)")).to_be_visible()
     # The stances read on the phone without scrolling the table sideways.
@@ -123,13 +104,13 @@ async def test_the_round_controls_on_a_phone(web: Any, chromium: Browser) -> Non
     await expect(ana.locator("#outcome")).to_contain_text("Adopted")
     await expect(ana.locator("#stood-aside")).to_contain_text("Ana")
     await expect(ana.get_by_text("objection is not one to integrate")).to_be_visible()
-    await _fits(ana, "round-decided")
+    await checked(ana, "round-decided")
     await ana.goto(f"{web.a.url}/circles/{web.circle}/logbook")
     await expect(ana.get_by_text("stood aside: Ana", exact=False)).to_be_visible()
     await expect(
         ana.get_by_text("recorded by the secretary in a meeting", exact=False)
     ).to_be_visible()
-    await _fits(ana, "round-logbook")
+    await checked(ana, "round-logbook")
     await ana.goto(f"{web.a.url}/circles/{web.circle}/logbook.html")  # the printable one
     # People by name there; the secretary's recording said in words.
     await expect(ana.locator("body")).to_contain_text("Stood aside: Ana (I will not use it)")

@@ -6,24 +6,16 @@ sub-circle's roles page naming the parent; in Chromium at 360 px they pass axe."
 from __future__ import annotations
 
 import datetime as dt
-import importlib.resources
 import re
 from typing import Any
 
+from phone_check import accessible
 from playwright.async_api import Browser as Chromium
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 PASSWORD = "correct horse battery"
 PHONE = {"width": 360, "height": 780}
-AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
 PARENT = "Coalition general circle"
-
-
-async def _axe(page: Page, name: str) -> None:
-    await page.evaluate(AXE)
-    result = await page.evaluate("axe.run(document).then(r => r.violations)")
-    bad = [(v["id"], v["impact"]) for v in result if v["impact"] in ("serious", "critical")]
-    assert bad == [], f"{name}: {bad}"
 
 
 def _words(html: str) -> str:
@@ -99,11 +91,11 @@ async def test_a_chosen_leader_on_a_phone(web: Any, chromium: Chromium) -> None:
     await page.goto(web.url(web.a, f"/circles/{web.circle}"))
     await page.get_by_text("Choose the leader of a sub-circle").click()
     await page.get_by_label("Choose the leader of Outreach").check()
-    await _axe(page, "parent's form")
+    await accessible(page, "parent's form")
     assert await page.evaluate("document.documentElement.scrollWidth") <= 360
     await page.get_by_role("button", name="Open the election").last.click()
     await expect(page.get_by_role("heading", name="Election: leader of Outreach")).to_be_visible()
-    await _axe(page, "election")
+    await accessible(page, "election")
     sel = page.url.rsplit("/", 1)[1]
     await _select(web, sel, web.a.node.actor_of("ana"))
     await page.goto(web.url(web.a, f"/circles/{team}/roles"))
@@ -114,6 +106,6 @@ async def test_a_chosen_leader_on_a_phone(web: Any, chromium: Chromium) -> None:
     await expect(leader.get_by_role("link", name=PARENT)).to_have_attribute(
         "href", f"/circles/{web.circle}"
     )
-    await _axe(page, "roles")
+    await accessible(page, "roles")
     assert await page.evaluate("document.documentElement.scrollWidth") <= 360
     await ctx.close()

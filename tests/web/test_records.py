@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import importlib.resources
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from phone_check import checked
 from playwright.async_api import expect
 
 from node.governance import logbook
@@ -183,17 +183,6 @@ async def test_a_proposal_replaces_only_an_adopted_decision_of_its_circle(web: A
 
 
 PHONE = {"width": 360, "height": 780}
-AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
-
-
-async def _checked(page: Any, name: str) -> None:
-    """No serious or critical accessibility violation, nothing wider than the screen."""
-    await page.evaluate(AXE)
-    result = await page.evaluate("axe.run(document).then(r => r.violations)")
-    bad = [(v["id"], v["impact"]) for v in result if v["impact"] in ("serious", "critical")]
-    assert bad == [], f"{name}: {bad}"
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name}: {width} px wide"
 
 
 async def test_the_records_on_a_phone(web: Any, browser: Any, chromium: Any) -> None:
@@ -208,8 +197,8 @@ async def test_the_records_on_a_phone(web: Any, browser: Any, chromium: Any) -> 
     await page.get_by_role("button", name="Log in").click()
     await page.goto(web.a.url + f"/circles/{s.circle}/logbook.html")
     await expect(page.locator("main")).to_contain_text("Silent: Dan Ortiz")
-    await _checked(page, "printable logbook")
+    await checked(page, "printable logbook")
     await page.goto(web.a.url + f"/circles/{s.circle}/policies")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Policy register")
-    await _checked(page, "policy register")
+    await checked(page, "policy register")
     await ctx.close()

@@ -6,30 +6,17 @@ home and is refused in words when the organization's seats are full; in Chromium
 from __future__ import annotations
 
 import datetime as dt
-import importlib.resources
 import re
 from typing import Any
 
 from harness import cluster
+from phone_check import accessible
 from playwright.async_api import Browser as Chromium
 from playwright.async_api import Page, expect
 
 PASSWORD = "correct horse battery"
 PHONE = {"width": 360, "height": 780}
-AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
 PEOPLE = {"A": ("al", "amy"), "B": ("ben", "bea", "bix"), "C": ("cleo", "cy")}
-
-
-async def _axe(page: Page, name: str) -> None:
-    """No serious or critical accessibility violation on the page."""
-    await page.evaluate(AXE)
-    result = await page.evaluate("axe.run(document).then(r => r.violations)")
-    bad = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert bad == [], f"{name}: {bad}"
 
 
 async def _login(page: Page, url: str) -> None:
@@ -128,7 +115,7 @@ async def test_delegates_and_the_role_register_on_a_phone(web: Any, chromium: Ch
     await page.get_by_role("button", name="Name as delegate").click()
     await expect(page.locator("#our-delegates")).to_contain_text("Carl")
     await expect(page.get_by_role("button", name="Withdraw Carl")).to_be_visible()
-    await _axe(page, "delegates")
+    await accessible(page, "delegates")
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360
     # Carl is elected secretary for three months; 70 days on, the term is due.
@@ -155,7 +142,7 @@ async def test_delegates_and_the_role_register_on_a_phone(web: Any, chromium: Ch
     await expect(secretary).to_contain_text("term ends")
     delegate = page.locator("section", has=page.get_by_role("heading", name="Delegate"))
     await expect(delegate).to_contain_text("Up to 2 per organization")
-    await _axe(page, "register")
+    await accessible(page, "register")
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360
     await ctx.close()

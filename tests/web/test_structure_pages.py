@@ -6,22 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import importlib.resources
 import re
 from typing import Any
 
-from playwright.async_api import Browser, Page, expect
+from phone_check import accessible
+from playwright.async_api import Browser, expect
 
 PHONE = {"width": 360, "height": 780}
-AXE = (importlib.resources.files("axe_core_python") / "axe.min.js").read_text()
-
-
-async def _axe(page: Page, name: str) -> None:
-    """No serious or critical accessibility violation on the page."""
-    await page.evaluate(AXE)
-    result = await page.evaluate("axe.run(document).then(r => r.violations)")
-    bad = [(v["id"], v["impact"]) for v in result if v["impact"] in ("serious", "critical")]
-    assert bad == [], f"{name}: {bad}"
 
 
 async def test_a_structural_proposal_from_the_form_changes_the_circle_once_adopted(
@@ -93,7 +84,7 @@ async def test_the_structural_proposal_form_in_a_phone_browser(web: Any, chromiu
     await ana.goto(f"{web.a.url}/circles/{web.circle}")
     await ana.get_by_text("New proposal").click()
     await ana.get_by_text("Change the circle (optional)").click()
-    await _axe(ana, "structural proposal form")
+    await accessible(ana, "structural proposal form")
     await ana.locator("#new-proposal-title").fill("Ben leaves the circle")
     await ana.get_by_label("Proposal", exact=True).fill("He asked to step back.")
     await ana.get_by_label("Who").select_option(web.b.node.actor_of("ben"))
@@ -101,7 +92,7 @@ async def test_the_structural_proposal_form_in_a_phone_browser(web: Any, chromiu
     await ana.get_by_role("button", name="Propose").click()
     await expect(ana.locator("h1")).to_have_text("Ben leaves the circle")
     await expect(ana.locator("#structure li")).to_have_text("remove ben (Node B) from the circle")
-    await _axe(ana, "structural proposal")
+    await accessible(ana, "structural proposal")
     await ctx.close()
 
 
