@@ -2,13 +2,16 @@
 
 Helpers are fixtures (the test tree is not a package): ``sign_env`` signs an envelope of
 any key's feed, ``exported`` re-opens everything a store exports, ``projections`` reads
-every projection table.
+every projection table, ``nst`` runs the real command on a data directory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -114,5 +117,31 @@ def projections() -> Callable[[SQLiteStore], Awaitable[Snapshot]]:
 
     async def run(store: SQLiteStore) -> Snapshot:
         return await store.write(snapshot)
+
+    return run
+
+
+NstFn = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+@pytest.fixture
+def nst() -> NstFn:
+    """``nst(*args, data_dir=…, ok=True)``: the real ``nst`` command (``python -m node``)
+    on ``data_dir``, with no NST_ settings of the environment and its own XDG data home;
+    asserts that it succeeded (or failed, with ``ok=False``)."""
+
+    def run(*args: str, data_dir: Path, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NST_")}
+        env["XDG_DATA_HOME"] = str(data_dir.parent / "xdg")
+        proc = subprocess.run(
+            [sys.executable, "-m", "node", *args, "--data-dir", str(data_dir)],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+            env=env,
+        )
+        assert (proc.returncode == 0) == ok, proc.stderr
+        return proc
 
     return run

@@ -4,11 +4,8 @@ the address is left in the database, and others stay."""
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,16 +19,6 @@ from node.service import Node
 from node.store import SQLiteStore
 
 DB = DB_NAME
-
-
-def nst(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NST_")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "node", *args, "--data-dir", str(data_dir)],
-        capture_output=True, text=True, timeout=90, check=False, env=env,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    return proc
 
 
 async def subscribe(data_dir: Path, smtp: Any, address: str) -> None:
@@ -59,7 +46,9 @@ async def _ally(data_dir: Path, smtp: Any, name: str, address: str) -> None:
         )  # fmt: skip
 
 
-async def test_a_person_is_forgotten_everywhere_at_once(tmp_path: Path, smtp: Any) -> None:
+async def test_a_person_is_forgotten_everywhere_at_once(
+    tmp_path: Path, smtp: Any, nst: Any
+) -> None:
     data_dir = tmp_path / "node"
     nst("init", "--name", "Riverside Tenants", data_dir=data_dir)
     for address in ("dee@example.org", "fay@example.org"):

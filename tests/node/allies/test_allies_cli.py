@@ -5,12 +5,10 @@ over every feature's personal data calls: ``export_rows`` and ``erase``."""
 from __future__ import annotations
 
 import csv
-import os
 import sqlite3
 import stat
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 from nacl.signing import SigningKey
 
@@ -19,21 +17,6 @@ from node.clock import FixedClock
 from node.config import Config
 from node.service import Node
 from node.store import SQLiteStore
-
-
-def nst(*args: str, data_dir: Path, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NST_")}
-    env["XDG_DATA_HOME"] = str(data_dir.parent / "xdg")
-    proc = subprocess.run(
-        [sys.executable, "-m", "node", *args, "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-        env=env,
-    )
-    assert (proc.returncode == 0) == ok, proc.stderr
-    return proc
 
 
 async def _allies(data_dir: Path, clock: FixedClock) -> None:
@@ -55,7 +38,7 @@ async def _allies(data_dir: Path, clock: FixedClock) -> None:
 
 
 async def test_export_to_a_private_file_and_erase_on_request(
-    tmp_path: Path, clock: FixedClock
+    tmp_path: Path, clock: FixedClock, nst: Any
 ) -> None:
     data_dir = tmp_path / "node"
     nst("init", "--name", "Riverside Tenants", data_dir=data_dir)

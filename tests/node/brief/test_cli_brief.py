@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 import re
 import sqlite3
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,21 +18,6 @@ from node.config import DB_NAME, KEY_NAME, Config
 from node.keyfile import read_key
 from node.service import Node
 from node.store import SQLiteStore
-
-
-def nst(*args: str, data_dir: Path, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NST_")}
-    env["XDG_DATA_HOME"] = str(data_dir.parent / "xdg")
-    proc = subprocess.run(
-        [sys.executable, "-m", "node", *args, "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-        env=env,
-    )
-    assert (proc.returncode == 0) == ok, proc.stderr
-    return proc
 
 
 async def subscribe(data_dir: Path, smtp: Any, people: list[tuple[str, str, bool]]) -> None:
@@ -56,7 +38,9 @@ async def subscribe(data_dir: Path, smtp: Any, people: list[tuple[str, str, bool
                 await node.brief.confirm(q["s"], q["e"], q["t"])
 
 
-async def test_export_to_a_private_file_and_erase_one_person(tmp_path: Path, smtp: Any) -> None:
+async def test_export_to_a_private_file_and_erase_one_person(
+    tmp_path: Path, smtp: Any, nst: Any
+) -> None:
     data_dir = tmp_path / "node"
     nst("init", "--name", "Riverside Tenants", data_dir=data_dir)
     await subscribe(
