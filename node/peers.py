@@ -227,13 +227,14 @@ class Peers:
         self, node_id: str, limit: int
     ) -> list[tuple[int, bytes, OrderMark | None]]:
         """The oldest queued envelopes for a peer: (outbox row, canonical envelope, its
-        position in the order of a circle we are home of)."""
+        position in the order of a circle we are home of, or founded)."""
         rows = await self.store.fetchall(
             "SELECT o.rowid, e.header, e.body, c.pos, c.at FROM outbox o JOIN envelopes e"
             " ON e.id = o.envelope_id LEFT JOIN circle_order c ON c.scope = e.scope"
-            " AND c.envelope_id = e.id AND e.scope GLOB ?"
+            " AND c.envelope_id = e.id AND (e.scope GLOB ? OR EXISTS (SELECT 1 FROM circles h"
+            " WHERE h.id = e.scope AND h.home = ?))"
             " WHERE o.peer = ? ORDER BY o.rowid LIMIT ?",
-            (f"circle:*@{self.self_id}", node_id, limit),
+            (f"circle:*@{self.self_id}", self.self_id, node_id, limit),
         )
         return [
             (r, envelope_json_from_row(h, b), None if pos is None else OrderMark(pos, at))

@@ -75,10 +75,12 @@ def check_authority(
     self_id: str,
     former_ids: Collection[str] = (),
     sender: str | None = None,
+    home_silent: bool = False,
 ) -> None:
     """Raise RemoteProtocolError (authority.*) unless ``env`` may stand in its scope;
     ``former_ids`` are this node's ids before its key rotations; ``sender`` is the node
-    it came from (None: not received from a peer)."""
+    it came from (None: not received from a peer); ``home_silent``: the circle's home has
+    been silent past its charter's timeout (§13.15)."""
     if is_direct(env.scope):
         owner = scope_owner(env.scope)
         if owner != self_id and env.author != self_id and owner not in former_ids:
@@ -96,7 +98,12 @@ def check_authority(
         raise RemoteProtocolError(
             ErrorCode.NOT_HOME, f"only the home node {owner} writes a circle's {env.kind}"
         )
-    if sender is not None and owner != self_id and sender != owner:
+    if (
+        sender is not None
+        and owner != self_id
+        and sender != owner
+        and not _direct(env, sender, home_silent)
+    ):
         # The home orders its circle: members hear its envelopes from the home alone, so
         # every member holds what the home accepted, in the home's judgement.
         raise RemoteProtocolError(
@@ -118,6 +125,12 @@ def check_authority(
         raise RemoteProtocolError(
             ErrorCode.NOT_MEMBER, f"{env.author} is not a member node of {circle.name}"
         )
+
+
+def _direct(env: Envelope, sender: str, home_silent: bool) -> bool:
+    """Taken from another node than the home (§13.15): a vote to move the home, and,
+    while the home is silent, a node's own envelopes that chain its feed up to its vote."""
+    return env.kind == "home.vote" or (home_silent and sender == env.author)
 
 
 def check_answer(env: Envelope, circle: CircleState) -> None:

@@ -1,0 +1,132 @@
+"""Moving a circle's home without it (PROTOCOL.md §13.15) across three real nodes: the
+home is stopped, the clock passes the charter's timeout, the two other member nodes vote
+for a new home, which writes the charter naming itself; both apply it and go on deciding,
+and the old home, restarted, is an ordinary member node."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from harness import Cluster, ClusterNode
+
+from node.domain.errors import DomainError
+from protocol import Draft, envelope_id, format_ts, sign
+
+TIMEOUT = dt.timedelta(days=7, hours=1)
+
+
+async def _coalition(c: Cluster) -> tuple[str, ClusterNode, ClusterNode, ClusterNode]:
+    """Org A's node homes the circle (timeout 7 days); ana (A), ben (B) and cleo (D)."""
+    a, b, d = c.nodes
+    await c.link_all()
+    await a.node.add_member("ana", "Ana")
+    await b.node.add_member("ben", "Ben")
+    await d.node.add_member("cleo", "Cleo")
+    people = {
+        "ana": ["facilitator"],
+        b.node.actor_of("ben"): ["facilitator"][:0],
+        d.node.actor_of("cleo"): [],
+    }
+    circle = await c.federated_circle(a, [b, d], people=people)
+    await c.settle()
+    charter = {
+        "name": "General",
+        "aim": "Coordinate the General",
+        "federated": True,
+        "home_timeout_days": 7,
+        "round_hours": 72,
+    }
+    await c.decide_structure(a, circle.id, [{"op": "charter", "charter": charter}])
+    await c.settle()
+    return circle.id, a, b, d
+
+
+async def _order(n: ClusterNode, circle: str) -> list[tuple[int, str, str]]:
+    rows = await n.store.fetchall(
+        "SELECT o.pos, o.envelope_id, g.status FROM circle_order o"
+        " LEFT JOIN gov_effects g ON g.envelope_id = o.envelope_id WHERE o.scope = ?"
+        " ORDER BY o.pos",
+        (circle,),
+    )
+    return [(int(p), str(i), str(s)) for p, i, s in rows]
+
+
+async def _home(n: ClusterNode, circle: str) -> str:
+    held = await n.node.circle(circle)
+    assert held is not None
+    return held.home
+
+
+async def _vote_both(c: Cluster, circle: str, b: ClusterNode, d: ClusterNode) -> None:
+    await d.node.gov.vote_home_move(circle, b.node_id)
+    await c.settle()
+    await b.node.gov.vote_home_move(circle, b.node_id)
+    await c.settle()
+
+
+async def test_the_members_move_a_stopped_home_and_go_on_deciding(cluster: Any) -> None:
+    async with cluster(3) as c:
+        circle, a, b, d = await _coalition(c)
+        # A orders one more act that never leaves it, and stops.
+        late = await a.node.gov.propose(circle, "ana", "Late plan", "Ordered by A alone.")
+        await c.stop(a)
+        # Before the timeout, a vote is refused.
+        with pytest.raises(DomainError) as err:
+            await b.node.gov.vote_home_move(circle, b.node_id)
+        assert err.value.code == "home.not_timed_out"
+
+        c.clock.advance(TIMEOUT)
+        await d.node.gov.vote_home_move(circle, b.node_id)
+        await c.settle()
+        assert await _home(b, circle) == a.node_id  # one vote of two: no move yet
+        await b.node.gov.vote_home_move(circle, b.node_id)
+        await c.settle()
+        for n in (b, d):
+            assert await _home(n, circle) == b.node_id, n
+            assert await n.node.gov.disputes() == [], n
+        assert await _order(b, circle) == await _order(d, circle)
+        move_id = (await _order(b, circle))[-1][1]
+        move = await b.store.get_envelope(move_id)
+        assert move is not None
+        assert move.kind == "circle"
+        assert move.author == b.node_id
+
+        # The circle goes on deciding, ordered by B.
+        gov_b, gov_d = b.node.gov, d.node.gov
+        root = await gov_d.propose(circle, "cleo", "Meet monthly", "Once a month.")
+        await c.settle()
+        # Ana's facilitator role stays with A's person: B's members propose and consent;
+        # the decision needs the facilitator or the home, so the home (B) records it.
+        held = await gov_b.proposal(root)
+        assert held is not None
+        assert held.state.phase == "draft"
+        orders = [await _order(n, circle) for n in (b, d)]
+        assert orders[0] == orders[1]
+        assert all(status == "applied" for _, _, status in orders[0])
+
+        # The old home, restarted, takes the move and is an ordinary member node.
+        await c.start(a)
+        c.clock.advance(dt.timedelta(hours=1))  # past the others' backoff towards A
+        await b.fed.deliver_once()
+        assert await _home(a, circle) == b.node_id
+        [void] = await a.node.gov.disputes()
+        assert (void["envelope_id"], void["code"]) == (late, "home.void")
+        await c.settle()
+        assert await _home(a, circle) == b.node_id
+        assert await _order(a, circle) == await _order(b, circle)
+        # Its late act's position was void: shown to its admins, and sent again to B,
+        # which ordered it after the move.
+        assert await _order(a, circle) == await _order(b, circle)
+        assert await a.node.gov.disputes() == []
+        moved_at = next(p for p, i, _ in await _order(b, circle) if i == move_id)
+        late_at = next(p for p, i, _ in await _order(b, circle) if i == late)
+        assert late_at > moved_at
+        await a.node.gov.move(root, "ana", "presented")
+        await c.settle()
+        for n in c.nodes:
+            row = await n.store.fetchone("SELECT phase FROM proposals WHERE root = ?", (root,))
+            assert row is not None
+            assert row[0] == "presented", n
+            assert await n.node.gov.disputes() == [], n
