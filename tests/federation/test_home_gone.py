@@ -12,6 +12,7 @@ import pytest
 from harness import Cluster, ClusterNode
 
 from node.domain.errors import DomainError
+from node.store import OrderMark
 from protocol import Draft, envelope_id, format_ts, sign
 
 TIMEOUT = dt.timedelta(days=7, hours=1)
@@ -130,3 +131,54 @@ async def test_the_members_move_a_stopped_home_and_go_on_deciding(cluster: Any) 
             assert row is not None
             assert row[0] == "presented", n
             assert await n.node.gov.disputes() == [], n
+
+
+async def _forge(
+    c: Cluster, circle: str, n: ClusterNode, to: ClusterNode, refs: tuple[str, ...]
+) -> list[str | None]:
+    """``n`` signs a charter naming itself home with ``refs`` as its votes, at the
+    position after the last, and pushes it to ``to``; the codes of the answer."""
+    head, prev = await n.store.fetchone(
+        "SELECT head_seq, head_id FROM feeds WHERE author = ? AND scope = ?", (n.node_id, circle)
+    )
+    [pos] = await n.store.fetchone("SELECT max(pos) FROM circle_order WHERE scope = ?", (circle,))
+    now = format_ts(c.clock.now())
+    body = {
+        "name": "General",
+        "aim": "Coordinate the General",
+        "federated": True,
+        "home_timeout_days": 7,
+        "home": n.node_id,
+    }
+    draft = Draft(
+        kind="circle", scope=circle, seq=head + 1, prev=prev, body=body, ts=now, refs=refs
+    )
+    env = sign(draft, n.key)
+    results = await n.fed.client.inbox(
+        to.node_id, to.url, [env.to_bytes()], order=[OrderMark(pos + 1, now)]
+    )
+    assert await to.store.get_envelope(envelope_id(env)) is None
+    return [r.get("code") for r in results]
+
+
+async def test_a_move_with_incomplete_or_forged_votes_is_refused(cluster: Any) -> None:
+    async with cluster(3) as c:
+        circle, a, b, d = await _coalition(c)
+        await c.stop(a)
+        c.clock.advance(TIMEOUT)
+        mine = await b.node.gov.vote_home_move(circle, b.node_id)
+        await c.settle()
+        # B alone: D did not vote.
+        assert await _forge(c, circle, b, d, (mine,)) == ["home.votes_incomplete"]
+        # An envelope that is no vote stands in for D's.
+        [acceptance] = await b.store.fetchone(
+            "SELECT id FROM envelopes WHERE author = ? AND scope = ? AND kind = 'membership'",
+            (b.node_id, circle),
+        )
+        assert await _forge(c, circle, b, d, (mine, acceptance)) == ["home.bad_vote"]
+        # D votes for itself: B's charter has no vote of D's for B.
+        theirs = await d.node.gov.vote_home_move(circle, d.node_id)
+        await c.settle()
+        assert await _forge(c, circle, b, d, (mine, theirs)) == ["home.bad_vote"]
+        assert await _home(d, circle) == a.node_id
+        assert await _home(b, circle) == a.node_id
