@@ -92,7 +92,10 @@ class Sync(Inbox):
                 if held <= after:
                     break
                 after = held
-        if scope.startswith("circle:") and owner == peer.node_id:
+        if (
+            scope.startswith("circle:")
+            and await self.node.store.order_source(scope) == peer.node_id
+        ):
             stored += await self._sync_order(scope, peer)
         return stored
 

@@ -298,11 +298,11 @@ class Peers:
             for peer in sorted(nodes):
                 if peer in linked and peer != self.self_id:
                     plan.append((scope, peer))
-        # An accepted invitation: its circle comes from its home, by pull, until we hold
-        # the invitation itself (then the circle is ours as above).
+        # An accepted invitation: its circle comes from its home, by pull, until the order
+        # applied the invitation here (then the circle is ours as above).
         for scope, home in await self.store.fetchall(
             "SELECT i.scope, i.home FROM circle_invitations i WHERE i.status = 'accepted'"
-            " AND NOT EXISTS (SELECT 1 FROM envelopes e WHERE e.id = i.invitation)"
+            " AND NOT EXISTS (SELECT 1 FROM gov_effects g WHERE g.envelope_id = i.invitation)"
             " ORDER BY i.scope"
         ):
             if home in linked and (scope, home) not in plan:

@@ -76,11 +76,14 @@ def check_authority(
     former_ids: Collection[str] = (),
     sender: str | None = None,
     home_silent: bool = False,
+    via: str | None = None,
 ) -> None:
     """Raise RemoteProtocolError (authority.*) unless ``env`` may stand in its scope;
     ``former_ids`` are this node's ids before its key rotations; ``sender`` is the node
     it came from (None: not received from a peer); ``home_silent``: the circle's home has
-    been silent past its charter's timeout (§13.15)."""
+    been silent past its charter's timeout (§13.15); ``via``: the home a node catching
+    up after its invitation takes the circle from (the node its invitation's charter
+    names), which also wrote what the home writes, as the order will show."""
     if is_direct(env.scope):
         owner = scope_owner(env.scope)
         if owner != self_id and env.author != self_id and owner not in former_ids:
@@ -92,22 +95,24 @@ def check_authority(
     if (
         env.kind in HOME_KINDS
         and env.author != owner
+        and env.author != via
         and not is_delegation(env, circle)
         and not is_answer(env, circle)
     ):
         raise RemoteProtocolError(
             ErrorCode.NOT_HOME, f"only the home node {owner} writes a circle's {env.kind}"
         )
+    source = via or owner
     if (
         sender is not None
         and owner != self_id
-        and sender != owner
+        and sender != source
         and not _direct(env, sender, home_silent)
     ):
         # The home orders its circle: members hear its envelopes from the home alone, so
         # every member holds what the home accepted, in the home's judgement.
         raise RemoteProtocolError(
-            ErrorCode.NOT_VIA_HOME, f"a circle's envelopes come from its home node {owner}"
+            ErrorCode.NOT_VIA_HOME, f"a circle's envelopes come from its home node {source}"
         )
     if circle is None:
         if env.kind != "circle":

@@ -8,6 +8,7 @@ import sqlite3
 import node.store.governance as governance
 from node.domain.authority import member_nodes
 from node.domain.circles import CircleState
+from node.store.invitations import inviting_home
 from node.store.state import load_circle
 from protocol import Envelope, scope_owner
 from protocol.ids import NODE_PREFIX, is_direct
@@ -38,8 +39,10 @@ def enqueue_deliveries(
         if circle is None:
             circle = load_circle(conn, env.scope)
         if circle is None:
-            # Our answer to an invitation to a circle not held here yet goes to its home.
-            targets = {scope_owner(env.scope)} if env.author == self_id else set()
+            # Our answer to an invitation to a circle not held here yet goes to the home
+            # the invitation came from (§13.15).
+            home = inviting_home(conn, env.scope) or scope_owner(env.scope)
+            targets = {home} if env.author == self_id else set()
         elif not circle.federated:
             return
         elif env.kind == "home.vote":

@@ -21,6 +21,7 @@ import node.store.rotations as rotations
 from node.domain.authority import HOME_KINDS, check_authority
 from node.domain.circles import CircleState
 from node.domain.errors import DomainError
+from node.domain.homes import named_home
 from node.domain.rules import check_kind_rules
 from node.store.deliveries import enqueue_deliveries, resend_unordered
 from node.store.homes import current_home
@@ -207,15 +208,17 @@ def append_remote(
         and scope_owner(env.scope) != self_id
         and not invitations.joined(conn, env.scope, self_id)
     ):
-        # A circle this node has not joined: nothing of it enters the log (§13.10).
-        if sender is not None and sender != home:
+        # A circle this node has not joined: nothing of it enters the log (§13.10). It
+        # comes from the home its invitation's charter names (§13.15).
+        home = invitations.inviting_home(conn, env.scope) or home
+        if sender is not None and sender != home and not _names_itself(env, sender):
             return AppendResult(
                 "rejected",
                 env_id,
                 code=ErrorCode.NOT_VIA_HOME,
                 message=f"a circle's envelopes come from its home node {home}",
             )
-        if invitations.hold(conn, env, env_id, self_id, format_ts(now)):
+        if invitations.hold(conn, env, env_id, self_id, format_ts(now), sender):
             return AppendResult("held", env_id, env)
         return AppendResult(
             "rejected",
@@ -282,7 +285,12 @@ def append_remote_batch(
             except RemoteProtocolError as exc:
                 results.append(AppendResult("rejected", env_id, code=exc.code, message=exc.message))
                 continue
-            if new and mover is None and sender != current_home(conn, env.scope):
+            if (
+                new
+                and mover is None
+                and sender != source_of_order(conn, env.scope)
+                and _takes_order(conn, env.scope, self_id)
+            ):
                 # The home as the order applied here assigns positions; a node that
                 # moved the home away assigns none (§13.15).
                 results.append(
@@ -330,6 +338,28 @@ def _moving_home(
     return sender
 
 
+def source_of_order(conn: sqlite3.Connection, scope: str) -> str:
+    """The node this node takes a circle's order from: its current home, or, while it has
+    not joined or catches up after accepting, the home its invitation came from."""
+    return invitations.inviting_home(conn, scope) or current_home(conn, scope)
+
+
+def _takes_order(conn: sqlite3.Connection, scope: str, self_id: str | None) -> bool:
+    """Whether positions of ``scope`` are kept here: not for a circle this node has not
+    joined, whose envelopes are held aside as an invitation or refused, never ordered."""
+    if self_id is None or scope_owner(scope) == self_id:
+        return True
+    return current_home(conn, scope) == self_id or invitations.joined(conn, scope, self_id)
+
+
+def _names_itself(env: Envelope, sender: str) -> bool:
+    """A charter naming its sender as home: what an invitation from a home the circle
+    moved to comes with (§13.15); whether to hold it is ``invitations.hold``'s."""
+    return (
+        env.kind == "circle" and env.body is not None and named_home(env.scope, env.body) == sender
+    )
+
+
 def _check_rules(
     conn: sqlite3.Connection,
     env: Envelope,
@@ -353,7 +383,8 @@ def _check_rules(
         and sender == env.author
         and home_moves.home_silent(conn, circle, now)
     )
-    check_authority(env, circle, self_id, former, sender, silent)
+    via = None if direct else invitations.inviting_home(conn, env.scope)
+    check_authority(env, circle, self_id, former, sender, silent, via)
     rotations.check_retired(conn, env)
     check_kind_rules(env, None if circle is None else circle.home)
     rotations.check_target(conn, env, self_id)

@@ -15,31 +15,18 @@ from node.domain.errors import DomainError
 from node.store import OrderMark
 from protocol import Draft, envelope_id, format_ts, sign
 
-TIMEOUT = dt.timedelta(days=7, hours=1)
+TIMEOUT = dt.timedelta(days=14, hours=1)  # past the charter's default home_timeout_days
 
 
 async def _coalition(c: Cluster) -> tuple[str, ClusterNode, ClusterNode, ClusterNode]:
-    """Org A's node homes the circle (timeout 7 days); ana (A), ben (B) and cleo (D)."""
-    a, b, d = c.nodes
+    """Org A's node homes the circle; ana (A), ben (B, facilitator) and cleo (D)."""
+    a, b, d = c.nodes[:3]
     await c.link_all()
     await a.node.add_member("ana", "Ana")
     await b.node.add_member("ben", "Ben")
     await d.node.add_member("cleo", "Cleo")
-    people = {
-        "ana": ["facilitator"],
-        b.node.actor_of("ben"): ["facilitator"][:0],
-        d.node.actor_of("cleo"): [],
-    }
+    people = {"ana": [], b.node.actor_of("ben"): ["facilitator"], d.node.actor_of("cleo"): []}
     circle = await c.federated_circle(a, [b, d], people=people)
-    await c.settle()
-    charter = {
-        "name": "General",
-        "aim": "Coordinate the General",
-        "federated": True,
-        "home_timeout_days": 7,
-        "round_hours": 72,
-    }
-    await c.decide_structure(a, circle.id, [{"op": "charter", "charter": charter}])
     await c.settle()
     return circle.id, a, b, d
 
@@ -58,6 +45,24 @@ async def _home(n: ClusterNode, circle: str) -> str:
     held = await n.node.circle(circle)
     assert held is not None
     return held.home
+
+
+async def _decide(c: Cluster, b: ClusterNode, circle: str, structure: list[Any]) -> None:
+    """Ben (B, the facilitator) takes a structural proposal to adoption, alone in the
+    round past its deadline; the home carries it out."""
+    gov = b.node.gov
+    root = await gov.propose(circle, "ben", "Change the circle", "As listed.", structure=structure)
+    await c.settle()
+    for phase in ("presented", "questions", "reactions", "consent"):
+        await gov.move(root, "ben", phase)
+        await c.settle()
+    view = await gov.proposal(root)
+    assert view is not None
+    await gov.stance(view.state.version_id, "ben", "consent")
+    await c.settle()
+    c.clock.advance(dt.timedelta(hours=73))
+    await gov.decide(root, "ben")
+    await c.settle()
 
 
 async def _vote_both(c: Cluster, circle: str, b: ClusterNode, d: ClusterNode) -> None:
@@ -94,18 +99,28 @@ async def test_the_members_move_a_stopped_home_and_go_on_deciding(cluster: Any) 
         assert move.kind == "circle"
         assert move.author == b.node_id
 
-        # The circle goes on deciding, ordered by B.
+        # The circle goes on deciding, ordered by B: cleo's proposal is adopted.
         gov_b, gov_d = b.node.gov, d.node.gov
         root = await gov_d.propose(circle, "cleo", "Meet monthly", "Once a month.")
         await c.settle()
-        # Ana's facilitator role stays with A's person: B's members propose and consent;
-        # the decision needs the facilitator or the home, so the home (B) records it.
-        held = await gov_b.proposal(root)
-        assert held is not None
-        assert held.state.phase == "draft"
+        for phase in ("presented", "questions", "reactions", "consent"):
+            await gov_b.move(root, "ben", phase)
+        view = await gov_b.proposal(root)
+        assert view is not None
+        await gov_b.stance(view.state.version_id, "ben", "consent")
+        await c.settle()
+        await gov_d.stance(view.state.version_id, "cleo", "consent")
+        await c.settle()
+        c.clock.advance(dt.timedelta(hours=73))
+        await gov_b.decide(root, "ben")
+        await c.settle()
         orders = [await _order(n, circle) for n in (b, d)]
         assert orders[0] == orders[1]
         assert all(status == "applied" for _, _, status in orders[0])
+        for n in (b, d):
+            row = await n.store.fetchone("SELECT outcome FROM proposals WHERE root = ?", (root,))
+            assert row is not None
+            assert row[0] == "adopted", n
 
         # The old home, restarted, takes the move and is an ordinary member node.
         await c.start(a)
@@ -124,13 +139,12 @@ async def test_the_members_move_a_stopped_home_and_go_on_deciding(cluster: Any) 
         moved_at = next(p for p, i, _ in await _order(b, circle) if i == move_id)
         late_at = next(p for p, i, _ in await _order(b, circle) if i == late)
         assert late_at > moved_at
-        await a.node.gov.move(root, "ana", "presented")
+        again = await a.node.gov.propose(circle, "ana", "Meet in spring", "In April.")
         await c.settle()
         for n in c.nodes:
-            row = await n.store.fetchone("SELECT phase FROM proposals WHERE root = ?", (root,))
-            assert row is not None
-            assert row[0] == "presented", n
+            assert await n.store.fetchone("SELECT 1 FROM proposals WHERE root = ?", (again,))
             assert await n.node.gov.disputes() == [], n
+        assert await _order(a, circle) == await _order(b, circle) == await _order(d, circle)
 
 
 async def _forge(
@@ -147,7 +161,6 @@ async def _forge(
         "name": "General",
         "aim": "Coordinate the General",
         "federated": True,
-        "home_timeout_days": 7,
         "home": n.node_id,
     }
     draft = Draft(
@@ -182,3 +195,32 @@ async def test_a_move_with_incomplete_or_forged_votes_is_refused(cluster: Any) -
         assert await _forge(c, circle, b, d, (mine, theirs)) == ["home.bad_vote"]
         assert await _home(d, circle) == a.node_id
         assert await _home(b, circle) == a.node_id
+
+
+@pytest.mark.parametrize("how", ["by decision", "without the home"])
+async def test_a_node_invited_after_the_move_joins_the_new_home(cluster: Any, how: str) -> None:
+    async with cluster(4) as c:
+        circle, a, b, d = await _coalition(c)
+        e = c.nodes[3]
+        if how == "without the home":
+            await c.stop(a)
+            c.clock.advance(TIMEOUT)
+            await _vote_both(c, circle, b, d)
+        else:
+            charter = {"name": "General", "aim": "Coordinate the General", "federated": True}
+            charter["home"] = b.node_id
+            await _decide(c, b, circle, [{"op": "charter", "charter": charter}])
+        assert await _home(b, circle) == b.node_id
+        # B, the home now, invites E's node by the circle's decision; E's admin accepts.
+        change = {"op": "member", "member": e.node_id, "status": "active"}
+        await _decide(c, b, circle, [change])
+        [invitation] = await e.node.circle_invitations.pending()
+        assert invitation.home == b.node_id
+        await e.node.circle_invitations.accept(circle, "admin")
+        await c.settle()
+        assert await _home(e, circle) == b.node_id
+        assert await _order(e, circle) == await _order(b, circle)
+        assert await e.node.gov.disputes() == []
+        held = await e.node.circle(circle)
+        assert held is not None
+        assert held.is_active(e.node_id)
