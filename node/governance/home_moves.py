@@ -22,6 +22,7 @@ from node.store.codec import envelope_from_row
 from node.store.deliveries import enqueue_deliveries, queue_votes, resend_unordered
 from node.store.home_moves import (
     check_move,
+    home_silent,
     last_position,
     standing_votes,
     timeout_days,
@@ -93,7 +94,7 @@ class HomeMoves(Process):
         def run(conn: sqlite3.Connection) -> list[str]:
             moved = []
             for (scope,) in conn.execute(
-                "SELECT DISTINCT scope FROM envelopes WHERE kind = 'home.vote'"
+                "SELECT id FROM circles WHERE federated = 1 AND home != ?", (me,)
             ).fetchall():
                 circle = load_circle(conn, scope)
                 if circle is None or circle.home == me:
@@ -154,6 +155,9 @@ def _write_move(
     """Sign the charter in force with this node as home, the votes in ``refs``, at the
     position after the highest vote's; the old home's positions after it are void."""
     top = max(v.pos for v in votes.values())
+    if not home_silent(conn, circle, now):
+        # The home was heard from again since the votes: it stays the home.
+        raise DomainError("home.not_timed_out", f"the home of {circle.name} is back")
     last = last_position(conn, circle.id)
     if last is None or last[0] < top:
         raise DomainError("home.votes_incomplete", f"position {top} is not held here yet")

@@ -224,3 +224,31 @@ async def test_a_node_invited_after_the_move_joins_the_new_home(cluster: Any, ho
         held = await e.node.circle(circle)
         assert held is not None
         assert held.is_active(e.node_id)
+
+
+async def test_a_home_back_before_the_move_completes_stays_the_home(cluster: Any) -> None:
+    async with cluster(3) as c:
+        circle, a, b, d = await _coalition(c)
+        await c.stop(a)
+        c.clock.advance(TIMEOUT)
+        await b.node.gov.vote_home_move(circle, b.node_id)
+        await c.settle()
+        # A is back and orders an act before D votes: the home was heard from.
+        await c.start(a)
+        c.clock.advance(dt.timedelta(hours=1))  # past the others' backoff towards A
+        await a.node.gov.propose(circle, "ana", "Still here", "A runs again.")
+        await c.settle()
+        with pytest.raises(DomainError) as err:
+            await d.node.gov.vote_home_move(circle, b.node_id)
+        assert err.value.code == "home.not_timed_out"
+        assert await b.node.gov.complete_home_moves() == []
+        # B withdraws its vote; the circle is A's as before, on every node.
+        await b.node.gov.vote_home_move(circle, b.node_id, withdraw=True)
+        await c.settle()
+        silence = await d.node.gov.home_silence(circle)
+        assert silence is not None
+        assert silence.votes == {}
+        assert not silence.timed_out
+        for n in c.nodes:
+            assert await _home(n, circle) == a.node_id, n
+        assert await _order(a, circle) == await _order(b, circle) == await _order(d, circle)
