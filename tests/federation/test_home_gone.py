@@ -12,6 +12,7 @@ import pytest
 from harness import Cluster, ClusterNode
 
 from node.domain.errors import DomainError
+from node.governance import logbook
 from node.store import OrderMark
 from protocol import Draft, envelope_id, format_ts, sign
 
@@ -132,6 +133,14 @@ async def test_the_members_move_a_stopped_home_and_go_on_deciding(cluster: Any) 
         await c.settle()
         assert await _home(a, circle) == b.node_id
         assert await _order(a, circle) == await _order(b, circle)
+        # Every node's logbook replays offline through the move, and a rebuild from the
+        # log and the order reaches the same home.
+        for n in c.nodes:
+            data = await n.node.gov.logbook_export(circle, "jsonl")
+            report = await logbook.verify_export(data, signer=n.node.node_id)
+            assert report.disputed == [], n
+            await n.store.rebuild_projections()
+            assert await _home(n, circle) == b.node_id, n
         # Its late act's position was void: shown to its admins, and sent again to B,
         # which ordered it after the move.
         assert await _order(a, circle) == await _order(b, circle)
