@@ -107,7 +107,7 @@ def check_authority(
         sender is not None
         and owner != self_id
         and sender != source
-        and not _direct(env, sender, home_silent)
+        and not _direct(env, sender, home_silent, circle)
     ):
         # The home orders its circle: members hear its envelopes from the home alone, so
         # every member holds what the home accepted, in the home's judgement.
@@ -132,10 +132,13 @@ def check_authority(
         )
 
 
-def _direct(env: Envelope, sender: str, home_silent: bool) -> bool:
+def _direct(env: Envelope, sender: str, home_silent: bool, circle: CircleState | None) -> bool:
     """Taken from another node than the home (§13.15): a vote to move the home, and,
-    while the home is silent, a node's own envelopes that chain its feed up to its vote."""
-    return env.kind == "home.vote" or (home_silent and sender == env.author)
+    while the home is silent, what an active member node sends: its own envelopes that
+    chain its feed up to its vote, and those it holds that the new home catches up to."""
+    if env.kind == "home.vote":
+        return True
+    return home_silent and circle is not None and sender in member_nodes(circle)
 
 
 def check_answer(env: Envelope, circle: CircleState) -> None:

@@ -101,6 +101,7 @@ class Governance:
         self.vote_home_move = moves.vote
         self.complete_home_moves = moves.complete
         self.home_silence = moves.silence
+        self.home_move_sources = moves.sources
 
         self._agenda = Agenda(node, elections)
         self.agenda = self._agenda.agenda

@@ -115,6 +115,30 @@ class HomeMoves(Process):
             self.node.notify()
         return moved
 
+    async def sources(self) -> list[tuple[str, str, int]]:
+        """Where this node, named new home by votes, catches up before it moves a home:
+        (circle, the voter whose vote holds the highest position, that position) for each
+        circle whose order here stops below it (§13.15)."""
+        me = self.node.node_id
+
+        def run(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+            out = []
+            for (scope,) in conn.execute(
+                "SELECT id FROM circles WHERE federated = 1 AND home != ?", (me,)
+            ).fetchall():
+                circle = load_circle(conn, scope)
+                votes = standing_votes(conn, circle, me) if circle is not None else {}
+                if not votes:
+                    continue
+                top = max(votes.values(), key=lambda v: v.pos)
+                last = last_position(conn, scope)
+                if top.voter != me and (last is None or last[0] < top.pos):
+                    out.append((scope, top.voter, top.pos))
+            return out
+
+        result: list[tuple[str, str, int]] = await self.node.store.write(run)
+        return result
+
     async def silence(self, scope: str) -> HomeSilence | None:
         """How long ``scope``'s home has been silent here, and the votes held; None for a
         circle this node is home of, or not federated."""

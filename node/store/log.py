@@ -380,7 +380,8 @@ def _check_rules(
     silent = (
         circle is not None
         and now is not None
-        and sender == env.author
+        and sender is not None
+        and sender != circle.home
         and home_moves.home_silent(conn, circle, now)
     )
     via = None if direct else invitations.inviting_home(conn, env.scope)

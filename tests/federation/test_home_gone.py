@@ -261,3 +261,30 @@ async def test_a_home_back_before_the_move_completes_stays_the_home(cluster: Any
         for n in c.nodes:
             assert await _home(n, circle) == a.node_id, n
         assert await _order(a, circle) == await _order(b, circle) == await _order(d, circle)
+
+
+async def test_the_new_home_catches_up_from_the_voter_that_holds_the_last_position(
+    cluster: Any,
+) -> None:
+    async with cluster(3) as c:
+        circle, a, b, d = await _coalition(c)
+        # A's last act reaches D only: B is offline then.
+        await c.stop(b)
+        last = await a.node.gov.propose(circle, "ana", "Last word", "Before A goes.")
+        await c.settle([a, d])
+        await c.stop(a)
+        await c.start(b)
+        c.clock.advance(TIMEOUT)
+        behind = await _order(b, circle)
+        assert [i for _, i, _ in await _order(d, circle)][-1] == last
+        assert last not in [i for _, i, _ in behind]
+
+        await d.node.gov.vote_home_move(circle, b.node_id)
+        await b.node.gov.vote_home_move(circle, b.node_id)
+        await c.settle()
+        for n in (b, d):
+            assert await _home(n, circle) == b.node_id, n
+            assert await n.node.gov.disputes() == [], n
+        orders = [await _order(n, circle) for n in (b, d)]
+        assert orders[0] == orders[1]
+        assert [i for _, i, _ in orders[0]][-2] == last  # then the charter moving the home
