@@ -74,6 +74,9 @@ async def test_an_admin_votes_to_move_the_silent_home(web: Any, browser: Any) ->
     await ben.login("ben")
     status, page = await ben.get(f"/circles/{web.circle}")
     assert VOTE not in html.unescape(page)
+    status, page = await ben.post(f"/circles/{web.circle}/home-vote", {"to": web.b.node_id})
+    assert status == 403
+    assert "Your organization's admins cast its vote." in html.unescape(page)
 
     status, page = await bea.post(f"/circles/{web.circle}/home-vote", {"to": web.b.node_id})
     assert status == 200

@@ -12,7 +12,8 @@ from aiohttp import web
 from node.domain.errors import DomainError
 from node.governance.home_moves import HomeSilence
 from node.service import Node
-from web_ui.context import flash, node_of, posted
+from web_ui.context import flash, node_of, posted, session_of
+from web_ui.errors import page_error
 from web_ui.forms import Form
 from web_ui.guard import page
 
@@ -58,6 +59,9 @@ async def vote(request: web.Request) -> web.Response:
     withdrawal."""
     node = node_of(request)
     circle_id = request.match_info["circle"]
+    # A member page first, so that who may not read the circle learns no more than that.
+    if session_of(request).member.role != "admin":
+        raise page_error(403, "auth.forbidden", "Your organization's admins cast its vote.")
     form = Form("home-vote", posted(request))
     to = form.text("to", "New home", required=True)
     withdraw = form.raw("withdraw") == "1"
@@ -82,4 +86,4 @@ async def vote(request: web.Request) -> web.Response:
 
 def routes(app: web.Application, again: Any) -> None:
     """The vote's form; ``again`` is the circle page, shown again with a refusal."""
-    app.router.add_post("/circles/{circle}/home-vote", page("admin", again=again)(vote))
+    app.router.add_post("/circles/{circle}/home-vote", page("member", again=again)(vote))
