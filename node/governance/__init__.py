@@ -102,6 +102,7 @@ class Governance:
         self.complete_home_moves = moves.complete
         self.home_silence = moves.silence
         self.home_move_sources = moves.sources
+        self.votes_against_us = moves.against_us
 
         self._agenda = Agenda(node, elections)
         self.agenda = self._agenda.agenda

@@ -139,6 +139,27 @@ class HomeMoves(Process):
         result: list[tuple[str, str, int]] = await self.node.store.write(run)
         return result
 
+    async def against_us(self) -> list[tuple[str, str, str]]:
+        """Standing votes to move a home away from this node: (circle id, circle name, the
+        voting node), for its admins, who end the silence by any act in the circle."""
+        me = self.node.node_id
+
+        def run(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+            out = []
+            for (scope,) in conn.execute(
+                "SELECT id FROM circles WHERE federated = 1 AND home = ?", (me,)
+            ).fetchall():
+                circle, last = load_circle(conn, scope), last_position(conn, scope)
+                if circle is None or last is None:
+                    continue
+                # A vote cast before this node's last act asks nothing any more.
+                votes = standing_votes(conn, circle)
+                out += [(scope, circle.name, v) for v in sorted(votes) if votes[v].pos >= last[0]]
+            return out
+
+        result: list[tuple[str, str, str]] = await self.node.store.write(run)
+        return result
+
     async def silence(self, scope: str) -> HomeSilence | None:
         """How long ``scope``'s home has been silent here, and the votes held; None for a
         circle this node is home of, or not federated."""

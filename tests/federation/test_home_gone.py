@@ -288,3 +288,22 @@ async def test_the_new_home_catches_up_from_the_voter_that_holds_the_last_positi
         orders = [await _order(n, circle) for n in (b, d)]
         assert orders[0] == orders[1]
         assert [i for _, i, _ in orders[0]][-2] == last  # then the charter moving the home
+
+
+async def test_a_quiet_home_sees_the_votes_and_stays_by_acting(cluster: Any) -> None:
+    """The home is not gone, its circle only quiet: its admins see the votes, and any act
+    of the circle ends the silence, so the move cannot complete."""
+    async with cluster(3) as c:
+        circle, a, b, d = await _coalition(c)
+        c.clock.advance(TIMEOUT)
+        await b.node.gov.vote_home_move(circle, b.node_id)
+        await c.settle()
+        assert await a.node.gov.votes_against_us() == [(circle, "General", b.node_id)]
+        await a.node.gov.propose(circle, "ana", "Still here", "A quiet month.")
+        await c.settle()
+        assert await a.node.gov.votes_against_us() == []
+        with pytest.raises(DomainError) as err:
+            await d.node.gov.vote_home_move(circle, b.node_id)
+        assert err.value.code == "home.not_timed_out"
+        for n in c.nodes:
+            assert await _home(n, circle) == a.node_id, n

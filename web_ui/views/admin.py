@@ -51,6 +51,7 @@ async def admin(request: web.Request) -> web.Response:
             "opened": opened,
             "status": status,
             "disputes": status["disputes"],
+            "votes_against_us": await node.gov.votes_against_us(),
             "invites": await node.accounts.invitations(),
             "links": node.links is not None,
             "link_invites": await node.link_invites(),
