@@ -127,8 +127,19 @@ class Inbox(FederationState):
                 await self._confirm_delegations()
             if any(env.kind == "decision" for _, env, _ in valid):
                 await self._raise_referrals()
+            if any(env.kind == "home.vote" for _, env, _ in valid):
+                await self._complete_home_moves()
             self.node.notify_governance()
         return [r for r in results if r is not None]
+
+    async def _complete_home_moves(self) -> None:
+        """The new home writes the charter moving a silent home once the last vote it
+        needs arrives (§13.15)."""
+        try:
+            if await self.node.gov.complete_home_moves():
+                self.wake.set()
+        except Exception as exc:  # a failure here must not fail the ingest
+            log.warning("home moves", error=str(exc))
 
     async def _raise_referrals(self) -> None:
         """A child circle's referral lands on the backlog of a parent homed here (§13.8)."""

@@ -70,9 +70,41 @@ class Sync(Inbox):
                 stored += await self._sync(scope, peer)
             except Exception as exc:  # one peer's failure or bad answer stops no other
                 self._error("sync", node_id, exc, scope=scope)
+        return stored + await self.catch_up_moves()
+
+    async def catch_up_moves(self) -> int:
+        """A node named new home by votes to move a silent home pulls, from the voter whose
+        vote holds the highest position, the positions up to it and their envelopes, then
+        moves the home (PROTOCOL.md §13.15); how many envelopes were stored."""
+        stored = 0
+        for scope, voter, top in await self.node.gov.home_move_sources():
+            peer = await self.peers.linked(voter)
+            if peer is None:
+                continue
+            try:
+                row = await self.node.store.fetchone(
+                    "SELECT coalesce(max(pos), 0) FROM circle_order WHERE scope = ?", (scope,)
+                )
+                page = await self.client.order(peer.node_id, peer.url, scope, int(row[0]))
+                await self.node.store.record_order(scope, [e for e in page if e[0] <= top])
+                stored += await self._pull_feeds(scope, peer)
+            except Exception as exc:  # one voter's failure stops no other
+                self._error("sync", voter, exc, scope=scope)
+        if stored:
+            await self.node.gov.complete_home_moves()
         return stored
 
     async def _sync(self, scope: str, peer: Peer) -> int:
+        stored = await self._pull_feeds(scope, peer)
+        if (
+            scope.startswith("circle:")
+            and await self.node.store.order_source(scope) == peer.node_id
+        ):
+            stored += await self._sync_order(scope, peer)
+        return stored
+
+    async def _pull_feeds(self, scope: str, peer: Peer) -> int:
+        """Pull from ``peer`` every feed of ``scope`` it holds further than we hold it."""
         theirs = await self.client.heads(peer.node_id, peer.url, scope)
         ours = await self.node.store.heads(scope)
         stored = 0
@@ -92,8 +124,6 @@ class Sync(Inbox):
                 if held <= after:
                     break
                 after = held
-        if scope.startswith("circle:") and owner == peer.node_id:
-            stored += await self._sync_order(scope, peer)
         return stored
 
     async def _sync_order(self, scope: str, peer: Peer) -> int:

@@ -227,13 +227,14 @@ class Peers:
         self, node_id: str, limit: int
     ) -> list[tuple[int, bytes, OrderMark | None]]:
         """The oldest queued envelopes for a peer: (outbox row, canonical envelope, its
-        position in the order of a circle we are home of)."""
+        position in the order of a circle we are home of, or founded)."""
         rows = await self.store.fetchall(
             "SELECT o.rowid, e.header, e.body, c.pos, c.at FROM outbox o JOIN envelopes e"
             " ON e.id = o.envelope_id LEFT JOIN circle_order c ON c.scope = e.scope"
-            " AND c.envelope_id = e.id AND e.scope GLOB ?"
+            " AND c.envelope_id = e.id AND (e.scope GLOB ? OR EXISTS (SELECT 1 FROM circles h"
+            " WHERE h.id = e.scope AND h.home = ?))"
             " WHERE o.peer = ? ORDER BY o.rowid LIMIT ?",
-            (f"circle:*@{self.self_id}", node_id, limit),
+            (f"circle:*@{self.self_id}", self.self_id, node_id, limit),
         )
         return [
             (r, envelope_json_from_row(h, b), None if pos is None else OrderMark(pos, at))
@@ -297,11 +298,11 @@ class Peers:
             for peer in sorted(nodes):
                 if peer in linked and peer != self.self_id:
                     plan.append((scope, peer))
-        # An accepted invitation: its circle comes from its home, by pull, until we hold
-        # the invitation itself (then the circle is ours as above).
+        # An accepted invitation: its circle comes from its home, by pull, until the order
+        # applied the invitation here (then the circle is ours as above).
         for scope, home in await self.store.fetchall(
             "SELECT i.scope, i.home FROM circle_invitations i WHERE i.status = 'accepted'"
-            " AND NOT EXISTS (SELECT 1 FROM envelopes e WHERE e.id = i.invitation)"
+            " AND NOT EXISTS (SELECT 1 FROM gov_effects g WHERE g.envelope_id = i.invitation)"
             " ORDER BY i.scope"
         ):
             if home in linked and (scope, home) not in plan:

@@ -149,6 +149,7 @@ async def _governance_ctx(app: web.Application) -> AsyncIterator[None]:
                 await node.gov.raise_referrals()
                 await node.gov.carry_out_structure()
                 await node.gov.carry_out_leaders()
+                await node.gov.complete_home_moves()
             except Exception as exc:  # a bad tick must not end the loop
                 log.warning("reviews.failed", error=str(exc))
             await asyncio.sleep(GOVERNANCE_TICK)

@@ -148,6 +148,15 @@ class ErrorCode(StrEnum):
     CIRCLE_NOT_DECIDED = "circle.not_decided"
     # A charter naming as home a node that is no active member node (§13.15).
     CIRCLE_BAD_HOME = "circle.bad_home"
+    # Moving a circle's home without it (§13.15): a vote or a move before the home has
+    # been silent for the charter's timeout, a move charter without the vote of every
+    # active member node but the old home, a vote that cannot count.
+    HOME_NOT_TIMED_OUT = "home.not_timed_out"
+    HOME_VOTES_INCOMPLETE = "home.votes_incomplete"
+    HOME_BAD_VOTE = "home.bad_vote"
+    # An act the old home ordered after the move's last position, or never ordered: it
+    # takes effect nowhere and is shown to the admins, to be sent again.
+    HOME_VOID = "home.void"
 
     # Importing campaign targets from files (a node's command, not the wire): a file or
     # row with problems, so nothing was imported.

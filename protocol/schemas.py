@@ -460,6 +460,21 @@ class KeyRotateBody(Body):
     reason: Short = ""
 
 
+class HomeVoteBody(Body):
+    """A member node's vote to move its circle's home without it (§13.15): the silent
+    home, the new one, and the last position the voting node holds, so forks show."""
+
+    home: NodeId
+    to: NodeId
+    pos: Annotated[int, Meta(ge=1, le=2**53 - 1)]
+    pos_id: Id
+    withdrawn: bool = False
+
+    def __post_init__(self) -> None:
+        if self.home == self.to:
+            raise ValueError("a vote moves the home to another node than the silent one")
+
+
 class RetractBody(Body):
     """Withdraw an envelope's content: peers drop its body and keep its header."""
 
@@ -480,6 +495,7 @@ SCHEMAS: Final[dict[str, Any]] = {
     "message": MessageBody,
     "campaign": CampaignBody,
     "key.rotate": KeyRotateBody,
+    "home.vote": HomeVoteBody,
     "retract": RetractBody,
 }
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from node import visibility
+from node.cli import home_moves
 from node.cli.node import Sub, node_of, opened, print_json, run_async
 from node.domain import DomainError
 from node.domain.circles import ROLES, CircleState
@@ -265,3 +266,4 @@ def add_parsers(asub: Sub, common: argparse.ArgumentParser) -> None:
         p = csub.add_parser(name, parents=[common], help=help_text)
         p.add_argument("circle_id")
         p.set_defaults(run=_circle_answer(name))
+    home_moves.add_parsers(csub, common)

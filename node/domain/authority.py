@@ -75,10 +75,15 @@ def check_authority(
     self_id: str,
     former_ids: Collection[str] = (),
     sender: str | None = None,
+    home_silent: bool = False,
+    via: str | None = None,
 ) -> None:
     """Raise RemoteProtocolError (authority.*) unless ``env`` may stand in its scope;
     ``former_ids`` are this node's ids before its key rotations; ``sender`` is the node
-    it came from (None: not received from a peer)."""
+    it came from (None: not received from a peer); ``home_silent``: the circle's home has
+    been silent past its charter's timeout (§13.15); ``via``: the home a node catching
+    up after its invitation takes the circle from (the node its invitation's charter
+    names), which also wrote what the home writes, as the order will show."""
     if is_direct(env.scope):
         owner = scope_owner(env.scope)
         if owner != self_id and env.author != self_id and owner not in former_ids:
@@ -90,17 +95,24 @@ def check_authority(
     if (
         env.kind in HOME_KINDS
         and env.author != owner
+        and env.author != via
         and not is_delegation(env, circle)
         and not is_answer(env, circle)
     ):
         raise RemoteProtocolError(
             ErrorCode.NOT_HOME, f"only the home node {owner} writes a circle's {env.kind}"
         )
-    if sender is not None and owner != self_id and sender != owner:
+    source = via or owner
+    if (
+        sender is not None
+        and owner != self_id
+        and sender != source
+        and not _direct(env, sender, home_silent, circle)
+    ):
         # The home orders its circle: members hear its envelopes from the home alone, so
         # every member holds what the home accepted, in the home's judgement.
         raise RemoteProtocolError(
-            ErrorCode.NOT_VIA_HOME, f"a circle's envelopes come from its home node {owner}"
+            ErrorCode.NOT_VIA_HOME, f"a circle's envelopes come from its home node {source}"
         )
     if circle is None:
         if env.kind != "circle":
@@ -118,6 +130,15 @@ def check_authority(
         raise RemoteProtocolError(
             ErrorCode.NOT_MEMBER, f"{env.author} is not a member node of {circle.name}"
         )
+
+
+def _direct(env: Envelope, sender: str, home_silent: bool, circle: CircleState | None) -> bool:
+    """Taken from another node than the home (§13.15): a vote to move the home, and,
+    while the home is silent, what an active member node sends: its own envelopes that
+    chain its feed up to its vote, and those it holds that the new home catches up to."""
+    if env.kind == "home.vote":
+        return True
+    return home_silent and circle is not None and sender in member_nodes(circle)
 
 
 def check_answer(env: Envelope, circle: CircleState) -> None:

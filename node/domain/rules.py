@@ -6,6 +6,7 @@
   linked peer, through the ordinary outbox), and its proof verifies (§4.2).
 - A node's own removal from a circle (it declines an invitation or leaves, §13.10) names
   its own seq as ``final_seq``: the last of its feed there, so it writes nothing after.
+  The circle's current home is no such node, whichever node the circle id names.
 
 An envelope without its body (retracted, §5.4) has nothing left to check here.
 """
@@ -17,8 +18,9 @@ from protocol.ids import is_direct
 from protocol.rotation import check_rotation
 
 
-def check_kind_rules(env: Envelope) -> None:
-    """Raise RemoteProtocolError (rule.*, sig.bad_rotation_proof) if ``env`` breaks one."""
+def check_kind_rules(env: Envelope, home: str | None = None) -> None:
+    """Raise RemoteProtocolError (rule.*, sig.bad_rotation_proof) if ``env`` breaks one;
+    ``home`` is the circle's current home (§13.15; None: the node its id names)."""
     body = env.body
     if body is None:
         return
@@ -43,7 +45,7 @@ def check_kind_rules(env: Envelope) -> None:
         env.kind == "membership"
         and body.get("member") == env.author
         and body.get("status") == "removed"
-        and env.author != scope_owner(env.scope)
+        and env.author != (home or scope_owner(env.scope))
         and body.get("final_seq") != env.seq
     ):
         raise RemoteProtocolError(

@@ -4,9 +4,9 @@ and reads over the node's core service (``node.core``).
 ``node.gov`` (a ``Governance``) is the one entry the web UI, federation and the demo use:
 it names every command and read of the processes, each kept in its process's module
 (``consent``, ``elections``, ``meetings``, ``backlog``, ``delegates``, ``reviews``,
-``roles``, ``leaders``, ``structure``, ``agenda``, ``tasks``, ``refusals``,
-``logbook``). What every command shares (one transaction, signed, ordered) is
-``process``.
+``roles``, ``leaders``, ``structure``, ``home_moves``, ``agenda``, ``tasks``,
+``refusals``, ``logbook``). What every command shares (one transaction, signed, ordered)
+is ``process``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from node.governance.backlog import Backlog
 from node.governance.consent import Consent
 from node.governance.delegates import Delegates
 from node.governance.elections import Elections
+from node.governance.home_moves import HomeMoves
 from node.governance.leaders import Leaders
 from node.governance.logbook import Logbook
 from node.governance.meetings import Meetings
@@ -101,6 +102,13 @@ class Governance:
         structure = Structure(node, stuck)
         self.carry_out_structure = structure.carry_out
         self.proposed_structure = structure.proposed
+
+        moves = HomeMoves(node)
+        self.vote_home_move = moves.vote
+        self.complete_home_moves = moves.complete
+        self.home_silence = moves.silence
+        self.home_move_sources = moves.sources
+        self.votes_against_us = moves.against_us
 
         self._agenda = Agenda(node, elections)
         self.agenda = self._agenda.agenda

@@ -8,6 +8,7 @@ import sqlite3
 import node.store.governance as governance
 from node.domain.authority import member_nodes
 from node.domain.circles import CircleState
+from node.store.invitations import inviting_home
 from node.store.state import load_circle
 from protocol import Envelope, scope_owner
 from protocol.ids import NODE_PREFIX, is_direct
@@ -38,10 +39,18 @@ def enqueue_deliveries(
         if circle is None:
             circle = load_circle(conn, env.scope)
         if circle is None:
-            # Our answer to an invitation to a circle not held here yet goes to its home.
-            targets = {scope_owner(env.scope)} if env.author == self_id else set()
+            # Our answer to an invitation to a circle not held here yet goes to the home
+            # the invitation came from (§13.15).
+            home = inviting_home(conn, env.scope) or scope_owner(env.scope)
+            targets = {home} if env.author == self_id else set()
         elif not circle.federated:
             return
+        elif env.kind == "home.vote":
+            # A vote to move the home goes to every other member node, the silent home
+            # too (it learns of the move when it is back), with what chains it (§13.15).
+            targets = member_nodes(circle) - {self_id} if env.author == self_id else set()
+            for peer in sorted(targets):
+                _queue_unordered(conn, peer, env)
         elif circle.home != self_id:
             # A member sends its own envelopes to the home alone; the home relays them.
             targets = {circle.home} if env.author == self_id else set()
@@ -63,6 +72,34 @@ def enqueue_deliveries(
         _queue(conn, peer, env_id)
 
 
+def queue_votes(
+    conn: sqlite3.Connection, circle: CircleState, self_id: str, votes: list[str]
+) -> None:
+    """The votes a move charter names, queued for every other member node before the
+    charter, so that each holds them when it judges the charter (§13.15)."""
+    for peer in sorted(member_nodes(circle) - {self_id}):
+        for env_id in votes:
+            _queue(conn, peer, env_id)
+
+
+def resend_unordered(conn: sqlite3.Connection, scope: str, self_id: str, home: str) -> list[str]:
+    """Our acts in a circle that hold no position after its home moved without the old
+    one (void, or never ordered by it): sent again to the new home, which orders them
+    as any act it receives (§13.15); their ids."""
+    ids = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT e.id FROM envelopes e JOIN disputes d ON d.envelope_id = e.id"
+            " WHERE e.scope = ? AND e.author = ? AND d.code = 'home.void' ORDER BY e.seq",
+            (scope, self_id),
+        )
+    ]
+    if home != self_id:
+        for env_id in ids:
+            _queue(conn, home, env_id)
+    return ids
+
+
 def _named_node(env: Envelope) -> str | None:
     """The node a membership names, if it names a node."""
     if env.kind != "membership" or env.body is None:
@@ -76,6 +113,19 @@ def _queue(conn: sqlite3.Connection, peer: str, env_id: str) -> None:
         "INSERT OR IGNORE INTO outbox (peer, envelope_id) SELECT ?, ?"
         " WHERE EXISTS (SELECT 1 FROM peers WHERE node_id = ? AND state = 'linked')",
         (peer, env_id, peer),
+    )
+
+
+def _queue_unordered(conn: sqlite3.Connection, peer: str, vote: Envelope) -> None:
+    """Our envelopes in the vote's circle that hold no position (the silent home never
+    echoed them), before the vote, so that our feed chains on ``peer`` (§13.15)."""
+    conn.execute(
+        "INSERT OR IGNORE INTO outbox (peer, envelope_id) SELECT ?, e.id FROM envelopes e"
+        " WHERE e.author = ? AND e.scope = ? AND e.seq < ? AND e.kind != 'home.vote'"
+        " AND NOT EXISTS (SELECT 1 FROM circle_order o WHERE o.envelope_id = e.id)"
+        " AND EXISTS (SELECT 1 FROM peers WHERE node_id = ? AND state = 'linked')"
+        " ORDER BY e.seq",
+        (peer, vote.author, vote.scope, vote.seq, peer),
     )
 
 

@@ -13,38 +13,62 @@ from __future__ import annotations
 
 import sqlite3
 
+from node.domain.homes import named_home
 from protocol import Envelope, scope_owner
 
 
 def joined(conn: sqlite3.Connection, scope: str, self_id: str) -> bool:
     """Whether this node takes a circle of another home into its log: it is an active
-    member node there, or it accepted an invitation whose envelope it does not hold yet
-    (the pull after the acceptance brings it, and with it the membership)."""
+    member node there, or it accepted an invitation it is still catching up to (the pull
+    after the acceptance brings it, and with it the membership)."""
     row = conn.execute(
         "SELECT status FROM circle_members WHERE circle_id = ? AND member = ?", (scope, self_id)
     ).fetchone()
     if row is not None and row[0] == "active":
         return True
-    accepted = conn.execute(
-        "SELECT invitation FROM circle_invitations WHERE scope = ? AND status = 'accepted'",
+    return _catching_up(conn, scope, ("accepted",)) is not None
+
+
+def inviting_home(conn: sqlite3.Connection, scope: str) -> str | None:
+    """The home an invitation to ``scope`` comes from, while this node has not answered it
+    or catches up after accepting it (until the order applied the invitation here): the
+    node the charter it came with names (§13.15), which it takes the circle from."""
+    return _catching_up(conn, scope, ("pending", "accepted"))
+
+
+def _catching_up(conn: sqlite3.Connection, scope: str, statuses: tuple[str, ...]) -> str | None:
+    row = conn.execute(
+        "SELECT i.home, i.status FROM circle_invitations i WHERE i.scope = ?"
+        " AND NOT EXISTS (SELECT 1 FROM gov_effects g WHERE g.envelope_id = i.invitation)",
         (scope,),
     ).fetchone()
-    if accepted is None:
-        return False
-    held = conn.execute("SELECT 1 FROM envelopes WHERE id = ?", (accepted[0],)).fetchone()
-    return held is None
+    return str(row[0]) if row is not None and row[1] in statuses else None
 
 
-def hold(conn: sqlite3.Connection, env: Envelope, env_id: str, self_id: str, now: str) -> bool:
+def hold(
+    conn: sqlite3.Connection,
+    env: Envelope,
+    env_id: str,
+    self_id: str,
+    now: str,
+    sender: str | None = None,
+) -> bool:
     """Keep what an envelope of a circle this node has not joined says of an invitation to
-    it: True if it is such a part (held), False if the envelope is to be refused."""
+    it: True if it is such a part (held), False if the envelope is to be refused. The
+    charter comes from the home it names (the id's node, or the node the circle moved its
+    home to, §13.15), whoever signed it; the invitation is that home's own."""
     body = env.body
-    if env.author != scope_owner(env.scope) or body is None:
+    if body is None:
         return False
-    if env.kind == "circle" and body.get("federated"):
-        _keep_charter(conn, env, now)
+    home = named_home(env.scope, body) if env.kind == "circle" else None
+    if home is not None and body.get("federated") and home == (sender or env.author):
+        _keep_charter(conn, env, home, now)
         return True
-    if env.kind == "membership" and body.get("member") == self_id:
+    row = conn.execute(
+        "SELECT home FROM circle_invitations WHERE scope = ?", (env.scope,)
+    ).fetchone()
+    home = scope_owner(env.scope) if row is None else str(row[0])
+    if env.kind == "membership" and body.get("member") == self_id and env.author == home:
         _keep_invitation(conn, env, env_id, now)
         return True
     return False
@@ -57,14 +81,18 @@ def _row(conn: sqlite3.Connection, env: Envelope, now: str) -> None:
     )
 
 
-def _keep_charter(conn: sqlite3.Connection, env: Envelope, now: str) -> None:
-    """The circle's name and aim, from the latest charter of its home held aside."""
+def _keep_charter(conn: sqlite3.Connection, env: Envelope, home: str, now: str) -> None:
+    """The circle's name and aim, from the latest charter held aside; the home it names
+    is the home the invitation comes from."""
     assert env.body is not None
-    _row(conn, env, now)
     conn.execute(
-        "UPDATE circle_invitations SET name = ?, aim = ?, charter_seq = ?"
-        " WHERE scope = ? AND (charter_seq IS NULL OR charter_seq < ?)",
-        (env.body["name"], env.body["aim"], env.seq, env.scope, env.seq),
+        "INSERT OR IGNORE INTO circle_invitations (scope, home, received_at) VALUES (?, ?, ?)",
+        (env.scope, home, now),
+    )
+    conn.execute(
+        "UPDATE circle_invitations SET name = ?, aim = ?, charter_seq = ?, home = ?"
+        " WHERE scope = ? AND (charter_seq IS NULL OR charter_seq < ? OR home != ?)",
+        (env.body["name"], env.body["aim"], env.seq, home, env.scope, env.seq, home),
     )
 
 

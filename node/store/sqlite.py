@@ -221,6 +221,17 @@ class SQLiteStore:
         row = await self.fetchone("SELECT home FROM circles WHERE id = ?", (scope,))
         return str(row[0]) if row is not None else scope_owner(scope)
 
+    async def order_source(self, scope: str) -> str:
+        """The node this node pulls a circle's order from: its current home, or, while it
+        catches up after accepting an invitation, the home the invitation came from."""
+        row = await self.fetchone(
+            "SELECT i.home FROM circle_invitations i WHERE i.scope = ?"
+            " AND i.status IN ('pending', 'accepted') AND NOT EXISTS"
+            " (SELECT 1 FROM gov_effects g WHERE g.envelope_id = i.invitation)",
+            (scope,),
+        )
+        return str(row[0]) if row is not None else await self.current_home(scope)
+
     async def export_lines(self, batch: int = 1000) -> AsyncIterator[bytes]:
         """Every envelope held, in arrival order, as canonical JSON bytes."""
         last = 0

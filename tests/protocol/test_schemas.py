@@ -14,6 +14,7 @@ from protocol.errors import ErrorCode, RemoteProtocolError
 from protocol.schema_export import clean_descriptions, json_schemas
 
 NODE = "ed25519:iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w"
+OTHER = "ed25519:" + "B" * 42 + "A"
 ALICE = f"alice@{NODE}"
 BOB = f"bob@{NODE}"
 ID1, ID2, ID3 = (sha256_id(bytes([i])) for i in range(3))
@@ -178,6 +179,8 @@ VALID: list[tuple[str, dict[str, Any]]] = [
     ("key.rotate", {"new_key": NODE, "proof": SIG, "reason": "scheduled"}),
     ("retract", {"target": ID1}),
     ("retract", {"target": ID1, "reason": "posted by mistake", "decision": ID2}),
+    ("home.vote", {"home": NODE, "to": OTHER, "pos": 41, "pos_id": ID1}),
+    ("home.vote", {"home": NODE, "to": OTHER, "pos": 1, "pos_id": ID1, "withdrawn": True}),
 ]
 IDS = [f"{kind}-{i}" for i, (kind, _) in enumerate(VALID)]
 
@@ -260,6 +263,8 @@ def test_wrong_type(kind: str, body: dict[str, Any]) -> None:
         ),
         ("key.rotate", {"new_key": NODE, "proof": "A" * 85}),
         ("key.rotate", {"new_key": NODE[:-1] + "B", "proof": SIG}),
+        ("home.vote", {"home": NODE, "to": NODE, "pos": 41, "pos_id": ID1}),
+        ("home.vote", {"home": NODE, "to": OTHER, "pos": 0, "pos_id": ID1}),
     ],
 )
 def test_value_out_of_range_or_format(kind: str, body: dict[str, Any]) -> None:

@@ -160,6 +160,7 @@ NOTES = {
     "retract": "The author retracts its message.",
     "retracted": "message.retracted after its retraction: no body, same header, same id.",
     "key.rotate": "org2 rotates to the key of seed 04; proof is the new key's signature.",
+    "home.vote": "org2 votes to move the coalition circle's silent home (org1) to org3.",
     "circle.edge": "Edge values: a 200-code-point name (400 UTF-16 units), seq 2^53-1.",
 }
 
@@ -400,6 +401,11 @@ def build_story(w: World) -> None:
     rotate = {"new_key": w.nid["org2.next"], "proof": proof, "reason": "Scheduled rotation."}
     w.post("key.rotate", "org2", "key.rotate", rotate, scope=f"direct:{w.nid['org1']}")
     w.valid[-1]["proof_input"] = text(proof_input)
+
+    # A vote to move a silent home (§13.15): the last position the voter holds, by id.
+    held = envelope_id(w.envelopes["circle"])
+    vote = {"home": w.nid["org1"], "to": w.nid["org3"], "pos": 41, "pos_id": held}
+    w.post("home.vote", "org2", "home.vote", vote, scope=w.general)
 
     edge = {"name": "🏠" * 200, "aim": "", "round_hours": 2160, "parent": w.general}
     scope = circle_id("a" * 64, w.nid["org1"])
@@ -928,6 +934,7 @@ def build_schema_rules(v: Invalid) -> None:
     agenda = v.fields("meeting.schedule")["body"]["agenda"]
     proposal = v.fields("stance.consent")["body"]["proposal"]
     attached = v.fields("membership.chosen_leader")["body"]["chosen_by"]
+    silent = v.fields("home.vote")["body"]["home"]
     for name, code, base, changes, rule in (
         ("body_unknown_field", E.BODY_UNKNOWN_FIELD, "message", {"color": "red"},
          "An unknown member."),
@@ -988,6 +995,11 @@ def build_schema_rules(v: Invalid) -> None:
          {"proposal": proposal + "\n"}, "An id followed by a line feed."),
         ("body_time_trailing_newline", E.BODY_INVALID, "phase",
          {"deadline": "2026-11-24T18:00:00Z\n"}, "A time followed by a line feed."),
+        ("body_vote_for_the_silent_home", E.BODY_INVALID, "home.vote", {"to": silent},
+         "A vote naming the silent home as the new one."),
+        ("body_vote_position_0", E.BODY_INVALID, "home.vote", {"pos": 0}, "pos 0."),
+        ("body_vote_without_position_id", E.BODY_MISSING_FIELD, "home.vote",
+         {"pos_id": DROP}, "No pos_id."),
     ):  # fmt: skip
         body = v.fields(base)["body"] | changes
         v.field(name, code, rule, base=base, body={k: x for k, x in body.items() if x is not DROP})

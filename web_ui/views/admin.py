@@ -53,6 +53,7 @@ async def admin(request: web.Request) -> web.Response:
             "status": status,
             "disputes": status["disputes"],
             "stuck": [(c, names.get(c.circle, "a circle")) for c in node.gov.stuck()],
+            "votes_against_us": await node.gov.votes_against_us(),
             "invites": await node.accounts.invitations(),
             "links": node.links is not None,
             "link_invites": await node.link_invites(),

@@ -16,8 +16,9 @@ from web_ui.errors import known
 from web_ui.forms import Form
 from web_ui.guard import page
 from web_ui.render import org_name, render
-from web_ui.views import structure_words
+from web_ui.views import home_moves, structure_words
 from web_ui.views.delegates import delegates_section
+from web_ui.views.home_moves import home_move_section
 
 
 async def circles(request: web.Request) -> web.Response:
@@ -57,8 +58,10 @@ async def circle(request: web.Request) -> web.Response:
     # own matter, as is answering an invitation.
     delegates = None
     ours = state.home == node.node_id or state.is_active(node.node_id)
+    home_move = None
     if state.federated and me.role == "admin" and ours:
         delegates = await delegates_section(node, circle_id)
+        home_move = await home_move_section(node, circle_id, lambda n: org_name(request.app, n))
     subs = [r for r in rows if r["parent"] == circle_id]
     return render(
         request,
@@ -82,6 +85,7 @@ async def circle(request: web.Request) -> web.Response:
             "circle_names": {r["id"]: r["name"] for r in rows},
             "subs_choices": [(r["id"], f"Choose the leader of {r['name']}") for r in subs],
             "delegates": delegates,
+            "home_move": home_move,
             "visibility": await visibility.visibility(node, state),
             "may_set_visibility": visibility.may_open(state, node.node_id)
             and (actor in state.holders("facilitator") or me.role == "admin"),
@@ -131,3 +135,4 @@ def routes(app: web.Application) -> None:
     get("/circles", page("member")(circles))
     get("/circles/{circle}", page("member")(circle))
     post("/circles/{circle}/visibility", page("member", again=circle)(set_visibility))
+    home_moves.routes(app, circle)

@@ -9,6 +9,7 @@ included, is the one exported.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import tempfile
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from node.domain.authority import check_authority
 from node.domain.errors import DomainError
 from node.governance.logbook.export import LogbookError, entries
 from node.store import SQLiteStore, governance
+from node.store.home_moves import is_move
 from node.store.log import append_remote
 from node.store.state import load_circle
 from node.trailer import Tally, Trailer
@@ -357,8 +359,12 @@ def _replay(
         pool.setdefault(env.author, []).append((env, env_id))
 
     def put(env: Envelope, env_id: str, at: str, where: str) -> None:
+        circle = load_circle(conn, env.scope)
+        if circle is not None and is_move(circle, env):
+            # A move of the home without it (§13.15): its votes are judged at its position.
+            circle = dataclasses.replace(circle, home=env.author)
         try:
-            check_authority(env, load_circle(conn, env.scope), home)
+            check_authority(env, circle, home)
         except RemoteProtocolError as exc:
             raise _bad(exc.code, f"{where}: {exc.message}") from None
         result = append_remote(conn, env, env_id, governance.parse_at(at))
@@ -366,7 +372,15 @@ def _replay(
             code = result.code or ErrorCode.LOGBOOK_BAD_FEED
             raise LogbookError(code, f"{where}: {result.message or result.status}")
 
+    named = {env_id: env for items in pool.values() for env, env_id in items}
     for pos, at, env, env_id in ordered:
+        for ref in env.refs if env.kind == "circle" else ():
+            # A move of the home without it names votes of other feeds: they come first.
+            vote = named.get(ref)
+            waiting = pool.get(vote.author, []) if vote is not None else []
+            while vote is not None and waiting and waiting[0][0].seq <= vote.seq:
+                before, before_id = waiting.pop(0)
+                put(before, before_id, at, f"seq {before.seq} of {before.author}")
         waiting = pool.get(env.author, [])
         while waiting and waiting[0][0].seq < env.seq:
             before, before_id = waiting.pop(0)

@@ -18,6 +18,7 @@ from node.store.governance.order import (
     rebuild,
     record,
     require_applied,
+    void_after,
 )
 from node.store.governance.proposals import decode_state, load_proposal, rules_of
 from node.store.governance.times import parse_at
@@ -42,4 +43,5 @@ __all__ = [
     "record",
     "require_applied",
     "rules_of",
+    "void_after",
 ]

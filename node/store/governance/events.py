@@ -21,6 +21,7 @@ from node.store.governance.meetings import run_meeting
 from node.store.governance.memberships import run_membership
 from node.store.governance.proposals import load_proposal, run_consent
 from node.store.governance.structure import apply_structure
+from node.store.home_moves import check_move, is_move
 from protocol import Envelope, RemoteProtocolError
 from protocol.schemas import validate_body
 
@@ -32,6 +33,12 @@ def run_event(
     actor = env.actor or env.author
     if env.kind == "membership":
         check_membership(conn, circle, env, env_id)
+    if is_move(circle, env):
+        # A move of the home without it (§13.15): its votes stand in for a decision.
+        row = conn.execute("SELECT pos FROM circle_order WHERE envelope_id = ?", (env_id,))
+        check_move(conn, circle, env, int(row.fetchone()[0]), at)
+        run_membership(conn, circle, env, env_id)
+        return None
     if env.kind in ("circle", "membership"):
         process = apply_structure(conn, circle, env, env_id)
         run_membership(conn, circle, env, env_id)

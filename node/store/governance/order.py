@@ -23,6 +23,8 @@ from node.store.governance.events import process_of_body, run_event
 from node.store.governance.logbook import append_entry, entry_kind
 from node.store.governance.structure import NOT_DECIDED
 from node.store.governance.times import parse_at
+from node.store.home_moves import is_move
+from node.store.projection import rebuild as rebuild_projection
 from node.store.state import load_circle
 from protocol import Envelope, ErrorCode, RemoteProtocolError
 from protocol.ids import is_direct
@@ -162,6 +164,24 @@ def apply_pending(conn: sqlite3.Connection, scope: str) -> int:
     return done - start
 
 
+def void_after(conn: sqlite3.Connection, scope: str, pos: int) -> list[str]:
+    """Drop the circle's positions after ``pos`` (an old home's, which a move without it
+    voids, §13.15) and recompute what the log and the order derive; the envelopes they
+    carried, which stay in their feeds."""
+    voided = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT envelope_id FROM circle_order WHERE scope = ? AND pos > ? ORDER BY pos",
+            (scope, pos),
+        )
+    ]
+    if voided:
+        conn.execute("DELETE FROM circle_order WHERE scope = ? AND pos > ?", (scope, pos))
+        rebuild_projection(conn)
+        rebuild(conn)
+    return voided
+
+
 def rebuild(conn: sqlite3.Connection) -> int:
     """Recompute the governance tables from the circle order (in the caller's transaction)."""
     for table in GOVERNANCE_TABLES:
@@ -178,10 +198,17 @@ def _apply(
 ) -> None:
     process: str | None = None
     status, code, message = "applied", None, None
+    moved = False
+    # An act void at a move of the home, sent again, has its place in the order now.
+    conn.execute(
+        "DELETE FROM disputes WHERE envelope_id = ? AND code = ?",
+        (env_id, ErrorCode.HOME_VOID.value),
+    )
     try:
         circle = load_circle(conn, scope)
         if circle is None or env.body is None:
             raise DomainError("consent.unknown_circle", "no circle, or the content is gone")
+        moved = is_move(circle, env)
         process = run_event(conn, circle, env, env_id, parse_at(at))
     except DomainError as exc:
         code, message = exc.code, exc.message
@@ -203,6 +230,32 @@ def _apply(
         entry = entry_kind(env)
         if entry is not None:
             append_entry(conn, scope, pos, env_id, entry, at)
+        if moved:
+            _void_unordered(conn, scope, at)
+
+
+def _void_unordered(conn: sqlite3.Connection, scope: str, at: str) -> None:
+    """At a move of the home without it (§13.15): what waited for the old home's order,
+    or held a position of it that the move voided, takes effect nowhere. Each such act is
+    shown to the admins as void (``home.void``), to be sent again."""
+    for env_id, author, header, raw in conn.execute(
+        "SELECT e.id, e.author, e.header, e.body FROM envelopes e WHERE e.scope = ?"
+        " AND NOT EXISTS (SELECT 1 FROM circle_order o WHERE o.envelope_id = e.id)",
+        (scope,),
+    ).fetchall():
+        if is_ordered(envelope_from_row(header, raw)):
+            conn.execute(
+                "INSERT OR IGNORE INTO disputes (envelope_id, scope, process, author, code,"
+                " message, at) VALUES (?, ?, NULL, ?, ?, ?, ?)",
+                (
+                    env_id,
+                    scope,
+                    author,
+                    ErrorCode.HOME_VOID.value,
+                    "the old home did not order it before the circle moved its home: sent again",
+                    at,
+                ),
+            )
 
 
 def require_applied(conn: sqlite3.Connection, env_id: str) -> None:
