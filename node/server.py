@@ -148,6 +148,7 @@ async def _governance_ctx(app: web.Application) -> AsyncIterator[None]:
                     log.info("elections.opened", elections=opened)
                 await node.gov.raise_referrals()
                 await node.gov.carry_out_structure()
+                await node.gov.record_due_choices()
                 await node.gov.carry_out_leaders()
                 await node.gov.complete_home_moves()
             except Exception as exc:  # a bad tick must not end the loop

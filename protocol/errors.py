@@ -136,6 +136,7 @@ class ErrorCode(StrEnum):
     # leader, or an election for a circle that is no sub-circle of the one opening it.
     SELECTION_LEADER_BY_PARENT = "selection.leader_by_parent"
     SELECTION_NOT_CHILD = "selection.not_child"
+    SELECTION_RESULT_BY_HOME = "selection.result_by_home"
     # Rules every node checks at an envelope's position (§13.12): a refused effect.
     CONSENT_WRONG_PHASE = "consent.wrong_phase"
     CONSENT_UNKNOWN_QUESTION = "consent.unknown_question"

@@ -63,6 +63,7 @@ class Governance:
         self.move_selection = elections.move_selection
         self.selection_stance = elections.selection_stance
         self._record_selection = elections.record_selection
+        self.record_due_choices = elections.record_due_choices
         self.selection = elections.selection
         self.selections = elections.selections
         self.expiring_terms = elections.expiring_terms

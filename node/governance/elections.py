@@ -139,9 +139,26 @@ class Elections(Process):
         return await self.act_id("selection", circle_id, body, handle, (selection_id,))
 
     async def record_selection(self, selection_id: str, handle: str | None) -> str:
-        """Record the consented candidate as selected, the term starting today."""
+        """Record the consented candidate as selected, the term starting today. The choice
+        of a sub-circle's leader is the home's to sign (§13.16): a facilitator asking for
+        it on the home has the home record it."""
         circle_id = await self._selection_circle(selection_id)
         now = self.now()
+        state = await self.selection(selection_id)
+        circle = await self.node.circle(circle_id)
+        chosen_here = (
+            state is not None
+            and state.for_circle is not None
+            and circle is not None
+            and circle.home == self.node.node_id
+        )
+        if chosen_here and handle is not None:
+            assert circle is not None
+            if self.node.actor_of(handle) not in circle.holders("facilitator"):
+                raise DomainError(
+                    "selection.not_facilitator", "only the facilitator records the result"
+                )
+            handle = None
 
         def body_of(conn: sqlite3.Connection, circle: CircleState) -> dict[str, Any]:
             current = gov.load_selection(conn, selection_id)
@@ -155,6 +172,34 @@ class Elections(Process):
         )
         await self._give_role(circle_id, selection_id, env_id)
         return env_id
+
+    async def record_due_choices(self) -> list[str]:
+        """On a parent circle's home: the result of every election of a sub-circle's
+        leader whose consent round has closed (its deadline passed) and that re-verifies,
+        recorded by the home (§13.16); the results' ids. One that does not re-verify (an
+        objection standing) waits for its facilitator."""
+        now = self.now()
+        rows = await self.node.store.fetchall(
+            "SELECT s.id FROM selections s JOIN circles c ON c.id = s.circle_id"
+            " WHERE c.home = ? AND s.phase = 'consent' AND s.selected IS NULL",
+            (self.node.node_id,),
+        )
+        recorded = []
+        for (selection_id,) in rows:
+            state = await self.selection(selection_id)
+            if (
+                state is None
+                or state.for_circle is None
+                or state.phase != "consent"
+                or state.deadline is None
+                or state.deadline > now
+            ):
+                continue
+            try:
+                recorded.append(await self.record_selection(selection_id, None))
+            except DomainError:
+                continue
+        return recorded
 
     async def _give_role(self, circle_id: str, selection_id: str, result_id: str) -> None:
         """On the home node: the selected member takes the role in the circle's

@@ -119,18 +119,22 @@ async def test_a_chosen_leaders_term_comes_back_to_the_parent(cluster: Any) -> N
         assert sel != opened[0]
 
 
-async def _federated(c: Cluster) -> tuple[str, str, ClusterNode, ClusterNode, ClusterNode]:
+async def _federated(
+    c: Cluster, *, ben_facilitates: bool = False
+) -> tuple[str, str, ClusterNode, ClusterNode, ClusterNode]:
     """General, the coalition's circle homed on A that B joined (Ana facilitates, Ben of B
-    a member); Outreach, B's federated circle naming General as its parent, that C
-    joined (Cy of C its facilitator). C does not hold General."""
+    a member, or the other way round); Outreach, B's federated circle naming General as
+    its parent, that C joined (Cy of C its facilitator). C does not hold General."""
     a, b, d = c.nodes
     await c.link_all()
     await a.node.add_member("ana", "Ana")
     await b.node.add_member("ben", "Ben")
     await d.node.add_member("cy", "Cy")
-    general = await c.federated_circle(
-        a, [b], people={"ana": ["facilitator"], b.node.actor_of("ben"): []}
+    ben = b.node.actor_of("ben")
+    people = (
+        {"ana": [], ben: ["facilitator"]} if ben_facilitates else {"ana": ["facilitator"], ben: []}
     )
+    general = await c.federated_circle(a, [b], people=people)
     await c.settle()
     team = await b.node.create_circle("Outreach", "Reach people", parent=general.id, federated=True)
     await b.node.set_membership(team.id, d.node.actor_of("cy"), ["facilitator"])
@@ -195,3 +199,47 @@ async def test_a_forged_choice_is_refused_where_the_child_is_held(cluster: Any) 
         assert row[1] == "circle.not_decided"
         assert await _roles(d, team, cy) == ("facilitator",)
         assert await _roles(d, team, ben) == ("leader",)
+
+
+async def test_the_parents_home_records_a_choice_its_facilitator_made_elsewhere(
+    cluster: Any,
+) -> None:
+    """General's facilitator is Ben, of B, not of the home A: his node may not sign the
+    result (C, which does not hold General, checks it by the home's signature), so A
+    records it by itself once the round has closed, and Ben leads Outreach everywhere."""
+    async with cluster(3) as c:
+        general, team, a, b, d = await _federated(c, ben_facilitates=True)
+        ana = a.node.actor_of("ana")
+        gov = b.node.gov
+        sel = await gov.open_selection(
+            general, "ben", "leader", "Leads the team", 12, for_circle=team
+        )
+        await c.settle()
+        await gov.nominate(sel, "ben", ana)
+        await c.settle()
+        await gov.move_selection(sel, "ben", "nomination_round")
+        await c.settle()
+        await gov.reveal(sel, "ben", "knows the work")
+        await c.settle()
+        await gov.move_selection(sel, "ben", "change_round")
+        await c.settle()
+        deadline = c.clock.now() + dt.timedelta(hours=1)
+        await gov.move_selection(sel, "ben", "consent", candidate=ana, deadline=deadline)
+        await c.settle()
+        await gov.selection_stance(sel, "ben", ana, "consent")
+        await a.node.gov.selection_stance(sel, "ana", ana, "consent")
+        await c.settle()
+        with pytest.raises(DomainError) as refused:
+            await gov.record_selection(sel, "ben")
+        assert refused.value.code == "selection.result_by_home"
+        assert await a.node.gov.record_due_choices() == []  # the round is still open
+        c.clock.advance(dt.timedelta(hours=2))
+        [result] = await a.node.gov.record_due_choices()
+        await c.settle()
+        env = await a.store.get_envelope(result)
+        assert env is not None
+        assert env.author == a.node_id
+        assert env.actor is None
+        for n in (b, d):
+            assert await _roles(n, team, ana) == ("leader",), n
+        assert await a.node.gov.record_due_choices() == []  # once

@@ -38,6 +38,8 @@ async def election(request: web.Request) -> web.Response:
             "nominees": sorted(sel.nominees()),
             "child_name": child.name if child is not None else "a sub-circle",
             "child_known": child is not None,
+            # The choice of a sub-circle's leader is signed by the home (§13.16).
+            "records_here": sel.for_circle is None or circle.home == node.node_id,
         },
     )
 

@@ -187,6 +187,13 @@ def apply(
     if isinstance(event, StanceGiven):
         return _stance(state, event, circle, now)
     _authorize("result", circle, event.author)
+    if state.for_circle is not None and event.author != circle.home:
+        # The sub-circle's nodes check the choice by the parent home's signature (§13.16).
+        raise DomainError(
+            "selection.result_by_home",
+            f"the choice of a sub-circle's leader is recorded by the home of {circle.name},"
+            " which does so by itself once the consent round has closed",
+        )
     result = checked_result(state, circle, event.body, at=now, rules=rules)
     return replace(
         state,
