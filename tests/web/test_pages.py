@@ -136,7 +136,10 @@ async def test_an_election_a_meeting_and_the_logbook_through_the_pages(
     ben_actor = web.b.node.actor_of("ben")
     await ana.get(f"/elections/{sel}")
     await ana.post(f"/elections/{sel}", {"action": "nominate", "nominee": ben_actor})
-    await ana.post(f"/elections/{sel}", {"action": "phase", "phase": "nomination_round"})
+    _, page = await ana.post(f"/elections/{sel}", {"action": "phase", "phase": "nomination_round"})
+    assert ">nomination round<" in page  # the phase in words, here and on the circle
+    assert "nomination_round<" not in (await ana.get(f"/circles/{web.circle}"))[1]
+    await ana.get(f"/elections/{sel}")
     await ana.post(f"/elections/{sel}", {"action": "reveal", "reason": "organised"})
     await ana.post(f"/elections/{sel}", {"action": "phase", "phase": "change_round"})
     await ana.post(
