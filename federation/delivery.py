@@ -78,4 +78,7 @@ class Delivery(FederationState):
             except Exception as exc:  # our own bug: say so, keep the worker alive
                 log.exception("delivery.worker", error=str(exc))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), idle)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for may swallow the
+                # cancellation that stops this worker when its timeout falls at the same moment.
+                async with asyncio.timeout(idle):
+                    await self.wake.wait()

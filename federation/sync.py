@@ -150,4 +150,7 @@ class Sync(Inbox):
             except Exception as exc:  # our own bug: say so, keep the worker alive
                 log.exception("sync.worker", error=str(exc))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.sync_wake.wait(), every)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for may swallow the
+                # cancellation that stops this worker when its timeout falls at the same moment.
+                async with asyncio.timeout(every):
+                    await self.sync_wake.wait()

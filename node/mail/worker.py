@@ -142,4 +142,7 @@ class MailWorker:
             except Exception as exc:  # a bad round must not end the worker
                 log.warning("mail.round_failed", error=str(exc))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), POLL)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for may swallow the
+                # cancellation that stops this worker when its timeout falls at the same moment.
+                async with asyncio.timeout(POLL):
+                    await self.wakeup.wait()

@@ -3,6 +3,7 @@ password file refused unless its mode is 0600, and a password that reaches no lo
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import logging
@@ -113,3 +114,18 @@ async def test_no_password_reaches_the_log(
     assert PASSWORD not in logged
     assert PASSWORD[::-1] not in logged
     assert "a@riverside.example" not in logged
+
+
+async def test_the_mail_worker_stops_when_cancelled_as_it_is_woken(mail_node: Node) -> None:
+    """A node stopping while mail is queued: the worker ends, as the shutdown waits."""
+    worker = mail_node.mail.worker
+    task = asyncio.create_task(worker.run())
+    for _ in range(50):  # let it recover, send nothing and reach its wait
+        await asyncio.sleep(0.01)
+    worker.wakeup.set()
+    task.cancel()
+    try:
+        done, _ = await asyncio.wait({task}, timeout=5)
+        assert done, "the mail worker went on after it was cancelled"
+    finally:
+        task.cancel()
