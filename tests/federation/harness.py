@@ -252,6 +252,20 @@ class Cluster:
         assert joined is not None
         return joined
 
+    async def coalition(self) -> tuple[str, ClusterNode, ClusterNode, ClusterNode]:
+        """The first three nodes linked, the first homing a federated circle the other two
+        joined: ana (its node) facilitates, ben and cleo (the others') take part; settled.
+        The circle's id and the three nodes."""
+        a, b, d = self.nodes[:3]
+        await self.link_all()
+        await a.node.add_member("ana", "Ana")
+        await b.node.add_member("ben", "Ben")
+        await d.node.add_member("cleo", "Cleo")
+        people = {"ana": ["facilitator"], b.node.actor_of("ben"): [], d.node.actor_of("cleo"): []}
+        circle = await self.federated_circle(a, [b, d], people=people)
+        await self.settle()
+        return circle.id, a, b, d
+
     async def decide_structure(
         self,
         home: ClusterNode,

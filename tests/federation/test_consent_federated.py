@@ -18,18 +18,6 @@ from node.domain.errors import DomainError
 HOUR = dt.timedelta(hours=1)
 
 
-async def _setup(c: Cluster) -> tuple[str, ClusterNode, ClusterNode, ClusterNode]:
-    a, b, d = c.nodes
-    await c.link_all()
-    await a.node.add_member("ana", "Ana")
-    await b.node.add_member("ben", "Ben")
-    await d.node.add_member("cleo", "Cleo")
-    people = {"ana": ["facilitator"], b.node.actor_of("ben"): [], d.node.actor_of("cleo"): []}
-    circle = await c.federated_circle(a, [b, d], people=people)
-    await c.settle()
-    return circle.id, a, b, d
-
-
 async def _governance(n: ClusterNode, circle: str) -> dict[str, Any]:
     """Everything derived from the circle order, as one node holds it."""
     return {
@@ -90,7 +78,7 @@ async def test_objection_amendment_adoption_and_review_across_three_nodes(
     cluster: Any,
 ) -> None:
     async with cluster(3) as c:
-        circle, a, b, d = await _setup(c)
+        circle, a, b, d = await c.coalition()
         # Ben proposes on his own node; it takes effect there when the home orders it.
         root = await b.node.gov.propose(
             circle,
@@ -182,7 +170,7 @@ async def test_a_stance_that_reaches_the_home_after_the_deadline_is_refused_ever
     cluster: Any,
 ) -> None:
     async with cluster(3) as c:
-        circle, a, b, d = await _setup(c)
+        circle, a, b, d = await c.coalition()
         root = await a.node.gov.propose(circle, "ana", "Shared office", "Rent one together.")
         await _open_round(c, a, root)
         await b.node.gov.stance(root, "ben", "consent")
@@ -214,7 +202,7 @@ async def test_a_member_node_offline_during_the_round_catches_up_to_the_same_sta
     cluster: Any,
 ) -> None:
     async with cluster(3) as c:
-        circle, a, b, d = await _setup(c)
+        circle, a, b, d = await c.coalition()
         root = await a.node.gov.propose(circle, "ana", "Newsletter", "Monthly, shared.")
         await c.stop(d)
         await _open_round(c, a, root)
@@ -236,7 +224,7 @@ async def test_a_member_node_offline_during_the_round_catches_up_to_the_same_sta
 
 async def test_order_pulled_from_the_home_when_pushes_were_missed(cluster: Any) -> None:
     async with cluster(3) as c:
-        circle, a, _, d = await _setup(c)
+        circle, a, _, d = await c.coalition()
         root = await a.node.gov.propose(circle, "ana", "Banner", "Red.")
         await _open_round(c, a, root)
         # D's queue at the home is lost (e.g. the home was restored from a backup):
@@ -260,7 +248,7 @@ async def _forge(a: ClusterNode, circle: str, body: dict[str, Any]) -> str:
 
 async def test_forged_decisions_are_disputes_on_every_node(cluster: Any) -> None:
     async with cluster(3) as c:
-        circle, a, b, d = await _setup(c)
+        circle, a, b, d = await c.coalition()
         root = await a.node.gov.propose(circle, "ana", "Dues", "Double them.")
         other = await a.node.gov.propose(circle, "ana", "Other", "Unrelated.")
         await _open_round(c, a, root)
@@ -309,7 +297,7 @@ async def test_forged_decisions_are_disputes_on_every_node(cluster: Any) -> None
 
 async def test_an_election_across_three_nodes(cluster: Any) -> None:
     async with cluster(3) as c:
-        circle, a, b, d = await _setup(c)
+        circle, a, b, d = await c.coalition()
         ben, cleo = b.node.actor_of("ben"), d.node.actor_of("cleo")
         election = await a.node.gov.open_selection(circle, "ana", "secretary", "Minutes", 12)
         await c.settle()
@@ -360,7 +348,7 @@ async def test_the_logbook_is_the_same_everywhere_and_verifies_offline(
     from node.governance import logbook
 
     async with cluster(3) as c:
-        circle, a, b, d = await _setup(c)
+        circle, a, b, d = await c.coalition()
         root = await b.node.gov.propose(circle, "ben", "Shared van", "Buy one together.")
         await c.settle()
         await _open_round(c, a, root)
@@ -456,7 +444,7 @@ async def test_the_logbook_is_the_same_everywhere_and_verifies_offline(
 
 async def test_member_nodes_name_their_delegates_and_double_links_hold(cluster: Any) -> None:
     async with cluster(3) as c:
-        circle, a, b, _d = await _setup(c)
+        circle, a, b, _d = await c.coalition()
         await b.node.add_member("bo", "Bo")
         bo = b.node.actor_of("bo")
         # B's own board, a sub-circle of the coalition's general circle.

@@ -9,25 +9,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from harness import Cluster, ClusterNode
+from harness import ClusterNode
 
 from node.domain.errors import DomainError
 from node.governance import logbook
 from node.store import OrderMark
 from protocol import Draft, envelope_id, format_ts, sign
-
-
-async def _coalition(c: Cluster) -> tuple[str, ClusterNode, ClusterNode, ClusterNode]:
-    """Org A's node homes the circle; ana (A) facilitates, ben (B) and cleo (D) take part."""
-    a, b, d = c.nodes
-    await c.link_all()
-    await a.node.add_member("ana", "Ana")
-    await b.node.add_member("ben", "Ben")
-    await d.node.add_member("cleo", "Cleo")
-    people = {"ana": ["facilitator"], b.node.actor_of("ben"): [], d.node.actor_of("cleo"): []}
-    circle = await c.federated_circle(a, [b, d], people=people)
-    await c.settle()
-    return circle.id, a, b, d
 
 
 async def _order(n: ClusterNode, circle: str) -> list[tuple[int, str, str, str | None]]:
@@ -48,7 +35,7 @@ async def _outcome(n: ClusterNode, root: str) -> str | None:
 
 async def test_a_circle_moves_its_home_by_decision(cluster: Any) -> None:
     async with cluster(3) as c:
-        circle, a, b, d = await _coalition(c)
+        circle, a, b, d = await c.coalition()
         charter = {
             "name": "General",
             "aim": "Coordinate the General",
@@ -136,7 +123,7 @@ async def test_a_member_offline_during_the_move_catches_up_from_both_homes(
     cluster: Any,
 ) -> None:
     async with cluster(3) as c:
-        circle, a, b, d = await _coalition(c)
+        circle, a, b, d = await c.coalition()
         await c.stop(d)
         charter = {
             "name": "General",

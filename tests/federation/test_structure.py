@@ -11,25 +11,12 @@ from typing import Any
 import aiohttp
 import pytest
 import structlog
-from harness import Cluster, ClusterNode
+from harness import ClusterNode
 from nacl.signing import SigningKey
 
 from node.domain.errors import DomainError
 from node.store import OrderMark
 from protocol import Draft, Envelope, envelope_id, format_ts, node_id_of, sign
-
-
-async def _coalition(c: Cluster) -> tuple[str, ClusterNode, ClusterNode, ClusterNode]:
-    """Org A's node homes the circle; ana (A) facilitates, ben (B) and cleo (D) take part."""
-    a, b, d = c.nodes
-    await c.link_all()
-    await a.node.add_member("ana", "Ana")
-    await b.node.add_member("ben", "Ben")
-    await d.node.add_member("cleo", "Cleo")
-    people = {"ana": ["facilitator"], b.node.actor_of("ben"): [], d.node.actor_of("cleo"): []}
-    circle = await c.federated_circle(a, [b, d], people=people)
-    await c.settle()
-    return circle.id, a, b, d
 
 
 async def _effects(n: ClusterNode, circle: str, ids: list[str]) -> list[tuple[str, str | None]]:
@@ -78,7 +65,7 @@ async def _hostile_home(
 
 async def test_a_home_cannot_change_a_joined_circle_without_a_decision(cluster: Any) -> None:
     async with cluster(3) as c:
-        circle, a, b, d = await _coalition(c)
+        circle, a, b, d = await c.coalition()
         ben = b.node.actor_of("ben")
         before = await a.export()
         # The reference home refuses to write it at all, whatever its admin asks.
@@ -140,7 +127,7 @@ async def test_an_adopted_structural_proposal_changes_the_circle_on_every_node(
     cluster: Any,
 ) -> None:
     async with cluster(3) as c:
-        circle, a, b, d = await _coalition(c)
+        circle, a, b, d = await c.coalition()
         ben, cleo = b.node.actor_of("ben"), d.node.actor_of("cleo")
         await b.node.add_member("bo", "Bo")
         bo = b.node.actor_of("bo")
@@ -238,7 +225,7 @@ async def test_a_decided_change_the_rules_refuse_waits_and_is_shown_to_the_admin
     are adopted. The first is carried out; the second waits, is tried again without
     being logged again, and the home's admins see why on the admin page."""
     async with cluster(3) as c:
-        circle, a, b, d = await _coalition(c)
+        circle, a, b, d = await c.coalition()
         await a.node.add_member("root", "Root", "admin", "a long admin password")
         ben, cleo = b.node.actor_of("ben"), d.node.actor_of("cleo")
         gov = a.node.gov

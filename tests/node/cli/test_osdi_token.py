@@ -4,31 +4,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 import stat
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 
-def nst(*args: str, data_dir: Path, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NST_")}
-    env["XDG_DATA_HOME"] = str(data_dir.parent / "xdg")
-    proc = subprocess.run(
-        [sys.executable, "-m", "node", *args, "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=env,
-    )
-    assert (proc.returncode == 0) == ok, proc.stderr
-    return proc
-
-
-def test_a_token_is_printed_once_listed_by_name_and_revoked(tmp_path: Path) -> None:
+def test_a_token_is_printed_once_listed_by_name_and_revoked(tmp_path: Path, nst: Any) -> None:
     data_dir = tmp_path / "node"
     nst("init", "--name", "Riverside Tenants", data_dir=data_dir)
     token = nst("admin", "osdi-token", "create", "action-network", data_dir=data_dir).stdout
