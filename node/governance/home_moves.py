@@ -93,12 +93,8 @@ class HomeMoves(Process):
 
         def run(conn: sqlite3.Connection) -> list[str]:
             moved = []
-            for (scope,) in conn.execute(
-                "SELECT id FROM circles WHERE federated = 1 AND home != ?", (me,)
-            ).fetchall():
-                circle = load_circle(conn, scope)
-                if circle is None or circle.home == me:
-                    continue
+            for circle in _federated(conn, me, home_here=False):
+                scope = circle.id
                 votes = standing_votes(conn, circle, me)
                 if not voters(circle) <= set(votes) or me not in votes:
                     continue
@@ -123,11 +119,9 @@ class HomeMoves(Process):
 
         def run(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
             out = []
-            for (scope,) in conn.execute(
-                "SELECT id FROM circles WHERE federated = 1 AND home != ?", (me,)
-            ).fetchall():
-                circle = load_circle(conn, scope)
-                votes = standing_votes(conn, circle, me) if circle is not None else {}
+            for circle in _federated(conn, me, home_here=False):
+                scope = circle.id
+                votes = standing_votes(conn, circle, me)
                 if not votes:
                     continue
                 top = max(votes.values(), key=lambda v: v.pos)
@@ -146,11 +140,10 @@ class HomeMoves(Process):
 
         def run(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
             out = []
-            for (scope,) in conn.execute(
-                "SELECT id FROM circles WHERE federated = 1 AND home = ?", (me,)
-            ).fetchall():
-                circle, last = load_circle(conn, scope), last_position(conn, scope)
-                if circle is None or last is None:
+            for circle in _federated(conn, me, home_here=True):
+                scope = circle.id
+                last = last_position(conn, scope)
+                if last is None:
                     continue
                 # A vote cast before this node's last act asks nothing any more.
                 votes = standing_votes(conn, circle)
@@ -181,6 +174,15 @@ class HomeMoves(Process):
         # A small transaction: the state it reads is the writer's, as a vote's check.
         result: HomeSilence | None = await self.node.store.write(run)
         return result
+
+
+def _federated(conn: sqlite3.Connection, me: str, *, home_here: bool) -> list[CircleState]:
+    """The federated circles this node is home of (``home_here``), or the others."""
+    rows = conn.execute(
+        "SELECT id FROM circles WHERE federated = 1 AND (home = ?) = ?", (me, home_here)
+    ).fetchall()
+    found = (load_circle(conn, scope) for (scope,) in rows)
+    return [c for c in found if c is not None and (c.home == me) == home_here]
 
 
 def _circle(conn: sqlite3.Connection, scope: str) -> CircleState:

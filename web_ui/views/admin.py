@@ -203,8 +203,7 @@ async def links(request: web.Request) -> web.Response:
             form.check()
     except (DomainError, RemoteProtocolError) as exc:
         raise form.refuse(exc, {str(exc.code): "invite"} if action == "link" else {}) from None
-    await node.load_org_names()
-    raise web.HTTPSeeOther("/admin#links")
+    raise web.HTTPSeeOther("/admin#links")  # the next page loads the names afresh
 
 
 # What the other organization's node said, in words, with what to do about it.
